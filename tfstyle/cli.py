@@ -1,0 +1,191 @@
+"""The ``tfstyle`` command.
+
+Subcommands: ``optimize`` (Gatys optimisation transfer) and ``weights``
+(list, fetch or locate the published weights). Bad input prints one line,
+``tfstyle: error: ...``, on stderr and exits with code 2 without writing
+any output file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Optional, Sequence
+
+from tfstyle.errors import TfstyleError
+
+EXIT_BAD_INPUT = 2
+
+
+def _csv(kind):
+    def parse(text: str):
+        try:
+            return [kind(item) for item in text.split(",") if item.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}") from None
+    return parse
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _add_optimize(sub) -> None:
+    from tfstyle.image import DEFAULT_MAX_PIXELS
+    from tfstyle.optimize import INITS, OPTIMIZERS, PRESETS, OptimizeConfig
+    from tfstyle.losses import TV_VARIANTS
+    from tfstyle.precision import PRECISIONS
+
+    d = OptimizeConfig()
+    p = sub.add_parser("optimize", help="optimisation style transfer (Gatys et al. 2016)",
+                       description="Optimise an image to have the content of --content and the "
+                                   "style of --style (Gatys, Ecker & Bethge 2016).")
+    io = p.add_argument_group("images")
+    io.add_argument("--content", required=True, help="content image (JPEG/PNG/WebP/...)")
+    io.add_argument("--style", required=True, help="style image")
+    io.add_argument("--output", required=True, help="result image; .png, .jpg or .webp")
+    io.add_argument("--size", type=_positive_int, default=512,
+                    help="longer side of the result in pixels (default %(default)s)")
+    io.add_argument("--style-scale", type=float, default=d.style_scale,
+                    help="style image's longer side relative to the result's (default %(default)s)")
+    io.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS,
+                    help="refuse inputs with more pixels than this (default %(default)s)")
+    io.add_argument("--snapshot-every", type=int, default=0, metavar="N",
+                    help="also save OUTPUT-stem.stepNNNNN.ext every N steps")
+    loss = p.add_argument_group("objective")
+    loss.add_argument("--preset", choices=sorted(PRESETS), default=d.preset,
+                      help="layer choice (default %(default)s)")
+    loss.add_argument("--content-layers", type=_csv(str), help="e.g. relu4_2 (overrides the preset)")
+    loss.add_argument("--style-layers", type=_csv(str), help="e.g. relu1_1,relu2_1,relu3_1")
+    loss.add_argument("--style-layer-weights", type=_csv(float), help="one weight per style layer")
+    loss.add_argument("--content-weight", type=float, default=d.content_weight)
+    loss.add_argument("--style-weight", type=float, default=d.style_weight)
+    loss.add_argument("--tv-weight", type=float, default=d.tv_weight)
+    loss.add_argument("--tv-variant", choices=TV_VARIANTS, default=d.tv_variant)
+    loss.add_argument("--tv-beta", type=float, default=d.tv_beta, help="exponent of the power TV")
+    loss.add_argument("--preserve-color", action="store_true",
+                      help="transfer on luminance only and keep the content's colours")
+    run = p.add_argument_group("optimisation")
+    run.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer)
+    run.add_argument("--steps", type=_positive_int, default=d.steps, help="steps per scale")
+    run.add_argument("--learning-rate", type=float, default=d.learning_rate, help="Adam only")
+    run.add_argument("--init", choices=INITS, default=d.init)
+    run.add_argument("--seed", type=int, default=d.seed, help="seed of the noise init")
+    run.add_argument("--tolerance", type=float, default=d.tolerance,
+                     help="stop when the relative decrease of the loss falls below this")
+    run.add_argument("--scales", type=_positive_int, default=d.scales,
+                     help="coarse-to-fine levels, halving the size per level")
+    run.add_argument("--precision", choices=PRECISIONS, default="auto",
+                     help="loss-network precision; auto = bfloat16 where the device has it")
+    run.add_argument("--vgg-weights", default=None, metavar="PATH|random",
+                     help="VGG19 weights file (keras-applications notop .h5); 'random' for "
+                          "tests only; default: download once to the Keras cache")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_run_optimize)
+
+
+def _run_optimize(args) -> int:
+    from absl import logging
+
+    from tfstyle import image as image_lib
+    from tfstyle import weights as weights_lib
+    from tfstyle.models.vgg import MIN_SIDE
+    from tfstyle.optimize import GatysTransfer, OptimizeConfig, snapshot_callback
+
+    image_lib.check_output_path(args.output)
+    if args.size < MIN_SIDE:
+        raise TfstyleError(f"--size {args.size} is too small; the network needs at least {MIN_SIDE}")
+    load = dict(max_pixels=args.max_pixels, min_side=MIN_SIDE)
+    content = image_lib.load_image(args.content, max_side=args.size, **load)
+    style = image_lib.load_image(args.style, **load)
+    config = OptimizeConfig(
+        preset=args.preset, content_layers=args.content_layers, style_layers=args.style_layers,
+        style_layer_weights=args.style_layer_weights, content_weight=args.content_weight,
+        style_weight=args.style_weight, tv_weight=args.tv_weight, tv_variant=args.tv_variant,
+        tv_beta=args.tv_beta, optimizer=args.optimizer, steps=args.steps,
+        learning_rate=args.learning_rate, init=args.init, seed=args.seed,
+        tolerance=args.tolerance, scales=args.scales, style_scale=args.style_scale,
+        preserve_color=args.preserve_color)
+    config.validate()
+    vgg_weights = "imagenet"
+    if args.vgg_weights == weights_lib.RANDOM:
+        logging.warning("--vgg-weights random: the loss network is untrained, so the output is "
+                        "not a stylization (use this for tests only)")
+        vgg_weights = None
+    elif args.vgg_weights is not None:
+        vgg_weights = weights_lib.resolve(weights_lib.VGG19_IMAGENET, args.vgg_weights)
+    transfer = GatysTransfer(vgg_weights, precision=args.precision,
+                             taps=[*config.layers()[0], *config.layers()[1]])
+    logging.info("content %dx%d, loss network in %s", content.shape[1], content.shape[0],
+                 transfer.policy)
+    callback = None
+    if args.snapshot_every > 0:
+        stem, ext = os.path.splitext(args.output)
+        callback = snapshot_callback(
+            lambda step, img: image_lib.save_image(f"{stem}.step{step:05d}{ext}", img),
+            args.snapshot_every)
+    result = transfer.run(content, style, config, callback=callback, verbose=not args.quiet)
+    image_lib.save_image(args.output, result.image)
+    last = result.history[-1]
+    print(f"wrote {args.output} ({result.image.shape[1]}x{result.image.shape[0]}) after "
+          f"{result.steps} steps in {result.seconds:.1f} s; final loss {last['total']:.4g}")
+    return 0
+
+
+def _add_weights(sub) -> None:
+    p = sub.add_parser("weights", help="list, fetch or locate published weights",
+                       description="Published weights are downloaded once into the Keras cache "
+                                   "($KERAS_HOME or ~/.keras) and checked against their hash.")
+    actions = p.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="each registered file, its URL and whether it is cached")
+    fetch = actions.add_parser("fetch", help="download a registered file into the cache")
+    fetch.add_argument("name")
+    p.set_defaults(handler=_run_weights)
+
+
+def _run_weights(args) -> int:
+    from tfstyle import weights as weights_lib
+
+    if args.action == "list":
+        for spec in weights_lib.REGISTRY.values():
+            path = weights_lib.cached_path(spec)
+            state = "cached" if os.path.isfile(path) else "not cached"
+            print(f"{spec.name}: {spec.description}\n  url:   {spec.url}\n  cache: {path} ({state})"
+                  f"\n  local: {spec.option} PATH")
+        return 0
+    print(weights_lib.resolve(args.name))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tfstyle", description=__doc__.split("\n\n")[0])
+    from tfstyle import __version__
+    parser.add_argument("--version", action="version", version=f"tfstyle {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_optimize(sub)
+    _add_weights(sub)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ start-up chatter out
+    from absl import logging
+
+    logging.set_verbosity(logging.INFO)
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except TfstyleError as e:
+        print(f"tfstyle: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("tfstyle: interrupted; no output written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

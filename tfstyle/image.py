@@ -1,0 +1,197 @@
+"""Image I/O: decode to float32 RGB in [0, 1], resize policy, and atomic save.
+
+Every image inside tfstyle is a NumPy or TF array of shape [H, W, 3] (or
+[N, H, W, 3]), float32, RGB, values in [0, 1]. This module is the only place
+that turns files into such arrays and back.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from typing import Union
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from tfstyle.errors import ImageError
+
+ImageSource = Union[str, os.PathLike, bytes]
+
+#: Default limit on decoded pixels (width × height): 64 megapixels, i.e. about
+#: 8000 × 8000. Larger files are refused as possible decompression bombs.
+DEFAULT_MAX_PIXELS = 64_000_000
+
+#: Smallest side the VGG encoders accept: four 2×2 poolings before relu5_1.
+VGG_MIN_SIDE = 16
+
+_SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
+_SIXTEEN_BIT_MODES = {"I;16", "I;16L", "I;16B", "I;16N", "I"}
+
+
+def _describe(source: ImageSource) -> str:
+    if isinstance(source, (bytes, bytearray)):
+        return f"<{len(source)} bytes>"
+    return os.fspath(source)
+
+
+def _to_rgb_array(img: Image.Image) -> np.ndarray:
+    """Convert any Pillow mode to float32 RGB in [0, 1]."""
+    if img.mode in _SIXTEEN_BIT_MODES:  # 16-bit grayscale PNG/TIFF
+        gray = np.asarray(img, dtype=np.float32) / 65535.0
+        return np.repeat(np.clip(gray, 0.0, 1.0)[..., None], 3, axis=-1)
+    if img.mode == "F":
+        gray = np.clip(np.asarray(img, dtype=np.float32), 0.0, 1.0)
+        return np.repeat(gray[..., None], 3, axis=-1)
+    has_alpha = img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        img.mode == "P" and "transparency" in img.info)
+    if has_alpha:  # composite on white, as a viewer would show it
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(white, rgba)
+    return np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
+
+
+def load_image(source: ImageSource, *, max_pixels: int = DEFAULT_MAX_PIXELS,
+               min_side: int = VGG_MIN_SIDE, max_side: int | None = None) -> np.ndarray:
+    """Decode a file path or encoded bytes to float32 RGB [H, W, 3] in [0, 1].
+
+    Applies EXIF orientation; converts grayscale, palette, RGBA/LA (composited
+    on white), CMYK and 16-bit images. Raises `ImageError` (a `ValueError`)
+    with a one-line message for missing, empty, truncated and non-image input,
+    for images over `max_pixels` and for images whose shorter side is below
+    `min_side`. With `max_side`, the result is resized to fit (see `fit`).
+    """
+    name = _describe(source)
+    if isinstance(source, (bytes, bytearray)):
+        data = bytes(source)
+    else:
+        try:
+            with open(source, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            raise ImageError(f"{name}: no such file; check the path") from None
+        except IsADirectoryError:
+            raise ImageError(f"{name}: is a directory, expected an image file") from None
+        except OSError as e:
+            raise ImageError(f"{name}: cannot read ({e.strerror}); check permissions") from None
+    if not data:
+        raise ImageError(f"{name}: file is empty; pass a JPEG, PNG or WebP image")
+    try:
+        img = Image.open(io.BytesIO(data))
+    except UnidentifiedImageError:
+        raise ImageError(f"{name}: not an image Pillow can read; pass a JPEG, PNG or WebP image") from None
+    except Image.DecompressionBombError:
+        raise ImageError(f"{name}: too many pixels (possible decompression bomb); "
+                         f"downscale it or raise max_pixels/--max-pixels") from None
+    width, height = img.size
+    if width * height > max_pixels:
+        raise ImageError(f"{name}: {width}x{height} = {width * height} pixels exceeds the limit of "
+                         f"{max_pixels}; downscale it or raise max_pixels/--max-pixels")
+    try:
+        img.load()
+        img = ImageOps.exif_transpose(img)
+    except (OSError, SyntaxError, ValueError) as e:
+        raise ImageError(f"{name}: truncated or corrupt image data ({e}); re-export the file") from None
+    array = _to_rgb_array(img)
+    if min(array.shape[:2]) < min_side:
+        raise ImageError(f"{name}: {array.shape[1]}x{array.shape[0]} is too small; the network needs "
+                         f"at least {min_side} px on the shorter side, use a larger image")
+    if max_side is not None:
+        array = fit(array, max_side)
+    return array
+
+
+def fitted_size(height: int, width: int, max_side: int, *, upscale: bool = True) -> tuple[int, int]:
+    """(height, width) with the longer side equal to `max_side`, aspect kept.
+
+    With `upscale=False`, images already smaller are left as they are.
+    """
+    if max_side <= 0:
+        raise ValueError(f"max_side must be positive, got {max_side}")
+    longer = max(height, width)
+    if longer <= max_side and not upscale:
+        return height, width
+    scale = max_side / longer
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize [H, W, 3] (or [N, H, W, 3]) float images to (height, width).
+
+    Bicubic with antialiasing when shrinking, clipped back to [0, 1].
+    """
+    import tensorflow as tf
+
+    image = np.asarray(image, dtype=np.float32)
+    if tuple(image.shape[-3:-1]) == tuple(size):
+        return image
+    out = tf.image.resize(image, size, method="bicubic", antialias=True)
+    return np.clip(out.numpy(), 0.0, 1.0)
+
+
+def fit(image: np.ndarray, max_side: int, *, upscale: bool = True) -> np.ndarray:
+    """Resize so the longer side is `max_side`, keeping the aspect ratio."""
+    height, width = image.shape[-3:-1]
+    return resize(image, fitted_size(height, width, max_side, upscale=upscale))
+
+
+def to_uint8(image) -> np.ndarray:
+    """Float [0, 1] → uint8 [0, 255], rounding (values outside [0, 1] are clipped)."""
+    return np.round(np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def encode_image(image, fmt: str = "PNG", *, quality: int = 95) -> bytes:
+    """Encode a float [H, W, 3] image in [0, 1] as PNG/JPEG/WEBP bytes."""
+    array = np.asarray(image)
+    if array.ndim != 3 or array.shape[-1] != 3:
+        raise ImageError(f"expected an image of shape [H, W, 3], got {list(array.shape)}")
+    buf = io.BytesIO()
+    options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
+    Image.fromarray(to_uint8(array), "RGB").save(buf, format=fmt, **options)
+    return buf.getvalue()
+
+
+def check_output_path(path: str | os.PathLike) -> str:
+    """Validate an output path before any work is done; returns the Pillow format.
+
+    Raises `ImageError` for an unknown extension or a missing parent folder.
+    """
+    path = os.fspath(path)
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in _SAVE_FORMATS:
+        raise ImageError(f"{path}: unknown output extension {ext or '(none)'!r}; "
+                         f"use one of {', '.join(sorted(_SAVE_FORMATS))}")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise ImageError(f"{path}: folder {parent} does not exist; create it first")
+    return _SAVE_FORMATS[ext]
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def save_image(path: str | os.PathLike, image, *, quality: int = 95) -> None:
+    """Save a float [H, W, 3] image in [0, 1] by extension (.png, .jpg, .webp), atomically.
+
+    The bytes are written to a temporary file in the same folder and renamed
+    over `path`, so a failure never leaves a partial file behind.
+    """
+    fmt = check_output_path(path)
+    data = encode_image(image, fmt, quality=quality)
+    path = os.fspath(path)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
+                               prefix=".tfstyle-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp creates 0600 files
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

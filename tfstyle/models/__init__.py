@@ -1,0 +1,1 @@
+"""Keras models: VGG19 encoders, SANet, the hourglass depth network, SegNet."""

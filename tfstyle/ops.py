@@ -1,0 +1,38 @@
+"""Pure tensor functions shared by losses and layers (depend only on TensorFlow)."""
+
+import tensorflow as tf
+
+#: eps inside the std of AdaIN/SANet's calc_mean_std (pytorch-AdaIN function.py).
+MEAN_STD_EPS = 1e-5
+
+
+def gram_matrix(features: tf.Tensor) -> tf.Tensor:
+    """Gram matrix of [N, H, W, C] features, normalised by H·W → [N, C, C].
+
+    G_ij = (1 / HW) Σ_k F_ik F_jk (Gatys et al. 2016, eq. 3, with the
+    1/HW normalisation so values do not grow with image size).
+    """
+    features = tf.convert_to_tensor(features)
+    shape = tf.shape(features)
+    positions = tf.cast(shape[1] * shape[2], features.dtype)
+    return tf.einsum("nhwc,nhwd->ncd", features, features) / positions
+
+
+def channel_mean_std(features: tf.Tensor, eps: float = MEAN_STD_EPS):
+    """Per sample and channel mean and std over H·W: two [N, 1, 1, C] tensors.
+
+    The variance is the unbiased (N−1) estimate and std = sqrt(var + eps), as
+    in AdaIN/SANet's ``calc_mean_std``.
+    """
+    features = tf.convert_to_tensor(features)
+    mean, var = tf.nn.moments(features, axes=[1, 2], keepdims=True)
+    shape = tf.shape(features)
+    count = tf.cast(shape[1] * shape[2], features.dtype)
+    unbiased = var * count / tf.maximum(count - 1.0, 1.0)
+    return mean, tf.sqrt(unbiased + eps)
+
+
+def mean_variance_norm(features: tf.Tensor, eps: float = MEAN_STD_EPS) -> tf.Tensor:
+    """(x − mean) / std per sample and channel (SANet's ``mean_variance_norm``)."""
+    mean, std = channel_mean_std(features, eps)
+    return (features - mean) / std
