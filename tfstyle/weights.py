@@ -118,10 +118,13 @@ def resolve(spec: WeightSpec | str, path: Optional[str | os.PathLike] = None, *,
     target = cached_path(spec, root)
     if _offline() and not os.path.isfile(target):
         raise WeightsError(_unavailable(spec, target, "TFSTYLE_OFFLINE is set"))
+    root = root or cache_dir()
+    # get_file falls back to /tmp/.keras when the root does not exist yet.
+    os.makedirs(root, exist_ok=True)
     try:
         return keras.utils.get_file(
             fname=spec.filename, origin=spec.url, file_hash=spec.file_hash,
-            cache_subdir=spec.cache_subdir, cache_dir=root or cache_dir())
+            cache_subdir=spec.cache_subdir, cache_dir=root)
     except Exception as e:  # get_file raises bare Exception/ValueError for network and hash errors
         reason = " ".join(str(e).split()) or type(e).__name__
         reason = re.sub(r"^URL fetch failure on \S+: (None -- )?", "", reason)

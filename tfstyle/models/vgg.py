@@ -43,9 +43,11 @@ def canonical_tap(name: str, flavour: str = "imagenet") -> str:
     if match is None:
         raise ConfigError(f"unknown VGG19 layer {name!r}; use names like relu4_2 or block4_conv2")
     block, layer = (int(g) for g in (match.group(1, 2) if match.group(1) else match.group(3, 4)))
-    if not (1 <= block <= 5 and 1 <= layer <= VGG19_BLOCKS[block - 1][1]):
+    if not 1 <= block <= 5:
+        raise ConfigError(f"VGG19 has no layer {name!r}; its blocks are numbered 1 to 5")
+    if not 1 <= layer <= VGG19_BLOCKS[block - 1][1]:
         raise ConfigError(f"VGG19 has no layer {name!r}; block {block} has "
-                          f"{VGG19_BLOCKS[min(block, 5) - 1][1]} convs")
+                          f"{VGG19_BLOCKS[block - 1][1]} convs")
     if flavour == "normalised":
         if not name.startswith("relu"):
             raise ConfigError(f"the normalised VGG19 exposes only relu taps, got {name!r}")
@@ -167,6 +169,6 @@ def select_taps(encoder: keras.Model, taps: Iterable[str], flavour: str = "image
             outputs[tap] = encoder.get_layer(tap_layer_name(tap, flavour)).output
         except ValueError:
             raise ConfigError(f"layer {tap} is deeper than this encoder; build it with that tap") from None
-    model = keras.Model(encoder.inputs, outputs, name=f"{encoder.name}_to_{wanted[-1]}")
+    model = keras.Model(encoder.input, outputs, name=f"{encoder.name}_to_{wanted[-1]}")
     model.trainable = False
     return model

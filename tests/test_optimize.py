@@ -1,0 +1,118 @@
+"""Gatys optimisation with random VGG weights (shapes and descent only: no stylization claims)."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import PAINTING, PORTRAIT
+from tfstyle import color
+from tfstyle.errors import ConfigError
+from tfstyle.image import load_image
+from tfstyle.optimize import (GatysTransfer, OptimizeConfig, Term, initial_image, pyramid_sizes,
+                              snapshot_callback)
+
+SIZE = 96
+
+
+@pytest.fixture(scope="module")
+def transfer():
+    import keras
+    keras.utils.set_random_seed(3)
+    return GatysTransfer(None, precision="float32")
+
+
+@pytest.fixture(scope="module")
+def images():
+    return load_image(PORTRAIT, max_side=SIZE), load_image(PAINTING, max_side=SIZE)
+
+
+def initial_objective(transfer, content, style, config):
+    objective = transfer.objective(content, style, config)
+    image = tf.constant(initial_image(config.init, content, style, config.seed)[None])
+    return float(objective(image, transfer.encoder_for(objective.taps)(image))[0])
+
+
+@pytest.mark.parametrize("optimizer,steps,min_drop", [("adam", 40, 0.30), ("lbfgs", 20, 0.50)])
+def test_optimizers_lower_the_objective(transfer, images, optimizer, steps, min_drop):
+    content, style = images
+    config = OptimizeConfig(optimizer=optimizer, steps=steps)
+    start = initial_objective(transfer, content, style, config)
+    result = transfer.run(content, style, config)
+    end = result.history[-1]["total"]
+    assert np.isfinite(end) and start > 0
+    assert (start - end) / start >= min_drop, (start, end)
+    assert result.image.shape == content.shape
+    assert result.image.min() >= 0.0 and result.image.max() <= 1.0
+    assert set(result.history[-1]) == {"step", "total", "content", "style", "tv"}
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_style_equal_content_stays_at_content(transfer, images, optimizer):
+    content, _ = images
+    result = transfer.run(content, content, OptimizeConfig(optimizer=optimizer, steps=20))
+    mse = np.mean((result.image - content) ** 2)
+    assert 10 * np.log10(1.0 / mse) >= 30.0  # PSNR against the content ≥ 30 dB
+
+
+def test_tolerance_stops_early(transfer, images):
+    content, style = images
+    result = transfer.run(content, style, OptimizeConfig(steps=200, tolerance=0.5, tolerance_window=3))
+    assert result.stopped_early and result.steps < 200
+
+
+def test_extra_term_plugs_into_the_objective(transfer, images):
+    content, style = images
+
+    class Darken(Term):
+        name, weight, taps = "darken", 1e6, ()
+
+        def __call__(self, image, features):
+            return tf.reduce_mean(image)
+
+    config = OptimizeConfig(steps=15, content_weight=0, style_weight=0, tv_weight=0)
+    result = transfer.run(content, style, config, extra_terms=[Darken()])
+    assert set(result.history[0]) == {"step", "total", "darken"}
+    assert result.image.mean() < content.mean() - 0.1
+
+
+def test_coarse_to_fine_runs_each_scale(transfer, images):
+    content, style = images
+    result = transfer.run(content, style, OptimizeConfig(steps=5, scales=2))
+    assert result.steps == 10 and result.image.shape == content.shape
+    assert pyramid_sizes(96, 82, 2) == [(48, 41), (96, 82)]
+    assert pyramid_sizes(60, 60, 3) == [(60, 60)]  # levels under 32 px are skipped
+
+
+def test_preserve_color_keeps_content_chroma(transfer, images):
+    content, style = images
+    result = transfer.run(content, style, OptimizeConfig(steps=10, preserve_color=True))
+    got, want = color.rgb_to_yiq(result.image), color.rgb_to_yiq(content)
+    assert np.abs(got[..., 1:] - want[..., 1:]).mean() < 0.01
+
+
+def test_snapshots_every_n_steps(transfer, images):
+    content, style = images
+    saved = []
+    callback = snapshot_callback(lambda step, image: saved.append((step, image.shape)), every=4)
+    transfer.run(content, style, OptimizeConfig(steps=9), callback=callback)
+    assert saved == [(4, content.shape), (8, content.shape)]
+
+
+def test_bad_config_is_refused(transfer, images):
+    content, style = images
+    for bad in [OptimizeConfig(optimizer="sgd"), OptimizeConfig(style_weight=-1),
+                OptimizeConfig(style_layer_weights=[1.0]), OptimizeConfig(content_layers=["fc6"])]:
+        with pytest.raises(ConfigError):
+            transfer.run(content, style, bad)
+
+
+def test_bfloat16_loss_network_tracks_float32(transfer, images):
+    content, style = images
+    bf16 = GatysTransfer(None, precision="bfloat16")
+    assert bf16.policy == "mixed_bfloat16"
+    bf16.encoder.set_weights(transfer.encoder.get_weights())
+    config = OptimizeConfig(steps=30)
+    want = transfer.run(content, style, config).history
+    got = bf16.run(content, style, config).history
+    assert got[-1]["total"] < 0.95 * got[0]["total"]
+    assert abs(got[-1]["total"] - want[-1]["total"]) <= 0.05 * want[-1]["total"]
