@@ -1,6 +1,8 @@
 """Small reusable Keras layers, each with ``get_config``."""
 
+from tfstyle.layers.attention import SANetAttention
+from tfstyle.layers.normalization import MeanVarianceNormalization
 from tfstyle.layers.padding import ReflectionPadding2D
 from tfstyle.layers.preprocessing import CaffePreprocess
 
-__all__ = ["ReflectionPadding2D", "CaffePreprocess"]
+__all__ = ["CaffePreprocess", "MeanVarianceNormalization", "ReflectionPadding2D", "SANetAttention"]

@@ -1,0 +1,215 @@
+"""SANet: parity with a PyTorch reference built from the spec, attention, runtime controls, saving."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import sys, pathlib; sys.path.insert(0, str(pathlib.Path(__file__).parent))  # noqa
+from conftest import PAINTING, PORTRAIT
+from tfstyle.errors import ConfigError, WeightsError
+from tfstyle.image import load_image
+from tfstyle.layers.attention import SANetAttention, chunked_softmax_attention, softmax_attention
+from tfstyle.models.sanet import StyleFeatures, Stylizer, build_decoder
+
+torch = pytest.importorskip("torch", reason="parity tests need PyTorch: pip install 'tfstyle[torch]'")
+from reference.torch_sanet import (save_published_files, seeded_reference, to_numpy,  # noqa: E402
+                                   to_torch)
+from tfstyle.importers.sanet_torch import import_sanet  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return seeded_reference(0)
+
+
+@pytest.fixture(scope="module")
+def converted(reference, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("sanet")
+    paths = save_published_files(reference, directory)
+    import_sanet(paths["vgg"], paths["decoder"], paths["transformer"], str(directory / "tfstyle"))
+    return directory / "tfstyle"
+
+
+@pytest.fixture(scope="module")
+def stylizer(converted):
+    return Stylizer.from_weights(str(converted), dtype="float32")
+
+
+def images(seed, *shapes):
+    rng = np.random.default_rng(seed)
+    return [rng.uniform(size=(1, *shape, 3)).astype(np.float32) for shape in shapes]
+
+
+@pytest.mark.parametrize("content_hw,style_hw", [((64, 64), (48, 64)), ((96, 80), (64, 48))])
+def test_parity_with_reference(reference, stylizer, content_hw, style_hw):
+    content, style = images(1, content_hw, style_hw)
+    with torch.no_grad():
+        expected = to_numpy(reference(to_torch(content), to_torch(style)))
+    assert 0.0 < expected.min() and expected.max() < 1.0  # in [0,1] units, like a trained decoder
+    raw = stylizer([content, style]).numpy()
+    assert np.abs(raw - expected).max() <= 1e-4
+    np.testing.assert_allclose(stylizer.stylize(content, style[0]), np.clip(expected, 0, 1), atol=1e-4)
+
+
+def test_size_where_reference_fails_still_runs(reference, stylizer):
+    content, style = images(2, (72, 56), (40, 40))  # ceil(72/8) = 9 is odd
+    with pytest.raises(RuntimeError, match="must match"):
+        with torch.no_grad():
+            reference(to_torch(content), to_torch(style))
+    out = stylizer.stylize(content, style[0])
+    assert out.shape == content.shape and np.isfinite(out).all()
+
+
+def np_attention(q, k, v):
+    logits = np.einsum("bqc,bkc->bqk", q.astype(np.float64), k.astype(np.float64))
+    logits -= logits.max(axis=-1, keepdims=True)
+    weights = np.exp(logits)
+    weights /= weights.sum(axis=-1, keepdims=True)
+    return weights @ v
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1000])
+def test_chunked_attention_equals_one_shot_and_numpy(chunk, rng):
+    q = rng.normal(size=(2, 53, 8)).astype(np.float32)
+    k = rng.normal(size=(1, 31, 8)).astype(np.float32)
+    v = rng.normal(size=(1, 31, 8)).astype(np.float32)
+    one_shot = softmax_attention(q, k, v).numpy()
+    chunked = chunked_softmax_attention(q, k, v, chunk).numpy()
+    np.testing.assert_allclose(one_shot, np_attention(q, np.repeat(k, 2, 0), np.repeat(v, 2, 0)),
+                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(chunked, one_shot, rtol=1e-6, atol=1e-6)
+
+
+def test_attention_layer_budget_chunks_give_same_output(rng):
+    content = rng.normal(size=(2, 9, 7, 16)).astype(np.float32)
+    style = rng.normal(size=(1, 6, 5, 16)).astype(np.float32)
+    one_shot = SANetAttention(16, chunk_size=0)
+    expected = one_shot(content, style).numpy()
+    tiny_budget = SANetAttention(16, memory_budget_mb=16 * 30 * 12 / 2**20)  # 16 rows a chunk
+    tiny_budget(content, style)
+    tiny_budget.set_weights(one_shot.get_weights())
+    np.testing.assert_allclose(tiny_budget(content, style).numpy(), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_alpha_zero_is_content_content_path(stylizer):
+    content, style = images(3, (64, 64), (48, 48))
+    np.testing.assert_allclose(stylizer.stylize(content, style[0], alpha=0.0),
+                               stylizer.stylize(content, content[0]), atol=1e-5)
+
+
+def test_alpha_interpolates_features(stylizer):
+    content, style = images(4, (64, 64), (48, 48))
+    c, s = stylizer.encode(content), stylizer.encode(style)
+    f_cs, f_cc = stylizer.transformed(c, s), stylizer.transformed(c, c)
+    decoded = tf.clip_by_value(stylizer.decoder(0.3 * f_cs + 0.7 * f_cc), 0, 1).numpy()
+    np.testing.assert_allclose(stylizer.stylize(content, style[0], alpha=0.3), decoded, atol=1e-5)
+
+
+def test_interpolation_weights_one_zero_equal_single_style(stylizer):
+    content, first, second = images(5, (64, 64), (48, 48), (56, 40))
+    mixed = stylizer.stylize(content, [first[0], second[0]], style_weights=[1.0, 0.0])
+    np.testing.assert_allclose(mixed, stylizer.stylize(content, first[0]), atol=1e-5)
+    halves = stylizer.stylize(content, [first[0], second[0]], style_weights=[1, 1])
+    assert not np.allclose(halves, mixed, atol=1e-3)
+
+
+def test_mask_of_ones_equals_no_mask_and_masks_select(stylizer):
+    content, first, second = images(6, (64, 192), (48, 48), (56, 40))
+    ones = np.ones((64, 192), np.float32)
+    np.testing.assert_allclose(stylizer.stylize(content, first[0], masks=[ones]),
+                               stylizer.stylize(content, first[0]), atol=1e-5)
+    left = np.zeros((64, 192), np.float32)
+    left[:, :96] = 1.0
+    split = stylizer.stylize(content, [first[0], second[0]], masks=[left, 1 - left])
+    only_first = stylizer.stylize(content, first[0])
+    only_second = stylizer.stylize(content, second[0])
+    # beyond the decoder's receptive field from the seam, each side is its own style
+    assert np.abs(split[:, :, :16] - only_first[:, :, :16]).max() < 1e-4
+    assert np.abs(split[:, :, -16:] - only_second[:, :, -16:]).max() < 1e-4
+    assert np.abs(only_first[:, :, :16] - only_second[:, :, :16]).max() > 1e-2
+
+
+def test_level_weights_scale_the_two_levels(stylizer):
+    content, style = images(7, (64, 64), (48, 48))
+    c, s = stylizer.encode(content), stylizer.encode(style)
+    t = lambda w: stylizer.transformed(c, s, level_weights=w).numpy()  # noqa: E731
+    base, only4, only5 = t((0.0, 0.0)), t((1.0, 0.0)), t((0.0, 1.0))
+    expected = base + 0.7 * (only4 - base) + 1.8 * (only5 - base)  # merge conv is affine
+    np.testing.assert_allclose(t((0.7, 1.8)), expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+    assert np.abs(only4 - only5).max() > 1e-3
+
+
+def test_batch_of_contents_matches_one_by_one(stylizer):
+    a, b, style = images(8, (64, 48), (64, 48), (48, 48))
+    batch = stylizer.stylize(np.concatenate([a, b]), style[0])
+    np.testing.assert_allclose(batch[1:], stylizer.stylize(b, style[0]), atol=1e-5)
+
+
+def test_cached_style_features_roundtrip(stylizer, tmp_path):
+    content, style = images(9, (64, 64), (48, 48))
+    features = stylizer.encode_style(style)
+    features.save(tmp_path / "style.npz")
+    cached = StyleFeatures.load(tmp_path / "style.npz")
+    np.testing.assert_allclose(stylizer.stylize(content, style_features=cached),
+                               stylizer.stylize(content, style[0]), atol=1e-6)
+
+
+def test_max_style_positions_caps_and_logs(converted, caplog):
+    capped = Stylizer.from_weights(str(converted), dtype="float32", max_style_positions=16)
+    content, style = images(10, (64, 64), (96, 96))
+    with caplog.at_level("INFO"):
+        features = capped.encode_style(style)
+    assert features.relu4_1.shape[1] * features.relu4_1.shape[2] <= 16
+    assert any("max_style_positions" in r.getMessage() for r in caplog.records)
+    assert capped.stylize(content, style[0]).shape == content.shape
+
+
+@pytest.mark.parametrize("mode", ["luminance", "histogram"])
+def test_preserve_color_runs(stylizer, mode):
+    content, style = load_image(PORTRAIT, max_side=64), load_image(PAINTING, max_side=64)
+    out = stylizer.stylize(content, style, preserve_color=mode)
+    assert out.shape == content.shape and np.isfinite(out).all()
+    if mode == "luminance":
+        from tfstyle.color import rgb_to_yiq
+        assert np.abs(rgb_to_yiq(out)[..., 1:] - rgb_to_yiq(content)[..., 1:]).mean() < 0.02
+
+
+def test_bad_controls_are_refused(stylizer):
+    content, style = images(11, (64, 64), (48, 48))
+    with pytest.raises(ConfigError, match="alpha"):
+        stylizer.stylize(content, style[0], alpha=1.5)
+    with pytest.raises(ConfigError, match="one per style"):
+        stylizer.stylize(content, style[0], masks=[np.ones((64, 64))] * 2)
+    with pytest.raises(ConfigError, match="style weights"):
+        stylizer.stylize(content, [style[0], style[0]], style_weights=[-1, 2])
+    with pytest.raises(ConfigError, match="exactly one"):
+        stylizer.stylize(content)
+
+
+def test_keras_and_weights_h5_roundtrips(stylizer, tmp_path):
+    import keras
+    content, style = images(12, (64, 64), (48, 48))
+    expected = stylizer([content, style]).numpy()
+    stylizer.save(tmp_path / "stylizer.keras")
+    reloaded = keras.models.load_model(tmp_path / "stylizer.keras")
+    np.testing.assert_array_equal(reloaded([content, style]).numpy(), expected)
+    stylizer.save_weights(tmp_path / "stylizer.weights.h5")
+    fresh = Stylizer(dtype="float32")
+    fresh.load_weights(tmp_path / "stylizer.weights.h5")
+    np.testing.assert_array_equal(fresh([content, style]).numpy(), expected)
+
+
+def test_decoder_parameter_count():
+    assert build_decoder().count_params() == 3_505_219
+
+
+def test_importer_refuses_wrong_files(reference, tmp_path):
+    paths = save_published_files(reference, tmp_path)
+    with pytest.raises(WeightsError, match="missing key"):  # files swapped
+        import_sanet(paths["decoder"], paths["vgg"], paths["transformer"], str(tmp_path / "out"))
+    (tmp_path / "junk.pth").write_bytes(b"junk")
+    with pytest.raises(WeightsError, match="not a PyTorch state dict"):
+        import_sanet(str(tmp_path / "junk.pth"), paths["decoder"], paths["transformer"],
+                     str(tmp_path / "out"))
+    with pytest.raises(WeightsError, match="missing vgg_normalised.weights.h5"):
+        Stylizer.from_weights(str(tmp_path))

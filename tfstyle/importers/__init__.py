@@ -1,0 +1,1 @@
+"""Converters from foreign checkpoints to tfstyle weights (need optional extras)."""
