@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import sys, pathlib; sys.path.insert(0, str(pathlib.Path(__file__).parent))  # noqa
 from conftest import PAINTING, PORTRAIT
 from tfstyle.errors import ConfigError, WeightsError
 from tfstyle.image import load_image

@@ -1,7 +1,8 @@
 """The ``tfstyle`` command.
 
-Subcommands: ``optimize`` (Gatys optimisation transfer) and ``weights``
-(list, fetch or locate the published weights). Bad input prints one line,
+Subcommands: ``optimize`` (Gatys optimisation transfer), ``stylize`` (SANet
+feed-forward transfer) and ``weights`` (list, fetch, locate or import
+published weights). Bad input prints one line,
 ``tfstyle: error: ...``, on stderr and exits with code 2 without writing
 any output file.
 """
@@ -12,6 +13,8 @@ import argparse
 import os
 import sys
 from typing import Optional, Sequence
+
+import numpy as np
 
 from tfstyle.errors import TfstyleError
 
@@ -136,6 +139,132 @@ def _run_optimize(args) -> int:
     return 0
 
 
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+
+
+def _add_stylize(sub) -> None:
+    from tfstyle.models.sanet import COLOR_MODES
+    from tfstyle.precision import PRECISIONS
+
+    p = sub.add_parser("stylize", help="feed-forward arbitrary style transfer (SANet)",
+                       description="Stylize content image(s) with any style in one pass "
+                                   "(Park & Lee 2019, SANet).")
+    p.add_argument("--content", required=True, help="content image, or a folder of images")
+    p.add_argument("--style", action="append", default=[], help="style image; repeat to mix styles")
+    p.add_argument("--style-features", action="append", default=[], metavar="NPZ",
+                   help="cached style features (from --save-style-features) instead of --style")
+    p.add_argument("--output", required=True, help="result image, or a folder when --content is one")
+    p.add_argument("--style-weights", type=_csv(float), help="one weight per style (convex mix)")
+    p.add_argument("--alpha", type=float, default=1.0, help="content-style trade-off in [0, 1]")
+    p.add_argument("--mask", action="append", default=[],
+                   help="grayscale mask per style (white = that style), resized to the content")
+    p.add_argument("--level-weights", type=_csv(float), default=[1.0, 1.0], metavar="W1,W2",
+                   help="weights of the relu4_1 and relu5_1 attention levels (default 1,1)")
+    p.add_argument("--max-size", type=_positive_int, default=1024,
+                   help="longer side of content and style is at most this (default %(default)s)")
+    p.add_argument("--preserve-color", choices=COLOR_MODES, help="keep the content's colours")
+    p.add_argument("--save-style-features", metavar="NPZ", help="write the style's features to reuse")
+    p.add_argument("--weights", metavar="DIR|random",
+                   help="folder of converted SANet weights (default: the Keras cache, "
+                        "see 'tfstyle weights import-sanet'); 'random' for tests only")
+    p.add_argument("--precision", choices=PRECISIONS, default="auto")
+    p.add_argument("--memory-budget-mb", type=float, default=256.0,
+                   help="bound on attention memory; larger inputs are processed in chunks")
+    p.add_argument("--max-style-positions", type=int, default=None,
+                   help="resize style features above this many relu4_1 positions (inexact)")
+    p.add_argument("--max-pixels", type=_positive_int, default=None, help="refuse larger inputs")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(handler=_run_stylize)
+
+
+def _list_images(folder: str) -> list[str]:
+    return sorted(os.path.join(root, name) for root, _, names in os.walk(folder) for name in names
+                  if name.lower().endswith(IMAGE_EXTENSIONS))
+
+
+def _run_stylize(args) -> int:
+    from absl import logging
+
+    from tfstyle import image as image_lib
+    from tfstyle import weights as weights_lib
+    from tfstyle.models import sanet
+    from tfstyle.models.vgg import MIN_SIDE
+    from tfstyle.precision import dtype_policy
+
+    load = dict(min_side=MIN_SIDE, max_side=None)
+    if args.max_pixels:
+        load["max_pixels"] = args.max_pixels
+    if bool(args.style) == bool(args.style_features):
+        raise TfstyleError("pass --style or --style-features (not both)")
+    if len(args.level_weights) != 2:
+        raise TfstyleError("--level-weights takes two numbers, W1,W2")
+    folder_mode = os.path.isdir(args.content)
+    if folder_mode:
+        contents = _list_images(args.content)
+        if not contents:
+            raise TfstyleError(f"{args.content}: no images (jpg, png, webp, bmp, tif) in this folder")
+        if os.path.splitext(args.output)[1]:
+            raise TfstyleError(f"--output {args.output}: --content is a folder, so --output must be "
+                               f"a folder too")
+    else:
+        contents = [args.content]
+        image_lib.check_output_path(args.output)
+    styles = [image_lib.fit(image_lib.load_image(path, **load), args.max_size, upscale=False)
+              for path in args.style]
+    masks = [image_lib.load_image(path, min_side=1)[..., 0] for path in args.mask]
+    if args.save_style_features and len(styles) != 1:
+        raise TfstyleError("--save-style-features needs exactly one --style")
+
+    if args.weights == weights_lib.RANDOM:
+        logging.warning("--weights random: the network is untrained, so the output is not a "
+                        "stylization (use this for tests only)")
+        directory = None
+    else:
+        directory = args.weights or sanet.default_weights_dir()
+    stylizer = sanet.Stylizer.from_weights(
+        directory, dtype=dtype_policy(args.precision), memory_budget_mb=args.memory_budget_mb,
+        max_style_positions=args.max_style_positions)
+    if args.style_features:
+        features = [sanet.StyleFeatures.load(path) for path in args.style_features]
+    else:
+        features = None
+    if args.save_style_features:
+        stylizer.encode_style(styles[0]).save(args.save_style_features)
+        print(f"wrote style features to {args.save_style_features}")
+    if folder_mode:
+        os.makedirs(args.output, exist_ok=True)
+    import keras
+    bar = keras.utils.Progbar(len(contents), unit_name="image") if folder_mode and not args.quiet else None
+    failed = 0
+    for i, path in enumerate(contents):
+        out_path = args.output
+        if folder_mode:
+            rel = os.path.relpath(path, args.content)
+            out_path = os.path.join(args.output, os.path.splitext(rel)[0] + ".png")
+            os.makedirs(os.path.dirname(out_path), exist_ok=True)
+        try:
+            content = image_lib.fit(image_lib.load_image(path, **load), args.max_size, upscale=False)
+            size_masks = [image_lib.resize(np.repeat(m[..., None], 3, -1), content.shape[:2])[..., 0]
+                          for m in masks] or None
+            result = stylizer.stylize(
+                content, styles if features is None else None, style_features=features,
+                alpha=args.alpha, style_weights=args.style_weights, masks=size_masks,
+                level_weights=tuple(args.level_weights), preserve_color=args.preserve_color)
+            image_lib.save_image(out_path, result)
+        except TfstyleError as e:
+            if not folder_mode:
+                raise
+            failed += 1
+            print(f"tfstyle: error: {e}", file=sys.stderr)
+        if bar is not None:
+            bar.update(i + 1)
+    if failed:
+        raise TfstyleError(f"{failed} of {len(contents)} images failed (listed above); the rest "
+                           f"are in {args.output}")
+    print(f"wrote {args.output}" + (f" ({len(contents)} images)" if folder_mode else ""))
+    return 0
+
+
 def _add_weights(sub) -> None:
     p = sub.add_parser("weights", help="list, fetch or locate published weights",
                        description="Published weights are downloaded once into the Keras cache "
@@ -144,6 +273,14 @@ def _add_weights(sub) -> None:
     actions.add_parser("list", help="each registered file, its URL and whether it is cached")
     fetch = actions.add_parser("fetch", help="download a registered file into the cache")
     fetch.add_argument("name")
+    imp = actions.add_parser("import-sanet", help="convert the published PyTorch SANet files",
+                             description="Convert vgg_normalised.pth, decoder_iter_*.pth and "
+                                         "transformer_iter_*.pth (GlebSBrykin/SANET) into the folder "
+                                         "'tfstyle stylize' reads. Needs pip install 'tfstyle[torch]'.")
+    imp.add_argument("--vgg", required=True, help="vgg_normalised.pth")
+    imp.add_argument("--decoder", required=True, help="decoder_iter_500000.pth")
+    imp.add_argument("--transformer", required=True, help="transformer_iter_500000.pth")
+    imp.add_argument("--output", help="folder to write (default: where 'tfstyle stylize' looks)")
     p.set_defaults(handler=_run_weights)
 
 
@@ -157,6 +294,14 @@ def _run_weights(args) -> int:
             print(f"{spec.name}: {spec.description}\n  url:   {spec.url}\n  cache: {path} ({state})"
                   f"\n  local: {spec.option} PATH")
         return 0
+    if args.action == "import-sanet":
+        from tfstyle.importers.sanet_torch import import_sanet
+        from tfstyle.models.sanet import default_weights_dir
+
+        output = args.output or default_weights_dir()
+        import_sanet(args.vgg, args.decoder, args.transformer, output)
+        print(f"wrote SANet weights to {output}")
+        return 0
     print(weights_lib.resolve(args.name))
     return 0
 
@@ -167,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tfstyle {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_optimize(sub)
+    _add_stylize(sub)
     _add_weights(sub)
     return parser
 

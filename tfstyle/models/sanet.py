@@ -42,6 +42,12 @@ TRANSFORM_FILE = "sanet_transform.weights.h5"
 DECODER_FILE = "sanet_decoder.weights.h5"
 COLOR_MODES = ("luminance", "histogram")
 
+
+def default_weights_dir() -> str:
+    """Where converted SANet weights live by default: ``$KERAS_HOME/models/tfstyle-sanet``."""
+    from tfstyle.weights import cache_dir
+    return os.path.join(cache_dir(), "models", "tfstyle-sanet")
+
 # (torch Sequential index of the conv, filters) for the decoder; pads are the
 # index before each conv, upsamplings at 3, 16 and 23 (shared/specs/sanet.md).
 DECODER_CONVS = ((1, 256), (5, 256), (8, 256), (11, 256), (14, 128), (18, 128), (21, 64),
