@@ -1,0 +1,230 @@
+r"""Train SANet (Park & Lee 2019) with the published recipe.
+
+    python -m training.sanet --content_dir=/data/coco/train2017 \
+        --style_dir=/data/wikiart/train --vgg_weights=~/.keras/models/tfstyle-sanet \
+        --model_dir=runs/sanet
+
+Defaults follow shared/specs/sanet.md: content 1, style 3, identity1 50,
+identity2 1; Adam with lr 1e-4 / (1 + 5e-5·step); batch 5; images resized to
+512×512 then randomly cropped to 256. The encoder (normalised VGG19) is
+frozen; the transform and decoder train. At the end the weights are exported
+to ``MODEL_DIR/export``, which ``tfstyle stylize --weights`` loads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Optional
+
+import keras
+import tensorflow as tf
+from absl import app, flags, logging
+
+from tfstyle import losses as L
+from tfstyle.models.sanet import ENCODER_FILE, TRAINING_TAPS, Stylizer
+from training import data
+from training.trainer import PRECISIONS, STRATEGIES, Task, Trainer, TrainerConfig, make_strategy, \
+    set_precision
+
+
+@dataclasses.dataclass
+class SANetConfig:
+    content: data.ImageSource
+    style: data.ImageSource
+    vgg_weights: Optional[str]  # folder or .weights.h5 of the normalised VGG19; None = random
+    init_from: Optional[str] = None  # a Stylizer weights folder to fine-tune from
+    pipeline: data.PipelineConfig = dataclasses.field(default_factory=data.PipelineConfig)
+    global_batch_size: int = 5
+    learning_rate: float = 1e-4
+    lr_decay: float = 5e-5
+    content_weight: float = 1.0
+    style_weight: float = 3.0
+    identity1_weight: float = 50.0
+    identity2_weight: float = 1.0
+
+
+def sanet_losses(stylizer: Stylizer, content, style) -> tuple[dict, dict]:
+    """The four SANet training losses for one batch (shared/specs/sanet.md, paper eq. 5–8).
+
+    Returns ({content, style, identity1, identity2}, images) with images the
+    stylized batch and the two identity reconstructions.
+    """
+    encode = stylizer.encoder
+    fc, fs = encode(content), encode(style)
+
+    def generate(a, b):
+        return stylizer.decoder(stylizer.transform(a["relu4_1"], b["relu4_1"], a["relu5_1"],
+                                                   b["relu5_1"]))
+
+    ics, icc, iss = generate(fc, fs), generate(fc, fc), generate(fs, fs)
+    f_ics, f_icc, f_iss = encode(ics), encode(icc), encode(iss)
+    mse = lambda a, b: tf.reduce_mean(tf.square(tf.cast(a, tf.float32) - tf.cast(b, tf.float32)))  # noqa
+    terms = {
+        # eq. 5: content loss on mean-variance-normalised relu4_1 and relu5_1
+        "content": L.mvn_content_loss(f_ics["relu4_1"], fc["relu4_1"])
+        + L.mvn_content_loss(f_ics["relu5_1"], fc["relu5_1"]),
+        # eq. 6: mean/std matching on relu1_1..relu5_1
+        "style": tf.add_n([L.mean_std_style_loss(f_ics[t], fs[t]) for t in TRAINING_TAPS]),
+        # eq. 7: pixel identity
+        "identity1": mse(icc, content) + mse(iss, style),
+        # eq. 7: feature identity on every layer
+        "identity2": tf.add_n([mse(f_icc[t], fc[t]) + mse(f_iss[t], fs[t]) for t in TRAINING_TAPS]),
+    }
+    return terms, {"stylized": ics, "identity_content": icc, "identity_style": iss}
+
+
+class SANetTask(Task):
+    def __init__(self, config: SANetConfig):
+        self.config = config
+
+    def build(self):
+        stylizer = Stylizer(training_taps=True)
+        if self.config.vgg_weights:
+            path = self.config.vgg_weights
+            if os.path.isdir(path):
+                path = os.path.join(path, ENCODER_FILE)
+            stylizer.encoder.load_weights(path)
+        else:
+            logging.warning("no --vgg_weights: the frozen encoder is random; the trained model "
+                            "is useful for tests only")
+        if self.config.init_from:
+            stylizer.load_weights_dir(self.config.init_from)
+        stylizer.encoder.trainable = False
+        self.stylizer = stylizer
+        self.models = {"transform": stylizer.transform, "decoder": stylizer.decoder}
+
+    def trainable_variables(self):
+        return self.stylizer.transform.trainable_variables + self.stylizer.decoder.trainable_variables
+
+    def make_optimizer(self):
+        # lr / (1 + decay·step): the recipe's adjust_learning_rate
+        schedule = keras.optimizers.schedules.InverseTimeDecay(
+            self.config.learning_rate, decay_steps=1, decay_rate=self.config.lr_decay)
+        optimizer = keras.optimizers.Adam(schedule)
+        if keras.mixed_precision.global_policy().name == "mixed_float16":
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        return optimizer
+
+    def dataset(self, input_context, start):
+        batch = input_context.get_per_replica_batch_size(self.config.global_batch_size)
+        pipeline = self.config.pipeline
+        content = data.image_dataset(self.config.content, pipeline, batch, input_context, start=start)
+        style = data.image_dataset(self.config.style, dataclasses.replace(pipeline,
+                                                                           seed=pipeline.seed + 1),
+                                   batch, input_context, start=start)
+        return data.paired_dataset(content, style)
+
+    def losses(self, batch):
+        content, style = batch
+        terms, images = sanet_losses(self.stylizer, content, style)
+        c = self.config
+        weights = {"content": c.content_weight, "style": c.style_weight,
+                   "identity1": c.identity1_weight, "identity2": c.identity2_weight}
+        terms["total"] = tf.add_n([weights[k] * v for k, v in terms.items()])
+        return terms, images
+
+    def summary_images(self, batch, images):
+        content, style = batch
+        row = lambda *xs: tf.concat([tf.cast(x, tf.float32) for x in xs], axis=2)  # noqa: E731
+        return {"content | style | stylized | identity": row(content, style, images["stylized"],
+                                                              images["identity_content"])}
+
+    def export(self, directory: str) -> None:
+        self.stylizer.save_weights_dir(directory)
+
+
+# ---- the program -----------------------------------------------------------------
+
+FLAGS = flags.FLAGS
+
+
+def define_flags():
+    flags.DEFINE_string("content_dir", None, "folder of content images (e.g. COCO train2017)")
+    flags.DEFINE_string("content_tfds", None, "tensorflow-datasets name for content, e.g. coco/2017")
+    flags.DEFINE_string("style_dir", None, "folder of style images (e.g. WikiArt)")
+    flags.DEFINE_string("style_tfds", None, "tensorflow-datasets name for style images")
+    flags.DEFINE_string("model_dir", None, "checkpoints, TensorBoard logs and the export go here")
+    flags.DEFINE_string("vgg_weights", None, "normalised VGG19: a converted SANet weights folder or "
+                        "vgg_normalised.weights.h5; 'random' for smoke tests")
+    flags.DEFINE_string("init_from", None, "Stylizer weights folder to fine-tune from")
+    flags.DEFINE_integer("steps", 160_000, "training steps (the published weights: 500000)")
+    flags.DEFINE_integer("batch_size", 5, "global batch size (split across replicas)")
+    flags.DEFINE_float("learning_rate", 1e-4, "initial learning rate")
+    flags.DEFINE_float("lr_decay", 5e-5, "lr = learning_rate / (1 + lr_decay * step)")
+    flags.DEFINE_float("content_weight", 1.0, "")
+    flags.DEFINE_float("style_weight", 3.0, "")
+    flags.DEFINE_float("identity1_weight", 50.0, "pixel identity loss weight")
+    flags.DEFINE_float("identity2_weight", 1.0, "feature identity loss weight")
+    flags.DEFINE_enum("resize", "fixed", data.RESIZE_MODES, "fixed: size×size; shorter: shorter side")
+    flags.DEFINE_integer("image_size", 512, "resize target before cropping")
+    flags.DEFINE_integer("crop_size", 256, "random crop side")
+    flags.DEFINE_bool("flip", False, "random horizontal flips")
+    flags.DEFINE_integer("seed", 0, "seed of file order, crops and weights")
+    flags.DEFINE_enum("strategy", "default", STRATEGIES, "tf.distribute strategy")
+    flags.DEFINE_string("tpu", "", "TPU name or address for --strategy=tpu")
+    flags.DEFINE_enum("precision", "float32", PRECISIONS, "Keras dtype policy")
+    flags.DEFINE_bool("xla", False, "compile the train step with XLA")
+    flags.DEFINE_integer("log_every", 100, "steps between log lines and scalar summaries")
+    flags.DEFINE_integer("image_every", 1000, "steps between image summaries")
+    flags.DEFINE_integer("checkpoint_every", 1000, "steps between checkpoints")
+    flags.DEFINE_string("export_dir", None, "where the final weights go (default MODEL_DIR/export)")
+    flags.mark_flag_as_required("model_dir")
+
+
+def source_from_flags(folder, tfds_name, what) -> data.ImageSource:
+    if bool(folder) == bool(tfds_name):
+        raise app.UsageError(f"pass exactly one of --{what}_dir or --{what}_tfds")
+    return data.ImageSource(path=folder) if folder else data.ImageSource(tfds_name=tfds_name)
+
+
+def config_from_flags() -> tuple[SANetConfig, TrainerConfig]:
+    vgg = None if FLAGS.vgg_weights in (None, "random") else os.path.expanduser(FLAGS.vgg_weights)
+    if FLAGS.vgg_weights is None:
+        raise app.UsageError("--vgg_weights is required (a converted SANet folder, see "
+                             "'tfstyle weights import-sanet'); pass --vgg_weights=random for smoke tests")
+    task = SANetConfig(
+        content=source_from_flags(FLAGS.content_dir, FLAGS.content_tfds, "content"),
+        style=source_from_flags(FLAGS.style_dir, FLAGS.style_tfds, "style"),
+        vgg_weights=vgg, init_from=FLAGS.init_from,
+        pipeline=data.PipelineConfig(resize=FLAGS.resize, size=FLAGS.image_size,
+                                     crop=FLAGS.crop_size, flip=FLAGS.flip, seed=FLAGS.seed),
+        global_batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
+        lr_decay=FLAGS.lr_decay, content_weight=FLAGS.content_weight,
+        style_weight=FLAGS.style_weight, identity1_weight=FLAGS.identity1_weight,
+        identity2_weight=FLAGS.identity2_weight)
+    trainer = TrainerConfig(model_dir=FLAGS.model_dir, steps=FLAGS.steps,
+                            global_batch_size=FLAGS.batch_size, log_every=FLAGS.log_every,
+                            summary_every=FLAGS.log_every, image_every=FLAGS.image_every,
+                            checkpoint_every=FLAGS.checkpoint_every, jit_compile=FLAGS.xla)
+    return task, trainer
+
+
+def write_flags(model_dir: str) -> None:
+    """The resolved flags, reusable as ``--flagfile=MODEL_DIR/flags.txt``."""
+    os.makedirs(model_dir, exist_ok=True)
+    with open(os.path.join(model_dir, "flags.txt"), "w") as f:
+        f.write(FLAGS.flags_into_string())
+
+
+def main(argv):
+    del argv
+    task_config, trainer_config = config_from_flags()
+    keras.utils.set_random_seed(FLAGS.seed)
+    set_precision(FLAGS.precision)
+    write_flags(FLAGS.model_dir)
+    strategy = make_strategy(FLAGS.strategy, FLAGS.tpu)
+    logging.info("strategy %s with %d replicas, precision %s", FLAGS.strategy,
+                 strategy.num_replicas_in_sync, FLAGS.precision)
+    task = SANetTask(task_config)
+    trainer = Trainer(task, trainer_config, strategy)
+    trainer.restore()
+    trainer.train()
+    export = FLAGS.export_dir or os.path.join(FLAGS.model_dir, "export")
+    task.export(export)
+    logging.info("exported weights to %s (tfstyle stylize --weights %s)", export, export)
+
+
+if __name__ == "__main__":
+    define_flags()
+    app.run(main)
