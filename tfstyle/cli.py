@@ -72,6 +72,19 @@ def _add_optimize(sub) -> None:
     loss.add_argument("--tv-beta", type=float, default=d.tv_beta, help="exponent of the power TV")
     loss.add_argument("--preserve-color", action="store_true",
                       help="transfer on luminance only and keep the content's colours")
+    depth = p.add_argument_group("depth (Liu et al. 2017; Kozlovtsev 2019)")
+    depth.add_argument("--depth-weight", type=float, default=0.0, metavar="GAMMA",
+                       help="weight of the depth loss: the result's depth map must match the "
+                            "content's (needs --depth-weights)")
+    depth.add_argument("--depth-content-weights", type=_csv(float), metavar="A_MIN,A_MAX",
+                       help="per-pixel content weights from the content's depth: nearest A_MAX, "
+                            "farthest A_MIN, log-spaced (needs --depth-weights)")
+    depth.add_argument("--depth-weights", metavar="PATH|random",
+                       help="hourglass depth network (.weights.h5 from python -m training.depth)")
+    depth.add_argument("--depth-downscale", type=_positive_int, default=2,
+                       help="average-pool the image by this factor before the depth network")
+    depth.add_argument("--content-weight-map", metavar="PATH",
+                       help="grayscale image of per-pixel content weights (grey value in [0, 1])")
     run = p.add_argument_group("optimisation")
     run.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer)
     run.add_argument("--steps", type=_positive_int, default=d.steps, help="steps per scale")
@@ -121,6 +134,7 @@ def _run_optimize(args) -> int:
         vgg_weights = None
     elif args.vgg_weights is not None:
         vgg_weights = weights_lib.resolve(weights_lib.VGG19_IMAGENET, args.vgg_weights)
+    extra_terms, weight_map = _depth_options(args, content, load)
     transfer = GatysTransfer(vgg_weights, precision=args.precision,
                              taps=[*config.layers()[0], *config.layers()[1]])
     logging.info("content %dx%d, loss network in %s", content.shape[1], content.shape[0],
@@ -131,7 +145,8 @@ def _run_optimize(args) -> int:
         callback = snapshot_callback(
             lambda step, img: image_lib.save_image(f"{stem}.step{step:05d}{ext}", img),
             args.snapshot_every)
-    result = transfer.run(content, style, config, callback=callback, verbose=not args.quiet)
+    result = transfer.run(content, style, config, callback=callback, verbose=not args.quiet,
+                          extra_terms=extra_terms, content_weight_map=weight_map)
     image_lib.save_image(args.output, result.image)
     last = result.history[-1]
     print(f"wrote {args.output} ({result.image.shape[1]}x{result.image.shape[0]}) after "
@@ -265,6 +280,89 @@ def _run_stylize(args) -> int:
     return 0
 
 
+def _load_depth_model(path):
+    from absl import logging
+
+    from tfstyle import weights as weights_lib
+    from tfstyle.models.depth import build_hourglass
+
+    if path is None:
+        raise TfstyleError("depth terms need --depth-weights PATH (train one with python -m "
+                           "training.depth) or --depth-weights random for tests")
+    if path == weights_lib.RANDOM:
+        logging.warning("--depth-weights random: the depth network is untrained (tests only)")
+        return build_hourglass(None)
+    if not os.path.isfile(path):
+        raise TfstyleError(f"--depth-weights {path}: no such file; pass a .weights.h5 file")
+    return build_hourglass(path)
+
+
+def _depth_options(args, content, load):
+    """(extra objective terms, content weight map) from the depth options."""
+    from tfstyle import image as image_lib
+    from tfstyle.optimize import DepthTerm
+    from tfstyle.weight_maps import depth_to_alpha
+
+    if args.depth_weight < 0:
+        raise TfstyleError(f"--depth-weight must be >= 0, got {args.depth_weight}")
+    if args.depth_content_weights is not None and len(args.depth_content_weights) != 2:
+        raise TfstyleError("--depth-content-weights takes two numbers, A_MIN,A_MAX")
+    if args.depth_content_weights and args.content_weight_map:
+        raise TfstyleError("pass --depth-content-weights or --content-weight-map, not both")
+    weight_map = None
+    if args.content_weight_map:
+        grey = image_lib.load_image(args.content_weight_map, min_side=1)[..., 0]
+        weight_map = image_lib.resize(np.repeat(grey[..., None], 3, -1), content.shape[:2])[..., 0]
+    need_depth = args.depth_weight > 0 or args.depth_content_weights
+    if not need_depth:
+        return (), weight_map
+    model = _load_depth_model(args.depth_weights)
+    if args.depth_content_weights:
+        a_min, a_max = args.depth_content_weights
+        if not 0 < a_min <= a_max:
+            raise TfstyleError(f"--depth-content-weights needs 0 < A_MIN <= A_MAX, got {a_min},{a_max}")
+        depth = model(content[None]).numpy()[0, :, :, 0]
+        weight_map = depth_to_alpha(depth, a_min, a_max)
+    if args.depth_weight > 0:
+        downscale = args.depth_downscale
+        return (lambda level_content: [DepthTerm(model, level_content, args.depth_weight,
+                                                 downscale)]), weight_map
+    return (), weight_map
+
+
+def _add_depth(sub) -> None:
+    p = sub.add_parser("depth", help="relative depth map of an image (hourglass network)",
+                       description="Predict relative depth (Chen et al. 2016): larger = farther.")
+    p.add_argument("--input", required=True, help="image")
+    p.add_argument("--output", required=True, help="colour-mapped depth picture (.png/.jpg/.webp)")
+    p.add_argument("--raw", metavar="NPY", help="also save the raw depth as a float32 .npy")
+    p.add_argument("--depth-weights", metavar="PATH|random", help="hourglass .weights.h5")
+    p.add_argument("--max-size", type=_positive_int, default=640, help="longer side (default 640)")
+    p.set_defaults(handler=_run_depth)
+
+
+def _run_depth(args) -> int:
+    from tfstyle import image as image_lib
+    from tfstyle.colormap import colorize
+
+    image_lib.check_output_path(args.output)
+    if args.raw and not args.raw.endswith(".npy"):
+        raise TfstyleError(f"--raw {args.raw}: use a .npy file name")
+    image = image_lib.load_image(args.input, min_side=16)
+    image = image_lib.fit(image, args.max_size, upscale=False)
+    model = _load_depth_model(args.depth_weights)
+    depth = model(image[None]).numpy()[0, :, :, 0]
+    if args.raw:
+        import tempfile
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(args.raw)), suffix=".npy")
+        with os.fdopen(fd, "wb") as f:
+            np.save(f, depth.astype(np.float32))
+        os.replace(tmp, args.raw)
+    image_lib.save_image(args.output, colorize(depth))
+    print(f"wrote {args.output}" + (f" and {args.raw}" if args.raw else ""))
+    return 0
+
+
 def _add_weights(sub) -> None:
     p = sub.add_parser("weights", help="list, fetch or locate published weights",
                        description="Published weights are downloaded once into the Keras cache "
@@ -313,6 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_optimize(sub)
     _add_stylize(sub)
+    _add_depth(sub)
     _add_weights(sub)
     return parser
 

@@ -94,3 +94,30 @@ def mvn_content_loss(features, target) -> tf.Tensor:
     """SANet content loss for one layer: MSE(mvn(Φ), mvn(Φc)) (Park & Lee 2019, eq. 5)."""
     return tf.reduce_mean(tf.square(mean_variance_norm(_f32(features))
                                     - mean_variance_norm(_f32(target))))
+
+
+def gather_pair_depths(depth, pairs):
+    """z_A − z_B for each pair: depth [N, H, W, 1], pairs int [N, P, 4] as (yA, xA, yB, xB) → [N, P]."""
+    depth = _f32(depth)[..., 0]
+    pairs = tf.cast(pairs, tf.int32)
+    z_a = tf.gather_nd(depth, pairs[..., 0:2], batch_dims=1)
+    z_b = tf.gather_nd(depth, pairs[..., 2:4], batch_dims=1)
+    return z_a - z_b
+
+
+def ranking_loss(depth, pairs, labels, valid=None) -> tf.Tensor:
+    """Pairwise ranking loss of Chen et al. 2016 (eq. 1), averaged over the valid pairs.
+
+    r = +1 (A farther), −1 (A closer): log(1 + exp(−r·(z_A − z_B)));
+    r = 0 (equal): (z_A − z_B)².
+
+    Args:
+      depth: predictions [N, H, W, 1] (larger = farther).
+      pairs: int [N, P, 4] pixel coordinates (yA, xA, yB, xB).
+      labels: [N, P] in {−1, 0, +1}; valid: optional [N, P] mask for padding.
+    """
+    diff = gather_pair_depths(depth, pairs)
+    labels = _f32(labels)
+    per_pair = tf.where(tf.equal(labels, 0.0), tf.square(diff), tf.nn.softplus(-labels * diff))
+    weights = tf.ones_like(per_pair) if valid is None else _f32(valid)
+    return tf.reduce_sum(per_pair * weights) / tf.maximum(tf.reduce_sum(weights), 1.0)

@@ -110,6 +110,28 @@ class TotalVariationTerm(Term):
         return losses.total_variation(image, self.variant, self.beta)
 
 
+class DepthTerm(Term):
+    """Depth loss of Liu et al. 2017: 1/(H·W)·Σ (D(x) − D(x_c))², D a frozen depth network.
+
+    The image is average-pooled by `downscale` first (the seed thesis halves it
+    to fit memory), and fed to D as what D was trained on: RGB in [0, 1].
+    """
+
+    name = "depth"
+
+    def __init__(self, depth_model, content: np.ndarray, weight: float, downscale: int = 2):
+        self.model, self.weight, self.downscale = depth_model, weight, int(downscale)
+        self.target = self.depth(tf.constant(content[None], tf.float32))
+
+    def depth(self, image):
+        if self.downscale > 1:
+            image = tf.nn.avg_pool2d(image, self.downscale, self.downscale, "VALID")
+        return tf.cast(self.model(image), tf.float32)
+
+    def __call__(self, image, features):
+        return tf.reduce_mean(tf.square(self.depth(image) - self.target))
+
+
 class Objective:
     """A weighted sum of terms; calling it returns (total, {name: weighted value})."""
 
@@ -231,16 +253,27 @@ class GatysTransfer:
         return self.encoder_for(taps)(tf.convert_to_tensor(image[None], tf.float32))
 
     def objective(self, content: np.ndarray, style: np.ndarray, config: OptimizeConfig,
-                  extra_terms: Sequence[Term] = ()) -> Objective:
-        """Content, style and TV terms with targets computed once, plus `extra_terms`."""
+                  extra_terms: Sequence[Term] = (),
+                  content_weight_map: Optional[np.ndarray] = None) -> Objective:
+        """Content, style and TV terms with targets computed once, plus `extra_terms`.
+
+        `content_weight_map` ([H, W] at the content's size) weights the content
+        loss per pixel, carried down to each content layer (`tfstyle.weight_maps`).
+        """
         content_taps, style_taps = config.layers()
         content_features = self.encode(content, content_taps)
         style_features = self.encode(style, style_taps)
         style_weights = None
         if config.style_layer_weights is not None:
             style_weights = dict(zip(style_taps, config.style_layer_weights))
+        maps = None
+        if content_weight_map is not None:
+            from tfstyle.weight_maps import propagate, vgg_path
+            maps = {t: propagate(content_weight_map, vgg_path(t))[None, :, :, None]
+                    for t in content_taps}
         terms = [
-            ContentTerm({t: content_features[t] for t in content_taps}, config.content_weight),
+            ContentTerm({t: content_features[t] for t in content_taps}, config.content_weight,
+                        weight_maps=maps),
             StyleTerm({t: gram_matrix(tf.cast(style_features[t], tf.float32)) for t in style_taps},
                       config.style_weight, style_weights),
             TotalVariationTerm(config.tv_weight, config.tv_variant, config.tv_beta),
@@ -251,6 +284,7 @@ class GatysTransfer:
     # -- loop ------------------------------------------------------------
     def run(self, content: np.ndarray, style: np.ndarray, config: OptimizeConfig = None, *,
             extra_terms: Callable[[np.ndarray], Sequence[Term]] | Sequence[Term] = (),
+            content_weight_map: Optional[np.ndarray] = None,
             callback: Optional[Callback] = None, verbose: bool = False) -> OptimizeResult:
         """Optimise an image that has `content`'s content and `style`'s style.
 
@@ -259,6 +293,8 @@ class GatysTransfer:
             content's size (coarse-to-fine over `config.scales` levels).
           extra_terms: more objective terms, or a function of the (resized)
             content image returning them, called once per scale.
+          content_weight_map: per-pixel content weights [H, W] at the content's
+            size (e.g. `weight_maps.depth_to_alpha` of its depth, or a mask).
           callback: called after every step with (global step, losses, image).
           verbose: show a Keras progress bar with each loss term.
         """
@@ -275,7 +311,11 @@ class GatysTransfer:
             level_content = resize(content, (h, w))
             level_style = fit(style, round(max(h, w) * config.style_scale))
             terms = extra_terms(level_content) if callable(extra_terms) else extra_terms
-            objective = self.objective(level_content, level_style, config, terms)
+            level_map = None
+            if content_weight_map is not None:
+                level_map = tf.image.resize(  # not image.resize: weights are not clipped to [0, 1]
+                    np.asarray(content_weight_map, np.float32)[..., None], (h, w), "area").numpy()[..., 0]
+            objective = self.objective(level_content, level_style, config, terms, level_map)
             if image is None:
                 image = initial_image(config.init, level_content, level_style, config.seed)
             else:

@@ -79,7 +79,9 @@ class SANetTask(Task):
         self.config = config
 
     def build(self):
-        stylizer = Stylizer(training_taps=True)
+        # one-shot attention: crops are small (256² → 1024 positions), and it
+        # keeps the step free of while loops, which XLA and TPUs prefer
+        stylizer = Stylizer(training_taps=True, chunk_size=0)
         if self.config.vgg_weights:
             path = self.config.vgg_weights
             if os.path.isdir(path):

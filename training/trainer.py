@@ -153,6 +153,9 @@ class Trainer:
             optimizer.apply_gradients(zip(grads, variables))
             return losses, images
 
+        if self.config.jit_compile:  # XLA compiles the math, not the input pipeline
+            replica_step = tf.function(replica_step, jit_compile=True)
+
         def train_step(iterator):
             batch = next(iterator)
             losses, images = strategy.run(replica_step, args=(batch,))
@@ -160,7 +163,7 @@ class Trainer:
             self.step.assign_add(1)
             return losses, batch, images
 
-        return tf.function(train_step, jit_compile=self.config.jit_compile or None)
+        return tf.function(train_step)
 
     def _make_iterator(self):
         step = self.current_step
