@@ -24,8 +24,9 @@ from absl import app, flags, logging
 from tfstyle import losses as L
 from tfstyle.models.sanet import ENCODER_FILE, TRAINING_TAPS, Stylizer
 from training import data
-from training.trainer import PRECISIONS, STRATEGIES, Task, Trainer, TrainerConfig, make_strategy, \
-    set_precision
+from training.flags_common import (define_trainer_flags, export_dir, setup_run,
+                                   trainer_config_from_flags)
+from training.trainer import Task, Trainer
 
 
 @dataclasses.dataclass
@@ -142,16 +143,14 @@ FLAGS = flags.FLAGS
 
 
 def define_flags():
+    define_trainer_flags(steps=160_000, batch_size=5)
     flags.DEFINE_string("content_dir", None, "folder of content images (e.g. COCO train2017)")
     flags.DEFINE_string("content_tfds", None, "tensorflow-datasets name for content, e.g. coco/2017")
     flags.DEFINE_string("style_dir", None, "folder of style images (e.g. WikiArt)")
     flags.DEFINE_string("style_tfds", None, "tensorflow-datasets name for style images")
-    flags.DEFINE_string("model_dir", None, "checkpoints, TensorBoard logs and the export go here")
     flags.DEFINE_string("vgg_weights", None, "normalised VGG19: a converted SANet weights folder or "
                         "vgg_normalised.weights.h5; 'random' for smoke tests")
     flags.DEFINE_string("init_from", None, "Stylizer weights folder to fine-tune from")
-    flags.DEFINE_integer("steps", 160_000, "training steps (the published weights: 500000)")
-    flags.DEFINE_integer("batch_size", 5, "global batch size (split across replicas)")
     flags.DEFINE_float("learning_rate", 1e-4, "initial learning rate")
     flags.DEFINE_float("lr_decay", 5e-5, "lr = learning_rate / (1 + lr_decay * step)")
     flags.DEFINE_float("content_weight", 1.0, "")
@@ -162,16 +161,6 @@ def define_flags():
     flags.DEFINE_integer("image_size", 512, "resize target before cropping")
     flags.DEFINE_integer("crop_size", 256, "random crop side")
     flags.DEFINE_bool("flip", False, "random horizontal flips")
-    flags.DEFINE_integer("seed", 0, "seed of file order, crops and weights")
-    flags.DEFINE_enum("strategy", "default", STRATEGIES, "tf.distribute strategy")
-    flags.DEFINE_string("tpu", "", "TPU name or address for --strategy=tpu")
-    flags.DEFINE_enum("precision", "float32", PRECISIONS, "Keras dtype policy")
-    flags.DEFINE_bool("xla", False, "compile the train step with XLA")
-    flags.DEFINE_integer("log_every", 100, "steps between log lines and scalar summaries")
-    flags.DEFINE_integer("image_every", 1000, "steps between image summaries")
-    flags.DEFINE_integer("checkpoint_every", 1000, "steps between checkpoints")
-    flags.DEFINE_string("export_dir", None, "where the final weights go (default MODEL_DIR/export)")
-    flags.mark_flag_as_required("model_dir")
 
 
 def source_from_flags(folder, tfds_name, what) -> data.ImageSource:
@@ -180,7 +169,7 @@ def source_from_flags(folder, tfds_name, what) -> data.ImageSource:
     return data.ImageSource(path=folder) if folder else data.ImageSource(tfds_name=tfds_name)
 
 
-def config_from_flags() -> tuple[SANetConfig, TrainerConfig]:
+def config_from_flags() -> tuple[SANetConfig, "TrainerConfig"]:
     vgg = None if FLAGS.vgg_weights in (None, "random") else os.path.expanduser(FLAGS.vgg_weights)
     if FLAGS.vgg_weights is None:
         raise app.UsageError("--vgg_weights is required (a converted SANet folder, see "
@@ -195,36 +184,20 @@ def config_from_flags() -> tuple[SANetConfig, TrainerConfig]:
         lr_decay=FLAGS.lr_decay, content_weight=FLAGS.content_weight,
         style_weight=FLAGS.style_weight, identity1_weight=FLAGS.identity1_weight,
         identity2_weight=FLAGS.identity2_weight)
-    trainer = TrainerConfig(model_dir=FLAGS.model_dir, steps=FLAGS.steps,
-                            global_batch_size=FLAGS.batch_size, log_every=FLAGS.log_every,
-                            summary_every=FLAGS.log_every, image_every=FLAGS.image_every,
-                            checkpoint_every=FLAGS.checkpoint_every, jit_compile=FLAGS.xla)
+    trainer = trainer_config_from_flags()
     return task, trainer
-
-
-def write_flags(model_dir: str) -> None:
-    """The resolved flags, reusable as ``--flagfile=MODEL_DIR/flags.txt``."""
-    os.makedirs(model_dir, exist_ok=True)
-    with open(os.path.join(model_dir, "flags.txt"), "w") as f:
-        f.write(FLAGS.flags_into_string())
 
 
 def main(argv):
     del argv
     task_config, trainer_config = config_from_flags()
-    keras.utils.set_random_seed(FLAGS.seed)
-    set_precision(FLAGS.precision)
-    write_flags(FLAGS.model_dir)
-    strategy = make_strategy(FLAGS.strategy, FLAGS.tpu)
-    logging.info("strategy %s with %d replicas, precision %s", FLAGS.strategy,
-                 strategy.num_replicas_in_sync, FLAGS.precision)
+    strategy = setup_run()
     task = SANetTask(task_config)
     trainer = Trainer(task, trainer_config, strategy)
     trainer.restore()
     trainer.train()
-    export = FLAGS.export_dir or os.path.join(FLAGS.model_dir, "export")
-    task.export(export)
-    logging.info("exported weights to %s (tfstyle stylize --weights %s)", export, export)
+    task.export(export_dir())
+    logging.info("exported weights to %s (tfstyle stylize --weights %s)", export_dir(), export_dir())
 
 
 if __name__ == "__main__":

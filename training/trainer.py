@@ -63,6 +63,7 @@ class TrainerConfig:
     image_every: int = 1000
     checkpoint_every: int = 1000
     max_checkpoints: int = 5
+    eval_every: int = 0  # steps between Task.evaluate() calls; 0 = never
     jit_compile: bool = False
 
 
@@ -99,6 +100,10 @@ class Task:
         """Image grids [N, H, W, 3] in [0, 1] for TensorBoard."""
         return {}
 
+    def evaluate(self) -> Mapping[str, float]:
+        """Validation metrics (called every `eval_every` steps), e.g. loss and accuracy."""
+        return {}
+
 
 class Trainer:
     def __init__(self, task: Task, config: TrainerConfig,
@@ -117,6 +122,7 @@ class Trainer:
                                                                                  "checkpoints"),
                                                   max_to_keep=config.max_checkpoints)
         self.writer = tf.summary.create_file_writer(os.path.join(config.model_dir, "train"))
+        self.eval_writer = tf.summary.create_file_writer(os.path.join(config.model_dir, "validation"))
         self._train_step = self._make_train_step()
 
     # -- state ---------------------------------------------------------------
@@ -201,10 +207,25 @@ class Trainer:
                 window_start, window_step = time.perf_counter(), step
             if step % self.config.image_every == 0 or step == target:
                 self._images(step, batch, images)
+            if self.config.eval_every and (step % self.config.eval_every == 0 or step == target):
+                self.evaluate(step)
             if step % self.config.checkpoint_every == 0 or step == target:
                 self.save()
         self.writer.flush()
         return last
+
+    def evaluate(self, step: Optional[int] = None) -> dict:
+        """Run the task's validation and write it under MODEL_DIR/validation."""
+        step = self.current_step if step is None else step
+        results = {k: float(v) for k, v in self.task.evaluate().items()}
+        with self.eval_writer.as_default(step=step):
+            for name, value in results.items():
+                tf.summary.scalar(name, value)
+        self.eval_writer.flush()
+        if results:
+            logging.info("validation at step %d  %s", step,
+                         "  ".join(f"{k} {v:.4g}" for k, v in results.items()))
+        return results
 
     def _scalars(self, step, losses, steps_per_s):
         lr = self.optimizer.learning_rate

@@ -1,0 +1,99 @@
+"""Depth training: pair sampling rules, learning on generated scenes, the program end to end."""
+
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from conftest import PORTRAIT
+from tfstyle import metrics
+from tfstyle.cli import main as tfstyle_main
+from tfstyle.losses import gather_pair_depths
+from training import depth_data
+from training.depth import DepthConfig, DepthTask
+from training.trainer import Trainer, TrainerConfig
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_pair_sampler_obeys_distance_and_difference_rules(rng):
+    config = depth_data.PairConfig(pairs_per_image=300, max_distance=12, min_difference=0.05,
+                                   equal_fraction=0.25, equal_threshold=0.01)
+    checked = 0
+    for trial in range(20):
+        depth = np.cumsum(rng.normal(size=(48, 40)), axis=0).astype(np.float32)
+        depth[10:20, 5:15] = depth[10, 5]  # a flat patch, so equal pairs exist
+        pairs, labels, valid = (x.numpy() for x in depth_data.sample_pairs(depth, [trial, 1], config))
+        span = depth.max() - depth.min()
+        for (ya, xa, yb, xb), label, ok in zip(pairs, labels, valid):
+            if not ok:
+                continue
+            checked += 1
+            assert 0 <= min(ya, yb) and max(ya, yb) < 48 and 0 <= min(xa, xb) and max(xa, xb) < 40
+            assert 0 < (ya - yb) ** 2 + (xa - xb) ** 2 <= 12 ** 2
+            gap = depth[ya, xa] - depth[yb, xb]
+            if label == 0:
+                assert abs(gap) < 0.01 * span
+            else:
+                assert abs(gap) >= 0.05 * span and label == np.sign(gap)
+        assert valid[:225].sum() > 200 and valid[225:].sum() > 0  # ordinal first, then equal
+    assert checked > 4000
+
+
+def test_sampler_is_deterministic_per_seed(rng):
+    depth = rng.normal(size=(32, 32)).astype(np.float32)
+    a = depth_data.sample_pairs(depth, [3, 4])[0].numpy()
+    b = depth_data.sample_pairs(depth, [3, 4])[0].numpy()
+    c = depth_data.sample_pairs(depth, [3, 5])[0].numpy()
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def held_out_accuracy(model, count=64, size=32):
+    ds = depth_data.training_pipeline(depth_data.synthetic_dataset(count, size, seed=999), (size, size),
+                                      16, depth_data.PairConfig(200, 16), seed=5, repeat=False, flip=False)
+    diffs, labels, valids = [], [], []
+    for image, pairs, label, valid in ds:
+        diffs.append(gather_pair_depths(model(image, training=False), pairs).numpy())
+        labels.append(label.numpy())
+        valids.append(valid.numpy())
+    return metrics.ordinal_accuracy(np.concatenate(diffs), np.concatenate(labels), np.concatenate(valids))
+
+
+@pytest.mark.slow
+def test_hourglass_learns_generated_scenes(tmp_path):
+    keras.utils.set_random_seed(0)
+    config = DepthConfig(train=depth_data.synthetic_dataset(256, 32, seed=0), size=(32, 32),
+                         pairs=depth_data.PairConfig(200, 16), global_batch_size=8, learning_rate=1e-3)
+    trainer = Trainer(DepthTask(config), TrainerConfig(model_dir=str(tmp_path), steps=300,
+                                                       global_batch_size=8, log_every=50,
+                                                       summary_every=50, image_every=300,
+                                                       checkpoint_every=300))
+    before = held_out_accuracy(trainer.task.model)
+    trainer.train()
+    after = held_out_accuracy(trainer.task.model)
+    print(f"held-out ordinal accuracy: {before:.3f} before, {after:.3f} after 300 steps")
+    assert after >= 0.9, (before, after)
+
+
+@pytest.mark.slow
+def test_depth_program_resumes_and_exports(tmp_path):
+    model_dir = tmp_path / "run"
+    base = [sys.executable, "-m", "training.depth", "--synthetic", "--size=32,32",
+            f"--model_dir={model_dir}", "--batch_size=4", "--pairs_per_image=64",
+            "--log_every=2", "--checkpoint_every=2", "--eval_every=4"]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    first = subprocess.run(base + ["--steps=4"], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "validation at step 4" in first.stderr and "ordinal_accuracy" in first.stderr
+    second = subprocess.run(base + ["--steps=6"], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert second.returncode == 0 and "at step 4" in second.stderr, second.stderr[-3000:]
+    weights = model_dir / "export" / "hourglass.weights.h5"
+    assert weights.exists() and (model_dir / "validation").is_dir()
+    out = tmp_path / "depth.png"
+    assert tfstyle_main(["depth", "--input", str(PORTRAIT), "--output", str(out),
+                         "--depth-weights", str(weights), "--max-size", "64"]) == 0
+    assert out.exists()

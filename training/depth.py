@@ -1,0 +1,181 @@
+r"""Train the relative-depth hourglass (Chen et al. 2016) with the pairwise ranking loss.
+
+    python -m training.depth --tfds=nyu_depth_v2 --model_dir=runs/depth
+    python -m training.depth --data_dir=/data/kitti_pairs --model_dir=runs/depth-kitti \
+        --init_from=runs/depth/export/hourglass.weights.h5 --learning_rate=1e-4
+
+Defaults follow shared/specs/depth.md: RMSprop, batch 4, lr 1e-3, 240×320
+inputs, 800 pairs per image sampled from dense depth (≤ 40 px apart, depth
+difference ≥ 1% of the range, 20% equal pairs). Validation loss, ordinal
+accuracy and WKDR go to TensorBoard. The export is
+``MODEL_DIR/export/hourglass.weights.h5``, which ``tfstyle depth`` and
+``tfstyle optimize --depth-weights`` load.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import app, flags, logging
+
+from tfstyle import metrics
+from tfstyle.colormap import colorize
+from tfstyle.losses import gather_pair_depths, ranking_loss
+from tfstyle.models.depth import build_hourglass
+from training import depth_data
+from training.flags_common import (define_trainer_flags, export_dir, setup_run,
+                                   trainer_config_from_flags)
+from training.trainer import Task, Trainer
+
+WEIGHTS_FILE = "hourglass.weights.h5"
+
+
+@dataclasses.dataclass
+class DepthConfig:
+    train: tf.data.Dataset  # (image, depth) examples
+    validation: Optional[tf.data.Dataset] = None
+    size: tuple = (240, 320)
+    pairs: depth_data.PairConfig = dataclasses.field(default_factory=depth_data.PairConfig)
+    global_batch_size: int = 4
+    learning_rate: float = 1e-3
+    seed: int = 0
+    init_from: Optional[str] = None
+    wkdr_tau: float = 0.02
+    validation_batches: int = 20
+
+
+class DepthTask(Task):
+    def __init__(self, config: DepthConfig):
+        self.config = config
+
+    def build(self):
+        self.model = build_hourglass(self.config.init_from)
+        self.models = {"hourglass": self.model}
+
+    def trainable_variables(self):
+        return self.model.trainable_variables
+
+    def make_optimizer(self):
+        optimizer = keras.optimizers.RMSprop(self.config.learning_rate)
+        if keras.mixed_precision.global_policy().name == "mixed_float16":
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        return optimizer
+
+    def dataset(self, input_context, start):
+        c = self.config
+        ds = c.train
+        if input_context.num_input_pipelines > 1:
+            ds = ds.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
+        batch = input_context.get_per_replica_batch_size(c.global_batch_size)
+        return depth_data.training_pipeline(ds, c.size, batch, c.pairs, seed=c.seed, start=start)
+
+    def losses(self, batch):
+        image, pairs, labels, valid = batch
+        depth = self.model(image, training=True)
+        loss = ranking_loss(depth, pairs, labels, valid)
+        diff = gather_pair_depths(depth, pairs)
+        ordinal = tf.cast(tf.not_equal(labels, 0), tf.float32) * valid
+        correct = tf.cast(tf.equal(tf.sign(diff), tf.cast(labels, tf.float32)), tf.float32)
+        accuracy = tf.reduce_sum(correct * ordinal) / tf.maximum(tf.reduce_sum(ordinal), 1.0)
+        return {"ranking": loss, "ordinal_accuracy": accuracy, "total": loss}, {"depth": depth}
+
+    def summary_images(self, batch, images):
+        image = batch[0]
+        depth = images["depth"].numpy()[..., 0]
+        coloured = np.stack([colorize(d) for d in depth])
+        return {"image | predicted depth": tf.concat([tf.cast(image, tf.float32), coloured], axis=2)}
+
+    def evaluate(self):
+        c = self.config
+        if c.validation is None:
+            return {}
+        ds = depth_data.training_pipeline(c.validation, c.size, c.global_batch_size, c.pairs,
+                                          seed=c.seed + 1, repeat=False, flip=False)
+        diffs, labels, valids, losses = [], [], [], []
+        for image, pairs, label, valid in ds.take(c.validation_batches):
+            depth = self.model(image, training=False)
+            losses.append(float(ranking_loss(depth, pairs, label, valid)))
+            diffs.append(gather_pair_depths(depth, pairs).numpy())
+            labels.append(label.numpy())
+            valids.append(valid.numpy())
+        if not losses:
+            return {}
+        diff, label, valid = (np.concatenate(x) for x in (diffs, labels, valids))
+        wkdr = metrics.wkdr(diff, label, c.wkdr_tau, valid)
+        return {"loss/ranking": float(np.mean(losses)),
+                "ordinal_accuracy": metrics.ordinal_accuracy(diff, label, valid),
+                "whdr": metrics.whdr(diff, label, valid), **{f"wkdr/{k}": v for k, v in wkdr.items()}}
+
+    def export(self, directory: str) -> str:
+        os.makedirs(directory, exist_ok=True)
+        path = os.path.join(directory, WEIGHTS_FILE)
+        self.model.save_weights(path)
+        return path
+
+
+# ---- the program ----------------------------------------------------------------
+
+FLAGS = flags.FLAGS
+
+
+def define_flags():
+    define_trainer_flags(steps=100_000, batch_size=4)
+    flags.DEFINE_string("tfds", None, "tensorflow-datasets name, e.g. nyu_depth_v2")
+    flags.DEFINE_string("tfds_data_dir", None, "tensorflow-datasets data_dir")
+    flags.DEFINE_string("data_dir", None, "folder with rgb/NAME.jpg and depth/NAME.png|.npy")
+    flags.DEFINE_string("validation_dir", None, "folder like --data_dir for validation "
+                        "(with --tfds: its 'validation' split)")
+    flags.DEFINE_bool("synthetic", False, "generated scenes with known depth (smoke tests)")
+    flags.DEFINE_list("size", ["240", "320"], "training height,width (multiples of 16)")
+    flags.DEFINE_float("learning_rate", 1e-3, "RMSprop learning rate")
+    flags.DEFINE_integer("pairs_per_image", 800, "sampled point pairs per image")
+    flags.DEFINE_float("max_distance", 40.0, "max pixel distance within a pair")
+    flags.DEFINE_float("min_difference", 0.01, "min depth difference of ordinal pairs, of the range")
+    flags.DEFINE_float("equal_fraction", 0.2, "fraction of equal pairs")
+    flags.DEFINE_float("equal_threshold", 0.002, "max depth difference of equal pairs, of the range")
+    flags.DEFINE_string("init_from", None, "hourglass .weights.h5 to fine-tune from")
+
+
+def datasets_from_flags():
+    sources = [bool(FLAGS.tfds), bool(FLAGS.data_dir), FLAGS.synthetic]
+    if sum(sources) != 1:
+        raise app.UsageError("pass exactly one of --tfds, --data_dir or --synthetic")
+    if FLAGS.tfds:
+        return (depth_data.tfds_dataset(FLAGS.tfds, "train", FLAGS.tfds_data_dir),
+                depth_data.tfds_dataset(FLAGS.tfds, "validation", FLAGS.tfds_data_dir))
+    if FLAGS.data_dir:
+        validation = depth_data.folder_dataset(FLAGS.validation_dir) if FLAGS.validation_dir else None
+        return depth_data.folder_dataset(FLAGS.data_dir), validation
+    size = int(FLAGS.size[0])
+    return (depth_data.synthetic_dataset(256, size, seed=FLAGS.seed),
+            depth_data.synthetic_dataset(32, size, seed=FLAGS.seed + 1000))
+
+
+def main(argv):
+    del argv
+    size = tuple(int(s) for s in FLAGS.size)
+    if len(size) != 2 or any(s % 16 for s in size):
+        raise app.UsageError(f"--size takes height,width, multiples of 16; got {FLAGS.size}")
+    train, validation = datasets_from_flags()
+    config = DepthConfig(
+        train=train, validation=validation, size=size, global_batch_size=FLAGS.batch_size,
+        learning_rate=FLAGS.learning_rate, seed=FLAGS.seed, init_from=FLAGS.init_from,
+        pairs=depth_data.PairConfig(FLAGS.pairs_per_image, FLAGS.max_distance, FLAGS.min_difference,
+                                    FLAGS.equal_fraction, FLAGS.equal_threshold))
+    strategy = setup_run()
+    task = DepthTask(config)
+    trainer = Trainer(task, trainer_config_from_flags(), strategy)
+    trainer.restore()
+    trainer.train()
+    path = task.export(export_dir())
+    logging.info("exported %s (tfstyle depth --depth-weights %s)", path, path)
+
+
+if __name__ == "__main__":
+    define_flags()
+    app.run(main)

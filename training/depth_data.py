@@ -1,0 +1,190 @@
+"""Inputs for relative-depth training: (image, depth) sources, pair sampling, synthetic scenes.
+
+Sources: tensorflow-datasets ``nyu_depth_v2``, or a folder with ``rgb/NAME.ext``
+and ``depth/NAME.png`` (16-bit) or ``depth/NAME.npy`` (larger = farther).
+Pairs are sampled from dense depth as in the seed thesis: points at most
+`max_distance` px apart whose depth differs by at least `min_difference` of the
+image's depth range (labelled by which is farther), plus a fraction of equal
+pairs whose depth differs by less than `equal_threshold` of the range.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Optional
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from training.data import IMAGE_EXTENSIONS, sniff
+
+
+@dataclasses.dataclass(frozen=True)
+class PairConfig:
+    pairs_per_image: int = 800
+    max_distance: float = 40.0
+    min_difference: float = 0.01
+    equal_fraction: float = 0.2
+    equal_threshold: float = 0.002
+    candidates_factor: int = 8  # candidates drawn per wanted pair
+
+
+def sample_pairs(depth, seed, config: PairConfig = PairConfig()):
+    """Labelled point pairs from a dense depth map [H, W] (larger = farther).
+
+    Returns (pairs int32 [P, 4] as (yA, xA, yB, xB), labels int32 [P] in
+    {−1, 0, +1} with +1 = A farther, valid float32 [P]); P = pairs_per_image,
+    positions with too few qualifying candidates are padded with valid = 0.
+    Stateless: the same `seed` ([2] int) gives the same pairs.
+    """
+    depth = tf.convert_to_tensor(depth, tf.float32)
+    height, width = tf.shape(depth)[0], tf.shape(depth)[1]
+    count = config.pairs_per_image
+    n = count * config.candidates_factor
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 4)
+    radius = int(config.max_distance)
+    a_y = tf.random.stateless_uniform([n], seeds[0], 0, height, tf.int32)
+    a_x = tf.random.stateless_uniform([n], seeds[1], 0, width, tf.int32)
+    d_y = tf.random.stateless_uniform([n], seeds[2], -radius, radius + 1, tf.int32)
+    d_x = tf.random.stateless_uniform([n], seeds[3], -radius, radius + 1, tf.int32)
+    b_y, b_x = a_y + d_y, a_x + d_x
+    distance2 = tf.cast(d_y * d_y + d_x * d_x, tf.float32)
+    usable = ((distance2 > 0) & (distance2 <= config.max_distance ** 2)
+              & (b_y >= 0) & (b_y < height) & (b_x >= 0) & (b_x < width))
+    b_y, b_x = tf.clip_by_value(b_y, 0, height - 1), tf.clip_by_value(b_x, 0, width - 1)
+    z_a = tf.gather_nd(depth, tf.stack([a_y, a_x], -1))
+    z_b = tf.gather_nd(depth, tf.stack([b_y, b_x], -1))
+    span = tf.maximum(tf.reduce_max(depth) - tf.reduce_min(depth), 1e-12)
+    gap = tf.abs(z_a - z_b) / span
+    candidates = tf.stack([a_y, a_x, b_y, b_x], -1)
+    labels = tf.cast(tf.sign(z_a - z_b), tf.int32)
+
+    def first(mask, k):
+        index = tf.where(mask)[:k, 0]
+        got = tf.shape(index)[0]
+        pad = k - got
+        return (tf.pad(tf.gather(candidates, index), [[0, pad], [0, 0]]),
+                tf.pad(tf.gather(labels, index), [[0, pad]]),
+                tf.pad(tf.ones([got], tf.float32), [[0, pad]]))
+
+    n_equal = int(round(count * config.equal_fraction))
+    ordinal = first(usable & (gap >= config.min_difference), count - n_equal)
+    equal = first(usable & (gap < config.equal_threshold), n_equal)
+    pairs = tf.concat([ordinal[0], equal[0]], 0)
+    labels = tf.concat([ordinal[1], tf.zeros_like(equal[1])], 0)
+    valid = tf.concat([ordinal[2], equal[2]], 0)
+    return pairs, labels, valid
+
+
+# ---- synthetic scenes with known depth -------------------------------------------
+
+def synthetic_scene(seed: int, size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """An image with known depth: a textured ground plane receding to the top, and shapes
+    at random distances, painted darker and bluer with distance (aerial perspective).
+
+    Returns (image [size, size, 3] float32 in [0, 1], depth [size, size] float32).
+    """
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / (size - 1)
+    depth = 1.0 + 9.0 * (1.0 - yy) ** 2  # ground: far at the top, near at the bottom
+    for _ in range(rng.integers(1, 4)):
+        cy, cx, r = rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8), rng.uniform(0.1, 0.3)
+        shape = ((yy - cy) ** 2 + (xx - cx) ** 2 < r * r) if rng.uniform() < 0.5 else \
+            ((np.abs(yy - cy) < r) & (np.abs(xx - cx) < r * 0.7))
+        depth = np.where(shape, rng.uniform(1.0, 10.0), depth)
+    nearness = 1.0 - (depth - 1.0) / 9.0
+    hue = rng.uniform(0.3, 1.0, size=3)
+    texture = 0.85 + 0.15 * rng.uniform(size=(size, size, 1))
+    image = (0.15 + 0.85 * nearness[..., None] * hue) * texture
+    image[..., 2] += 0.25 * (1.0 - nearness)  # distant things turn bluish
+    return np.clip(image, 0, 1).astype(np.float32), depth.astype(np.float32)
+
+
+def synthetic_dataset(count: int, size: int, seed: int = 0) -> tf.data.Dataset:
+    images, depths = zip(*(synthetic_scene(seed * 100_003 + i, size) for i in range(count)))
+    return tf.data.Dataset.from_tensor_slices((np.stack(images), np.stack(depths)))
+
+
+# ---- real sources ------------------------------------------------------------------
+
+def folder_pairs(folder: str) -> list[tuple[str, str]]:
+    """(rgb path, depth path) for each ``rgb/NAME.ext`` with a ``depth/NAME.png|.npy``."""
+    rgb_dir, depth_dir = os.path.join(folder, "rgb"), os.path.join(folder, "depth")
+    if not os.path.isdir(rgb_dir) or not os.path.isdir(depth_dir):
+        raise ValueError(f"{folder}: expected subfolders rgb/ and depth/ (see TRAINING.md)")
+    pairs = []
+    for name in sorted(os.listdir(rgb_dir)):
+        stem, ext = os.path.splitext(name)
+        if ext.lower() not in IMAGE_EXTENSIONS:
+            continue
+        rgb = os.path.join(rgb_dir, name)
+        depth = next((os.path.join(depth_dir, stem + e) for e in (".png", ".npy")
+                      if os.path.isfile(os.path.join(depth_dir, stem + e))), None)
+        reason = sniff(rgb) or (None if depth else "no depth file")
+        if reason:
+            logging.warning("skipping %s: %s", rgb, reason)
+            continue
+        pairs.append((rgb, depth))
+    if not pairs:
+        raise ValueError(f"{folder}: no usable rgb/depth pairs")
+    return pairs
+
+
+def _load_depth_file(path: bytes) -> np.ndarray:
+    path = path.decode()
+    if path.endswith(".npy"):
+        return np.load(path).astype(np.float32)
+    from PIL import Image
+    return np.asarray(Image.open(path), dtype=np.float32)
+
+
+def folder_dataset(folder: str) -> tf.data.Dataset:
+    rgb, depth = zip(*folder_pairs(folder))
+
+    def load(rgb_path, depth_path):
+        image = tf.image.convert_image_dtype(
+            tf.io.decode_image(tf.io.read_file(rgb_path), channels=3, expand_animations=False),
+            tf.float32)
+        d = tf.numpy_function(_load_depth_file, [depth_path], tf.float32)
+        return image, tf.reshape(d, tf.shape(image)[:2])
+
+    return tf.data.Dataset.from_tensor_slices((list(rgb), list(depth))).map(
+        load, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def tfds_dataset(name: str = "nyu_depth_v2", split: str = "train",
+                 data_dir: Optional[str] = None) -> tf.data.Dataset:
+    try:
+        import tensorflow_datasets as tfds
+    except ImportError:
+        raise ValueError("tensorflow-datasets sources need pip install 'tfstyle[train]'") from None
+    ds = tfds.load(name, split=split, data_dir=data_dir)
+    return ds.map(lambda ex: (tf.image.convert_image_dtype(ex["image"], tf.float32),
+                              tf.cast(ex["depth"], tf.float32)))
+
+
+def training_pipeline(ds: tf.data.Dataset, size: tuple[int, int], batch: int, pairs: PairConfig,
+                      seed: int = 0, start: int = 0, repeat: bool = True, flip: bool = True):
+    """Resize (image bilinear, depth nearest), flip, sample pairs; batches of
+    (image [B, H, W, 3], pairs [B, P, 4], labels [B, P], valid [B, P])."""
+    if repeat:
+        ds = ds.repeat()
+
+    def prepare(index, example):
+        image, depth = example
+        image = tf.image.resize(image, size, antialias=True)
+        depth = tf.image.resize(depth[..., None], size, method="nearest")[..., 0]
+        seed_pair = tf.stack([tf.cast(seed, tf.int64), index])
+        if flip:
+            flipped = tf.random.stateless_uniform([], seed_pair + 7) < 0.5
+            image = tf.cond(flipped, lambda: image[:, ::-1], lambda: image)
+            depth = tf.cond(flipped, lambda: depth[:, ::-1], lambda: depth)
+        p, labels, valid = sample_pairs(depth, seed_pair, pairs)
+        return tf.clip_by_value(image, 0, 1), p, labels, valid
+
+    ds = ds.skip(start).enumerate(start=start).map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.deterministic = True
+    return ds.batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE).with_options(options)
