@@ -24,8 +24,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def folders(tmp_path_factory):
     base = tmp_path_factory.mktemp("train-data")
     rng = np.random.default_rng(0)
-    return (str(write_images(base / "content", 8, (72, 64), rng)),
-            str(write_images(base / "style", 8, (64, 80), rng)))
+    content = write_images(base / "content", 8, (72, 64), rng)
+    raw = PORTRAIT.read_bytes()
+    (content / "corrupt.jpg").write_bytes(raw[: len(raw) // 2])  # truncated JPEG
+    (content / "readme.png").write_text("not an image")          # non-image with an image name
+    return str(content), str(write_images(base / "style", 8, (64, 80), rng))
 
 
 def make_trainer(folders, model_dir, steps, lr=1e-4, init_seed=0, batch=2, **trainer_kw):
@@ -54,13 +57,18 @@ def read_events(model_dir):
 
 
 @pytest.mark.slow
-def test_smoke_training_lowers_the_loss(folders, tmp_path):
+def test_smoke_training_lowers_the_loss(folders, tmp_path, caplog):
     trainer = make_trainer(folders, tmp_path, steps=40, lr=1e-3)
-    first = trainer.train(steps=3)
+    with caplog.at_level("WARNING"):
+        first = trainer.train(steps=3)
+    # the content folder holds a truncated JPEG and a non-image: skipped and reported
+    assert "corrupt.jpg: truncated JPEG" in caplog.text
+    assert "readme.png: not an image" in caplog.text and "skipped 2 of 10 files" in caplog.text
     last = trainer.train()
     assert all(np.isfinite(v) for v in last.values())
     assert set(last) == {"content", "style", "identity1", "identity2", "total"}
     # stated margin: at least 30 % lower total loss after 40 steps than after 3
+    print(f"total loss: {first['total']:.4g} after 3 steps, {last['total']:.4g} after 40")
     assert last["total"] < 0.7 * first["total"], (first, last)
     assert len(trainer.manager.checkpoints) >= 1
     scalars, images = read_events(str(tmp_path))

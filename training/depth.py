@@ -37,8 +37,9 @@ WEIGHTS_FILE = "hourglass.weights.h5"
 
 @dataclasses.dataclass
 class DepthConfig:
-    train: tf.data.Dataset  # (image, depth) examples
+    train: tf.data.Dataset  # (image, depth) examples, or (image, pairs, labels, valid) if sparse
     validation: Optional[tf.data.Dataset] = None
+    sparse: bool = False  # examples carry labelled pairs (CSV) instead of dense depth
     size: tuple = (240, 320)
     pairs: depth_data.PairConfig = dataclasses.field(default_factory=depth_data.PairConfig)
     global_batch_size: int = 4
@@ -72,6 +73,8 @@ class DepthTask(Task):
         if input_context.num_input_pipelines > 1:
             ds = ds.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
         batch = input_context.get_per_replica_batch_size(c.global_batch_size)
+        if c.sparse:
+            return depth_data.sparse_pipeline(ds, c.size, batch, seed=c.seed, start=start)
         return depth_data.training_pipeline(ds, c.size, batch, c.pairs, seed=c.seed, start=start)
 
     def losses(self, batch):
@@ -94,8 +97,12 @@ class DepthTask(Task):
         c = self.config
         if c.validation is None:
             return {}
-        ds = depth_data.training_pipeline(c.validation, c.size, c.global_batch_size, c.pairs,
-                                          seed=c.seed + 1, repeat=False, flip=False)
+        if c.sparse:
+            ds = depth_data.sparse_pipeline(c.validation, c.size, c.global_batch_size,
+                                            repeat=False, flip=False)
+        else:
+            ds = depth_data.training_pipeline(c.validation, c.size, c.global_batch_size, c.pairs,
+                                              seed=c.seed + 1, repeat=False, flip=False)
         diffs, labels, valids, losses = [], [], [], []
         for image, pairs, label, valid in ds.take(c.validation_batches):
             depth = self.model(image, training=False)
@@ -130,6 +137,9 @@ def define_flags():
     flags.DEFINE_string("data_dir", None, "folder with rgb/NAME.jpg and depth/NAME.png|.npy")
     flags.DEFINE_string("validation_dir", None, "folder like --data_dir for validation "
                         "(with --tfds: its 'validation' split)")
+    flags.DEFINE_string("pairs_csv", None, "CSV of labelled pairs: image,y_a,x_a,y_b,x_b,relation "
+                        "(> farther, < closer, = equal), paths relative to the CSV")
+    flags.DEFINE_string("validation_csv", None, "CSV like --pairs_csv for validation")
     flags.DEFINE_bool("synthetic", False, "generated scenes with known depth (smoke tests)")
     flags.DEFINE_list("size", ["240", "320"], "training height,width (multiples of 16)")
     flags.DEFINE_float("learning_rate", 1e-3, "RMSprop learning rate")
@@ -142,9 +152,12 @@ def define_flags():
 
 
 def datasets_from_flags():
-    sources = [bool(FLAGS.tfds), bool(FLAGS.data_dir), FLAGS.synthetic]
+    sources = [bool(FLAGS.tfds), bool(FLAGS.data_dir), bool(FLAGS.pairs_csv), FLAGS.synthetic]
     if sum(sources) != 1:
-        raise app.UsageError("pass exactly one of --tfds, --data_dir or --synthetic")
+        raise app.UsageError("pass exactly one of --tfds, --data_dir, --pairs_csv or --synthetic")
+    if FLAGS.pairs_csv:
+        validation = depth_data.pairs_csv_dataset(FLAGS.validation_csv) if FLAGS.validation_csv else None
+        return depth_data.pairs_csv_dataset(FLAGS.pairs_csv), validation
     if FLAGS.tfds:
         return (depth_data.tfds_dataset(FLAGS.tfds, "train", FLAGS.tfds_data_dir),
                 depth_data.tfds_dataset(FLAGS.tfds, "validation", FLAGS.tfds_data_dir))
@@ -165,6 +178,7 @@ def main(argv):
     config = DepthConfig(
         train=train, validation=validation, size=size, global_batch_size=FLAGS.batch_size,
         learning_rate=FLAGS.learning_rate, seed=FLAGS.seed, init_from=FLAGS.init_from,
+        sparse=bool(FLAGS.pairs_csv),
         pairs=depth_data.PairConfig(FLAGS.pairs_per_image, FLAGS.max_distance, FLAGS.min_difference,
                                     FLAGS.equal_fraction, FLAGS.equal_threshold))
     strategy = setup_run()

@@ -188,3 +188,91 @@ def training_pipeline(ds: tf.data.Dataset, size: tuple[int, int], batch: int, pa
     options = tf.data.Options()
     options.deterministic = True
     return ds.batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE).with_options(options)
+
+
+# ---- sparse labelled pairs (DIW-style CSV) ------------------------------------------
+
+RELATIONS = {">": 1, "<": -1, "=": 0}
+
+
+def read_pairs_csv(path: str, image_root: Optional[str] = None):
+    """Rows ``image,y_a,x_a,y_b,x_b,relation`` (relation ``>``: A farther, ``<``: A closer,
+    ``=``: equal; coordinates in the image's own pixels; a header row is allowed).
+
+    DIW's own CSVs put the file name and the pair on separate lines; convert
+    them to one row per pair first. Returns {image path: (pairs [k, 4], labels [k])}.
+    """
+    import csv
+    root = image_root or os.path.dirname(os.path.abspath(path))
+    grouped: dict[str, tuple[list, list]] = {}
+    with open(path, newline="") as f:
+        for number, row in enumerate(csv.reader(f), start=1):
+            if not row or (number == 1 and not row[1].strip().lstrip("-").isdigit()):
+                continue
+            if len(row) != 6 or row[5].strip() not in RELATIONS:
+                raise ValueError(f"{path}:{number}: expected image,y_a,x_a,y_b,x_b,relation with "
+                                 f"relation one of > < =, got {row}")
+            image = row[0] if os.path.isabs(row[0]) else os.path.join(root, row[0])
+            pairs, labels = grouped.setdefault(image, ([], []))
+            pairs.append([int(v) for v in row[1:5]])
+            labels.append(RELATIONS[row[5].strip()])
+    usable = {}
+    for image, (pairs, labels) in grouped.items():
+        reason = sniff(image)
+        if reason:
+            logging.warning("skipping %s: %s", image, reason)
+            continue
+        usable[image] = (np.array(pairs, np.int32), np.array(labels, np.int32))
+    if not usable:
+        raise ValueError(f"{path}: no usable images")
+    return usable
+
+
+def pairs_csv_dataset(path: str, image_root: Optional[str] = None) -> tf.data.Dataset:
+    """(image, pairs [P, 4], labels [P], valid [P]) per image, pairs padded to the largest count."""
+    grouped = read_pairs_csv(path, image_root)
+    most = max(len(labels) for _, labels in grouped.values())
+    images, pairs, labels, valid = [], [], [], []
+    for image, (p, lab) in grouped.items():
+        pad = most - len(lab)
+        images.append(image)
+        pairs.append(np.pad(p, [[0, pad], [0, 0]]))
+        labels.append(np.pad(lab, [0, pad]))
+        valid.append(np.pad(np.ones(len(lab), np.float32), [0, pad]))
+
+    def load(image, p, lab, v):
+        decoded = tf.image.convert_image_dtype(
+            tf.io.decode_image(tf.io.read_file(image), channels=3, expand_animations=False), tf.float32)
+        return decoded, p, lab, v
+
+    return tf.data.Dataset.from_tensor_slices(
+        (images, np.stack(pairs), np.stack(labels), np.stack(valid))).map(
+        load, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def sparse_pipeline(ds: tf.data.Dataset, size: tuple[int, int], batch: int, seed: int = 0,
+                    start: int = 0, repeat: bool = True, flip: bool = True):
+    """Like `training_pipeline` for labelled pairs: the image is resized and the pair
+    coordinates scaled with it (and mirrored with a flip)."""
+    if repeat:
+        ds = ds.repeat()
+
+    def prepare(index, example):
+        image, pairs, labels, valid = example
+        shape = tf.cast(tf.shape(image)[:2], tf.float32)
+        scale = tf.constant(size, tf.float32) / shape
+        image = tf.image.resize(image, size, antialias=True)
+        ys = tf.cast(tf.floor(tf.cast(pairs[:, 0::2], tf.float32) * scale[0]), tf.int32)
+        xs = tf.cast(tf.floor(tf.cast(pairs[:, 1::2], tf.float32) * scale[1]), tf.int32)
+        ys, xs = tf.clip_by_value(ys, 0, size[0] - 1), tf.clip_by_value(xs, 0, size[1] - 1)
+        if flip:
+            flipped = tf.random.stateless_uniform([], tf.stack([tf.cast(seed, tf.int64), index])) < 0.5
+            image = tf.cond(flipped, lambda: image[:, ::-1], lambda: image)
+            xs = tf.where(flipped, size[1] - 1 - xs, xs)
+        pairs = tf.stack([ys[:, 0], xs[:, 0], ys[:, 1], xs[:, 1]], axis=-1)
+        return tf.clip_by_value(image, 0, 1), pairs, labels, valid
+
+    ds = ds.skip(start).enumerate(start=start).map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.deterministic = True
+    return ds.batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE).with_options(options)
