@@ -138,3 +138,18 @@ def resolve(spec: WeightSpec | str, path: Optional[str | os.PathLike] = None, *,
 def _unavailable(spec: WeightSpec, target: str, reason: str) -> str:
     return (f"cannot get {spec.name} weights ({reason}): download {spec.url} to {target}, "
             f"or pass {spec.option} PATH")
+
+
+# MediaPipe's general selfie segmenter (Apache-2.0). URL and SHA-256 as pinned
+# in MediaPipe's third_party/external_files.bzl; the same file ships in the
+# mediapipe 0.10.14 wheel (mediapipe/modules/selfie_segmentation/).
+SELFIE_SEGMENTATION = register(WeightSpec(
+    name="selfie-segmentation",
+    url=("https://storage.googleapis.com/mediapipe-assets/selfie_segmentation.tflite"
+         "?generation=1683332563830600"),
+    file_hash="9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
+    filename="selfie_segmentation.tflite",
+    format="tflite",
+    option="--segmenter tflite:PATH",
+    description="MediaPipe selfie segmentation (TFLite, 256x256), 250 KB",
+))

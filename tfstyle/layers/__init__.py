@@ -3,7 +3,8 @@
 from tfstyle.layers.attention import SANetAttention
 from tfstyle.layers.inception import InceptionBlock
 from tfstyle.layers.normalization import MeanVarianceNormalization
+from tfstyle.layers.pooling import MaxPoolingWithArgmax2D, MaxUnpooling2D
 from tfstyle.layers.padding import CropLike, PadToMultiple, ReflectionPadding2D
 from tfstyle.layers.preprocessing import CaffePreprocess
 
-__all__ = ["CaffePreprocess", "CropLike", "PadToMultiple", "InceptionBlock", "MeanVarianceNormalization", "ReflectionPadding2D", "SANetAttention"]
+__all__ = ["CaffePreprocess", "CropLike", "PadToMultiple", "InceptionBlock", "MaxPoolingWithArgmax2D", "MaxUnpooling2D", "MeanVarianceNormalization", "ReflectionPadding2D", "SANetAttention"]

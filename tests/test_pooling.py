@@ -1,0 +1,58 @@
+"""Argmax pooling and unpooling against a NumPy reference (batch > 1, odd sizes)."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfstyle.layers import MaxPoolingWithArgmax2D, MaxUnpooling2D
+
+
+def np_pool_unpool(x):
+    """Each 2×2 window's (ceil-mode) maximum back at its position, zeros elsewhere."""
+    n, h, w, c = x.shape
+    pooled = np.zeros((n, -(-h // 2), -(-w // 2), c), x.dtype)
+    out = np.zeros_like(x)
+    for b in range(n):
+        for i in range(pooled.shape[1]):
+            for j in range(pooled.shape[2]):
+                for k in range(c):
+                    window = x[b, 2 * i:2 * i + 2, 2 * j:2 * j + 2, k]
+                    di, dj = np.unravel_index(np.argmax(window), window.shape)
+                    pooled[b, i, j, k] = window[di, dj]
+                    out[b, 2 * i + di, 2 * j + dj, k] = window[di, dj]
+    return pooled, out
+
+
+@pytest.mark.parametrize("builtin_only", [False, True])
+@pytest.mark.parametrize("shape", [(3, 6, 8, 4), (2, 7, 5, 3)])
+def test_unpooling_puts_maxima_back_at_argmax(rng, builtin_only, shape):
+    x = rng.normal(size=shape).astype(np.float32)  # continuous values: unique maxima
+    pooled, mask = MaxPoolingWithArgmax2D(builtin_only)(x)
+    restored = MaxUnpooling2D(builtin_only)(pooled, mask)
+    expected_pooled, expected = np_pool_unpool(x)
+    np.testing.assert_array_equal(pooled.numpy(), expected_pooled)
+    assert restored.shape == x.shape
+    np.testing.assert_array_equal(restored.numpy(), expected)
+
+
+def test_both_forms_agree_and_builtin_keeps_ties(rng):
+    x = rng.normal(size=(2, 9, 7, 5)).astype(np.float32)
+    a = MaxUnpooling2D()(*MaxPoolingWithArgmax2D()(x))
+    b = MaxUnpooling2D(builtin_only=True)(*MaxPoolingWithArgmax2D(builtin_only=True)(x))
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    ties = np.ones((1, 2, 2, 1), np.float32)
+    tied = MaxUnpooling2D(builtin_only=True)(*MaxPoolingWithArgmax2D(builtin_only=True)(ties))
+    assert tied.numpy().sum() == 4.0  # every tied position kept; the argmax form keeps one
+    one = MaxUnpooling2D()(*MaxPoolingWithArgmax2D()(ties))
+    assert one.numpy().sum() == 1.0
+
+
+def test_gradient_flows_through_the_argmax_form(rng):
+    x = tf.constant(rng.normal(size=(2, 5, 5, 2)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = MaxUnpooling2D()(*MaxPoolingWithArgmax2D()(x))
+        loss = tf.reduce_sum(y * y)
+    grad = tape.gradient(loss, x).numpy()
+    _, expected = np_pool_unpool(x.numpy())
+    np.testing.assert_allclose(grad, 2 * expected, rtol=1e-6)

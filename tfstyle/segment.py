@@ -1,0 +1,68 @@
+"""Person segmentation behind one small interface: ``segment(image) → soft mask``.
+
+A segmenter takes a float32 RGB image [H, W, 3] in [0, 1] and returns the
+person probability [H, W] in [0, 1] at the image's size. Backends:
+
+* `TFLiteSegmenter`: any TFLite person segmenter with one [1, h, w, 3] float
+  input in [0, 1] and one [1, h, w, 1] probability output, run on the LiteRT
+  interpreter — the MediaPipe selfie segmentation models by default (the image
+  is stretched to the model's input, as MediaPipe does).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from tfstyle import weights as weights_lib
+from tfstyle.errors import ConfigError, WeightsError
+
+
+class Segmenter(Protocol):
+    def segment(self, image: np.ndarray) -> np.ndarray:
+        """[H, W, 3] float RGB in [0, 1] → person probability [H, W] in [0, 1]."""
+
+
+def _resize_plane(plane: np.ndarray, size) -> np.ndarray:
+    import tensorflow as tf
+    return tf.image.resize(plane[None, :, :, None], size, method="bilinear").numpy()[0, :, :, 0]
+
+
+class TFLiteSegmenter:
+    """A TFLite person segmenter on the LiteRT interpreter (``pip install 'tfstyle[export]'``)."""
+
+    def __init__(self, model_path: str | None = None, num_threads: int | None = None):
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError:
+            raise WeightsError("the TFLite segmenter needs LiteRT: pip install 'tfstyle[export]'") from None
+        path = weights_lib.resolve(weights_lib.SELFIE_SEGMENTATION, model_path)
+        try:
+            self.interpreter = Interpreter(model_path=path, num_threads=num_threads)
+            self.interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as e:
+            raise WeightsError(f"{path}: cannot load as a TFLite model ({e})") from None
+        inputs, outputs = self.interpreter.get_input_details(), self.interpreter.get_output_details()
+        if len(inputs) != 1 or len(outputs) != 1 or list(inputs[0]["shape"][[0, 3]]) != [1, 3]:
+            raise ConfigError(f"{path}: expected one [1, h, w, 3] input and one output, got "
+                              f"{[list(d['shape']) for d in inputs]} -> {[list(d['shape']) for d in outputs]}")
+        self._input, self._output = inputs[0], outputs[0]
+        self.input_size = tuple(int(v) for v in inputs[0]["shape"][1:3])
+
+    def segment(self, image: np.ndarray) -> np.ndarray:
+        import tensorflow as tf
+        image = np.asarray(image, np.float32)
+        resized = tf.image.resize(image[None], self.input_size, method="bilinear", antialias=True)
+        self.interpreter.set_tensor(self._input["index"], np.clip(resized.numpy(), 0, 1))
+        self.interpreter.invoke()
+        probability = self.interpreter.get_tensor(self._output["index"])[0, :, :, 0]
+        return np.clip(_resize_plane(probability, image.shape[:2]), 0.0, 1.0)
+
+
+def make_segmenter(spec: str) -> Segmenter:
+    """``tflite`` (the registered MediaPipe model), ``tflite:PATH``; SegNet comes with its model."""
+    kind, _, path = spec.partition(":")
+    if kind == "tflite":
+        return TFLiteSegmenter(path or None)
+    raise ConfigError(f"unknown segmenter {spec!r}; use tflite or tflite:PATH")
