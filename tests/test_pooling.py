@@ -35,16 +35,20 @@ def test_unpooling_puts_maxima_back_at_argmax(rng, builtin_only, shape):
     np.testing.assert_array_equal(restored.numpy(), expected)
 
 
-def test_both_forms_agree_and_builtin_keeps_ties(rng):
+def test_both_forms_agree_including_ties(rng):
     x = rng.normal(size=(2, 9, 7, 5)).astype(np.float32)
-    a = MaxUnpooling2D()(*MaxPoolingWithArgmax2D()(x))
-    b = MaxUnpooling2D(builtin_only=True)(*MaxPoolingWithArgmax2D(builtin_only=True)(x))
-    np.testing.assert_array_equal(a.numpy(), b.numpy())
-    ties = np.ones((1, 2, 2, 1), np.float32)
-    tied = MaxUnpooling2D(builtin_only=True)(*MaxPoolingWithArgmax2D(builtin_only=True)(ties))
-    assert tied.numpy().sum() == 4.0  # every tied position kept; the argmax form keeps one
-    one = MaxUnpooling2D()(*MaxPoolingWithArgmax2D()(ties))
-    assert one.numpy().sum() == 1.0
+    x = np.maximum(x, 0.0)  # ReLU-like: many all-zero windows, i.e. four-way ties
+    x[0, :2, :2, 0] = 3.0    # and a tie among positive values
+    decoder_values = rng.normal(size=(2, 5, 4, 5)).astype(np.float32)  # not zero where x is
+    a_pooled, a_mask = MaxPoolingWithArgmax2D()(x)
+    b_pooled, b_mask = MaxPoolingWithArgmax2D(builtin_only=True)(x)
+    np.testing.assert_array_equal(a_pooled.numpy(), b_pooled.numpy())
+    a = MaxUnpooling2D()(decoder_values, a_mask).numpy()
+    b = MaxUnpooling2D(builtin_only=True)(decoder_values, b_mask).numpy()
+    np.testing.assert_array_equal(a, b)
+    # each window receives its value exactly once (the first maximum, row-major)
+    assert np.count_nonzero(b) == np.count_nonzero(decoder_values)
+    assert b[0, 0, 0, 0] == decoder_values[0, 0, 0, 0] and b[0, 0, 1, 0] == 0 == b[0, 1, 0, 0]
 
 
 def test_gradient_flows_through_the_argmax_form(rng):

@@ -363,6 +363,30 @@ def _run_depth(args) -> int:
     return 0
 
 
+def _add_segment(sub) -> None:
+    p = sub.add_parser("segment", help="person mask of an image",
+                       description="Soft person mask (white = person) at the image's size.")
+    p.add_argument("--input", required=True, help="image")
+    p.add_argument("--output", required=True, help="mask image (.png recommended)")
+    p.add_argument("--segmenter", default="tflite", metavar="tflite[:PATH]|segnet:PATH",
+                   help="tflite: MediaPipe selfie segmentation (downloaded once, or a local "
+                        ".tflite); segnet:PATH: a SegNet .weights.h5 (default %(default)s)")
+    p.add_argument("--max-size", type=_positive_int, default=1024, help="longer side (default 1024)")
+    p.set_defaults(handler=_run_segment)
+
+
+def _run_segment(args) -> int:
+    from tfstyle import image as image_lib
+    from tfstyle.segment import make_segmenter
+
+    image_lib.check_output_path(args.output)
+    image = image_lib.fit(image_lib.load_image(args.input, min_side=16), args.max_size, upscale=False)
+    mask = make_segmenter(args.segmenter).segment(image)
+    image_lib.save_image(args.output, np.repeat(mask[..., None], 3, axis=-1))
+    print(f"wrote {args.output} (person covers {100 * float((mask > 0.5).mean()):.1f}% of the image)")
+    return 0
+
+
 def _add_weights(sub) -> None:
     p = sub.add_parser("weights", help="list, fetch or locate published weights",
                        description="Published weights are downloaded once into the Keras cache "
@@ -412,6 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_optimize(sub)
     _add_stylize(sub)
     _add_depth(sub)
+    _add_segment(sub)
     _add_weights(sub)
     return parser
 

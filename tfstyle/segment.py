@@ -3,6 +3,8 @@
 A segmenter takes a float32 RGB image [H, W, 3] in [0, 1] and returns the
 person probability [H, W] in [0, 1] at the image's size. Backends:
 
+* `SegNetSegmenter`: the Keras SegNet (`tfstyle.models.segnet`), softmax
+  probability of the person class, at any input size;
 * `TFLiteSegmenter`: any TFLite person segmenter with one [1, h, w, 3] float
   input in [0, 1] and one [1, h, w, 1] probability output, run on the LiteRT
   interpreter — the MediaPipe selfie segmentation models by default (the image
@@ -60,9 +62,35 @@ class TFLiteSegmenter:
         return np.clip(_resize_plane(probability, image.shape[:2]), 0.0, 1.0)
 
 
+class SegNetSegmenter:
+    """The Keras SegNet (2 classes, person = 1), e.g. trained with ``python -m training.segnet``."""
+
+    def __init__(self, weights: str | None, max_side: int = 512):
+        from tfstyle.models.segnet import build_segnet
+        if weights is not None and not __import__("os").path.isfile(weights):
+            raise WeightsError(f"--segmenter segnet:{weights}: no such file; pass a .weights.h5 "
+                               f"written by python -m training.segnet")
+        self.model = build_segnet(2, weights=weights)
+        self.max_side = max_side
+
+    def segment(self, image: np.ndarray) -> np.ndarray:
+        from tfstyle.image import fit
+        image = np.asarray(image, np.float32)
+        small = fit(image, self.max_side, upscale=False)
+        logits = self.model(small[None], training=False)
+        import tensorflow as tf
+        probability = tf.nn.softmax(tf.cast(logits, tf.float32))[0, :, :, 1].numpy()
+        return np.clip(_resize_plane(probability, image.shape[:2]), 0.0, 1.0)
+
+
 def make_segmenter(spec: str) -> Segmenter:
-    """``tflite`` (the registered MediaPipe model), ``tflite:PATH``; SegNet comes with its model."""
+    """``tflite`` (the registered MediaPipe model), ``tflite:PATH``, ``segnet:PATH`` or
+    ``segnet:random`` (tests only)."""
     kind, _, path = spec.partition(":")
     if kind == "tflite":
         return TFLiteSegmenter(path or None)
-    raise ConfigError(f"unknown segmenter {spec!r}; use tflite or tflite:PATH")
+    if kind == "segnet":
+        if not path:
+            raise ConfigError("--segmenter segnet needs a weights file: segnet:PATH")
+        return SegNetSegmenter(None if path == weights_lib.RANDOM else path)
+    raise ConfigError(f"unknown segmenter {spec!r}; use tflite, tflite:PATH or segnet:PATH")

@@ -1,0 +1,98 @@
+"""SegNet (Badrinarayanan, Kendall & Cipolla 2017): VGG16-BN encoder, mirrored decoder,
+upsampling by max-pooling indices.
+
+Input RGB [0, 1] of any size (padded to a multiple of 32, cropped back; caffe
+preprocessing inside, so ImageNet-initialised encoders see what they expect);
+output per-pixel class logits [N, H, W, K] (K = 2: background, person).
+``builtin_only=True`` builds the pooling masks and unpooling from builtin
+TFLite ops (see `tfstyle.layers.pooling`); it computes the same function as
+the argmax form, ties included. The encoder can start from keras-applications'
+VGG16 ImageNet convolutions (``encoder_weights="imagenet"``, through the
+weights registry); batch-norm layers then start fresh.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import keras
+
+from tfstyle import weights as weights_lib
+from tfstyle.errors import WeightsError
+from tfstyle.layers import (CaffePreprocess, CropLike, MaxPoolingWithArgmax2D, MaxUnpooling2D,
+                            PadToMultiple)
+
+#: (filters, convs) per block of VGG16.
+VGG16_BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
+
+VGG16_IMAGENET = weights_lib.register(weights_lib.WeightSpec(
+    name="vgg16-imagenet",
+    url=("https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
+         "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+    file_hash="6d6bbae143d832006294945121d1f1fc",  # MD5, as published by Keras
+    filename="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+    format="keras-h5-legacy",
+    option="--encoder-weights",
+    description="VGG16 ImageNet (keras-applications, no top), 58 MB",
+))
+
+
+def _conv_bn_relu(x, filters, name, dtype):
+    x = keras.layers.Conv2D(filters, 3, padding="same", name=name, dtype=dtype)(x)
+    x = keras.layers.BatchNormalization(name=f"{name}_bn", dtype=dtype)(x)
+    return keras.layers.ReLU(dtype=dtype)(x)
+
+
+def build_segnet(num_classes: int = 2, *, weights: Optional[str] = None,
+                 encoder_weights: Optional[str] = None, builtin_only: bool = False,
+                 dtype=None, name: str = "segnet") -> keras.Model:
+    """SegNet: [N, H, W, 3] in [0, 1] → class logits [N, H, W, num_classes].
+
+    Args:
+      weights: a ``.weights.h5`` of this model, or ``None``.
+      encoder_weights: ``"imagenet"`` or a keras-applications VGG16 notop
+        ``.h5`` to initialise the 13 encoder convolutions; ``None``: random.
+    """
+    image = keras.Input((None, None, 3), name="image")
+    x = PadToMultiple(32, dtype=dtype)(image)
+    x = CaffePreprocess(name="preprocess", dtype=dtype)(x)
+    masks = []
+    for block, (filters, convs) in enumerate(VGG16_BLOCKS, start=1):
+        for layer in range(1, convs + 1):
+            x = _conv_bn_relu(x, filters, f"block{block}_conv{layer}", dtype)
+        x, mask = MaxPoolingWithArgmax2D(builtin_only, name=f"block{block}_pool", dtype=dtype)(x)
+        masks.append(mask)
+    for block in range(5, 0, -1):  # the decoder mirrors the encoder
+        filters, convs = VGG16_BLOCKS[block - 1]
+        x = MaxUnpooling2D(builtin_only, name=f"unpool{block}", dtype=dtype)(x, masks[block - 1])
+        for layer in range(convs, 0, -1):
+            out = filters if layer > 1 else (VGG16_BLOCKS[block - 2][0] if block > 1 else 64)
+            x = _conv_bn_relu(x, out, f"decoder{block}_conv{layer}", dtype)
+    logits = keras.layers.Conv2D(num_classes, 3, padding="same", name="classifier",
+                                 dtype="float32")(x)
+    model = keras.Model(image, CropLike(dtype="float32")([logits, image]), name=name)
+    if encoder_weights is not None:
+        load_vgg16_encoder(model, encoder_weights)
+    if weights is not None:
+        try:
+            model.load_weights(weights)
+        except Exception as e:
+            raise WeightsError(f"{weights}: cannot load as SegNet weights "
+                               f"({' '.join(str(e).split())[:160]}); pass a .weights.h5 file "
+                               f"written by python -m training.segnet") from None
+    return model
+
+
+def load_vgg16_encoder(model: keras.Model, source: str) -> None:
+    """Copy keras-applications VGG16 conv weights (same layer names) into the encoder."""
+    path = weights_lib.resolve(VGG16_IMAGENET) if source == "imagenet" else \
+        weights_lib.resolve(VGG16_IMAGENET, source)
+    vgg = keras.applications.VGG16(include_top=False, weights=None, input_shape=(None, None, 3))
+    try:
+        vgg.load_weights(path)
+    except Exception as e:
+        raise WeightsError(f"{path}: cannot load as keras-applications VGG16 weights ({e})") from None
+    for block, (_, convs) in enumerate(VGG16_BLOCKS, start=1):
+        for layer in range(1, convs + 1):
+            name = f"block{block}_conv{layer}"
+            model.get_layer(name).set_weights(vgg.get_layer(name).get_weights())

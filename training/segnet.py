@@ -1,0 +1,170 @@
+r"""Train SegNet for person segmentation.
+
+    python -m training.segnet --tfds=coco/2017_panoptic --encoder_weights=imagenet \
+        --model_dir=runs/segnet
+    python -m training.segnet --data_dir=/data/people --model_dir=runs/segnet-people
+
+Person masks come from COCO panoptic (segments labelled "person") or a folder
+of images + masks. The loss is softmax cross-entropy with median-frequency
+class balancing (weights estimated from the first `--balance_batches`
+batches); validation reports person IoU and mean IoU to TensorBoard. The
+export, ``MODEL_DIR/export/segnet.weights.h5``, is what ``tfstyle segment``
+and ``tfstyle portrait`` take as ``--segmenter segnet:PATH``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import app, flags, logging
+
+from tfstyle.models.segnet import build_segnet
+from training import segnet_data
+from training.flags_common import (define_trainer_flags, export_dir, setup_run,
+                                   trainer_config_from_flags)
+from training.trainer import Task, Trainer
+
+WEIGHTS_FILE = "segnet.weights.h5"
+
+
+@dataclasses.dataclass
+class SegNetConfig:
+    train: tf.data.Dataset  # (image, mask) examples
+    validation: Optional[tf.data.Dataset] = None
+    size: tuple = (256, 256)
+    global_batch_size: int = 8
+    learning_rate: float = 1e-3
+    seed: int = 0
+    encoder_weights: Optional[str] = None
+    init_from: Optional[str] = None
+    balance_batches: int = 20
+    validation_batches: int = 20
+
+
+def iou(predicted: np.ndarray, truth: np.ndarray, cls: int) -> float:
+    p, t = predicted == cls, truth == cls
+    union = np.logical_or(p, t).sum()
+    return float(np.logical_and(p, t).sum() / union) if union else float("nan")
+
+
+class SegNetTask(Task):
+    def __init__(self, config: SegNetConfig):
+        self.config = config
+
+    def build(self):
+        c = self.config
+        self.model = build_segnet(2, weights=c.init_from, encoder_weights=c.encoder_weights)
+        self.models = {"segnet": self.model}
+        sample = segnet_data.pipeline(c.train, c.size, c.global_batch_size, seed=c.seed, repeat=False)
+        masks = [m.numpy() for _, m in sample.take(c.balance_batches)]
+        self.class_weights = tf.constant(segnet_data.median_frequency_weights(masks, 2))
+        logging.info("median-frequency class weights: %s", self.class_weights.numpy())
+
+    def trainable_variables(self):
+        return self.model.trainable_variables
+
+    def make_optimizer(self):
+        return keras.optimizers.Adam(self.config.learning_rate)
+
+    def dataset(self, input_context, start):
+        c = self.config
+        ds = c.train
+        if input_context.num_input_pipelines > 1:
+            ds = ds.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
+        batch = input_context.get_per_replica_batch_size(c.global_batch_size)
+        return segnet_data.pipeline(ds, c.size, batch, seed=c.seed, start=start)
+
+    def losses(self, batch):
+        image, mask = batch
+        logits = self.model(image, training=True)
+        per_pixel = tf.nn.sparse_softmax_cross_entropy_with_logits(mask, tf.cast(logits, tf.float32))
+        weights = tf.gather(self.class_weights, mask)
+        loss = tf.reduce_sum(per_pixel * weights) / tf.maximum(tf.reduce_sum(weights), 1e-6)
+        predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)
+        accuracy = tf.reduce_mean(tf.cast(tf.equal(predicted, mask), tf.float32))
+        return {"cross_entropy": loss, "pixel_accuracy": accuracy, "total": loss}, {"logits": logits}
+
+    def summary_images(self, batch, images):
+        image, mask = batch
+        probability = tf.nn.softmax(tf.cast(images["logits"], tf.float32))[..., 1:2]
+        grey = lambda m: tf.repeat(tf.cast(m, tf.float32), 3, axis=-1)  # noqa: E731
+        return {"image | truth | person probability": tf.concat(
+            [tf.cast(image, tf.float32), grey(mask[..., None]), grey(probability)], axis=2)}
+
+    def evaluate(self):
+        c = self.config
+        if c.validation is None:
+            return {}
+        ds = segnet_data.pipeline(c.validation, c.size, c.global_batch_size, repeat=False, flip=False)
+        predicted, truth = [], []
+        for image, mask in ds.take(c.validation_batches):
+            predicted.append(tf.argmax(self.model(image, training=False), axis=-1).numpy())
+            truth.append(mask.numpy())
+        if not predicted:
+            return {}
+        predicted, truth = np.concatenate(predicted), np.concatenate(truth)
+        person, background = iou(predicted, truth, 1), iou(predicted, truth, 0)
+        return {"iou/person": person, "iou/mean": float(np.nanmean([person, background]))}
+
+    def export(self, directory: str) -> str:
+        os.makedirs(directory, exist_ok=True)
+        path = os.path.join(directory, WEIGHTS_FILE)
+        self.model.save_weights(path)
+        return path
+
+
+FLAGS = flags.FLAGS
+
+
+def define_flags():
+    define_trainer_flags(steps=50_000, batch_size=8)
+    flags.DEFINE_string("tfds", None, "tensorflow-datasets name: coco/2017_panoptic")
+    flags.DEFINE_string("tfds_data_dir", None, "tensorflow-datasets data_dir")
+    flags.DEFINE_string("data_dir", None, "folder with images/NAME.jpg and masks/NAME.png")
+    flags.DEFINE_string("validation_dir", None, "folder like --data_dir for validation")
+    flags.DEFINE_bool("synthetic", False, "generated figures on textured backgrounds (smoke tests)")
+    flags.DEFINE_list("size", ["256", "256"], "training height,width")
+    flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate")
+    flags.DEFINE_string("encoder_weights", None, "'imagenet' or a keras-applications VGG16 notop .h5")
+    flags.DEFINE_string("init_from", None, "SegNet .weights.h5 to fine-tune from")
+
+
+def datasets_from_flags():
+    if sum([bool(FLAGS.tfds), bool(FLAGS.data_dir), FLAGS.synthetic]) != 1:
+        raise app.UsageError("pass exactly one of --tfds, --data_dir or --synthetic")
+    if FLAGS.tfds:
+        return (segnet_data.coco_person_masks("train", FLAGS.tfds_data_dir, FLAGS.tfds),
+                segnet_data.coco_person_masks("validation", FLAGS.tfds_data_dir, FLAGS.tfds))
+    if FLAGS.data_dir:
+        validation = segnet_data.folder_masks(FLAGS.validation_dir) if FLAGS.validation_dir else None
+        return segnet_data.folder_masks(FLAGS.data_dir), validation
+    size = int(FLAGS.size[0])
+    return (segnet_data.synthetic_dataset(256, size, FLAGS.seed),
+            segnet_data.synthetic_dataset(32, size, FLAGS.seed + 1000))
+
+
+def main(argv):
+    del argv
+    size = tuple(int(s) for s in FLAGS.size)
+    train, validation = datasets_from_flags()
+    config = SegNetConfig(train=train, validation=validation, size=size,
+                          global_batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
+                          seed=FLAGS.seed, encoder_weights=FLAGS.encoder_weights,
+                          init_from=FLAGS.init_from)
+    strategy = setup_run()
+    task = SegNetTask(config)
+    trainer = Trainer(task, trainer_config_from_flags(), strategy)
+    trainer.restore()
+    trainer.train()
+    path = task.export(export_dir())
+    logging.info("exported %s (tfstyle segment --segmenter segnet:%s)", path, path)
+
+
+if __name__ == "__main__":
+    define_flags()
+    app.run(main)
