@@ -1,8 +1,9 @@
 """The ``tfstyle`` command.
 
 Subcommands: ``optimize`` (Gatys optimisation transfer), ``stylize`` (SANet
-feed-forward transfer) and ``weights`` (list, fetch, locate or import
-published weights). Bad input prints one line,
+feed-forward transfer), ``portrait`` (person-aware SANet), ``depth`` and
+``segment`` (depth map, person mask) and ``weights`` (list, fetch, locate or
+import published weights). Bad input prints one line,
 ``tfstyle: error: ...``, on stderr and exits with code 2 without writing
 any output file.
 """
@@ -363,6 +364,84 @@ def _run_depth(args) -> int:
     return 0
 
 
+def _add_portrait(sub) -> None:
+    from tfstyle.portrait import BLENDS, PortraitSettings
+    from tfstyle.precision import PRECISIONS
+
+    d = PortraitSettings()
+    p = sub.add_parser("portrait", help="portrait-aware SANet stylization",
+                       description="Strong style on the background, content-preserving style on "
+                                   "the person, composited by a person mask (Berezin & Volkova 2019).")
+    p.add_argument("--content", required=True, help="portrait photo")
+    p.add_argument("--style", help="style image")
+    p.add_argument("--style-features", metavar="NPZ", help="cached style features instead of --style")
+    p.add_argument("--output", required=True, help="result image")
+    p.add_argument("--person-alpha", type=float, default=d.person_alpha)
+    p.add_argument("--background-alpha", type=float, default=d.background_alpha)
+    p.add_argument("--person-levels", type=_csv(float), default=list(d.person_levels), metavar="W1,W2")
+    p.add_argument("--background-levels", type=_csv(float), default=list(d.background_levels),
+                   metavar="W1,W2")
+    p.add_argument("--blend", choices=BLENDS, default=d.blend,
+                   help="feature: blend features, decode once; pixel: decode twice, blend images")
+    p.add_argument("--feather", type=float, default=d.feather,
+                   help="mask softening, Gaussian sigma as a fraction of the shorter side")
+    p.add_argument("--segmenter", default="tflite", metavar="tflite[:PATH]|segnet:PATH")
+    p.add_argument("--mask", help="use this person mask (grayscale, white = person) instead")
+    p.add_argument("--save-mask", metavar="PATH", help="also write the (feathered) mask used")
+    p.add_argument("--weights", metavar="DIR|random", help="SANet weights folder (see stylize)")
+    p.add_argument("--max-size", type=_positive_int, default=1024)
+    p.add_argument("--precision", choices=PRECISIONS, default="auto")
+    p.set_defaults(handler=_run_portrait)
+
+
+def _run_portrait(args) -> int:
+    from absl import logging
+
+    from tfstyle import image as image_lib
+    from tfstyle import weights as weights_lib
+    from tfstyle.models import sanet
+    from tfstyle.models.vgg import MIN_SIDE
+    from tfstyle.portrait import PortraitSettings, PortraitStylizer
+    from tfstyle.precision import dtype_policy
+    from tfstyle.segment import make_segmenter
+
+    image_lib.check_output_path(args.output)
+    if args.save_mask:
+        image_lib.check_output_path(args.save_mask)
+    if bool(args.style) == bool(args.style_features):
+        raise TfstyleError("pass --style or --style-features (not both)")
+    settings = PortraitSettings(
+        person_alpha=args.person_alpha, person_levels=tuple(args.person_levels),
+        background_alpha=args.background_alpha, background_levels=tuple(args.background_levels),
+        blend=args.blend, feather=args.feather)
+    settings.validate()
+    content = image_lib.fit(image_lib.load_image(args.content, min_side=MIN_SIDE), args.max_size,
+                            upscale=False)
+    style = features = mask = None
+    if args.style:
+        style = image_lib.fit(image_lib.load_image(args.style, min_side=MIN_SIDE), args.max_size,
+                              upscale=False)
+    else:
+        features = sanet.StyleFeatures.load(args.style_features)
+    if args.mask:
+        grey = image_lib.load_image(args.mask, min_side=1)[..., 0]
+        mask = image_lib.resize(np.repeat(grey[..., None], 3, -1), content.shape[:2])[..., 0]
+    segmenter = None if mask is not None else make_segmenter(args.segmenter)
+    if args.weights == weights_lib.RANDOM:
+        logging.warning("--weights random: the network is untrained (tests only)")
+        directory = None
+    else:
+        directory = args.weights or sanet.default_weights_dir()
+    stylizer = sanet.Stylizer.from_weights(directory, dtype=dtype_policy(args.precision))
+    result = PortraitStylizer(stylizer, segmenter).stylize(
+        content, style, style_features=features, settings=settings, mask=mask)
+    image_lib.save_image(args.output, result.image)
+    if args.save_mask:
+        image_lib.save_image(args.save_mask, np.repeat(result.mask[..., None], 3, axis=-1))
+    print(f"wrote {args.output}" + (f" and {args.save_mask}" if args.save_mask else ""))
+    return 0
+
+
 def _add_segment(sub) -> None:
     p = sub.add_parser("segment", help="person mask of an image",
                        description="Soft person mask (white = person) at the image's size.")
@@ -435,6 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_optimize(sub)
     _add_stylize(sub)
+    _add_portrait(sub)
     _add_depth(sub)
     _add_segment(sub)
     _add_weights(sub)

@@ -347,22 +347,35 @@ class Stylizer(keras.Model):
             raise ConfigError(f"{len(masks)} masks for {len(features)} styles; give one per style")
         model_content = color.luminance(content) if preserve_color == "luminance" else content
         c = self.encode(model_content)
-        per_style = [self.transformed(c, f, level_weights) for f in features]
-        if masks is not None:
-            size = per_style[0].shape[1:3]
-            fused = tf.add_n([_mask_at(m, size, content.shape[0]) * tf.cast(f, tf.float32)
-                              for m, f in zip(masks, per_style)])
-        else:
-            fused = tf.add_n([w * tf.cast(f, tf.float32) for w, f in zip(weights, per_style)])
-        if alpha < 1.0:
-            content_content = tf.cast(self.transformed(c, c, level_weights), tf.float32)
-            fused = alpha * fused + (1.0 - alpha) * content_content
+        fused = self.controlled_features(c, features, alpha=alpha, style_weights=weights,
+                                         masks=masks, level_weights=level_weights)
         decoded = tf.cast(self.decode(fused), tf.float32)
         h, w = content.shape[1:3]
         out = np.clip(decoded[:, :h, :w].numpy(), 0.0, 1.0)
         if preserve_color == "luminance":
             out = np.stack([color.restore_content_color(o, c_) for o, c_ in zip(out, content)])
         return out[0] if single else out
+
+    def controlled_features(self, content: StyleFeatures, styles: Sequence[StyleFeatures], *,
+                            alpha: float = 1.0, style_weights: Optional[Sequence[float]] = None,
+                            masks=None, level_weights=(1.0, 1.0)) -> tf.Tensor:
+        """The decoder's input with the runtime controls applied (float32 [N, h, w, 512]).
+
+        Σ_k M_k·F(c, s_k) with masks, else Σ_k w_k·F(c, s_k); then
+        α·F + (1−α)·F(c, c) (Park & Lee 2019, §4.4).
+        """
+        weights = self._convex(style_weights, len(styles))
+        per_style = [self.transformed(content, f, level_weights) for f in styles]
+        if masks is not None:
+            size, batch = per_style[0].shape[1:3], content.relu4_1.shape[0]
+            fused = tf.add_n([_mask_at(m, size, batch) * tf.cast(f, tf.float32)
+                              for m, f in zip(masks, per_style)])
+        else:
+            fused = tf.add_n([w * tf.cast(f, tf.float32) for w, f in zip(weights, per_style)])
+        if alpha < 1.0:
+            content_content = tf.cast(self.transformed(content, content, level_weights), tf.float32)
+            fused = alpha * fused + (1.0 - alpha) * content_content
+        return fused
 
     def _style_inputs(self, style, style_features, preserve_color, content):
         if (style is None) == (style_features is None):

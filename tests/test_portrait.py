@@ -1,0 +1,119 @@
+"""Portrait stylization: blending agrees with single settings at mask 0/1, stays between them."""
+
+import numpy as np
+import pytest
+
+from conftest import DATA, PAINTING
+from tfstyle.cli import main
+from tfstyle.errors import ConfigError
+from tfstyle.image import load_image
+from tfstyle.models.sanet import Stylizer
+from tfstyle.portrait import PortraitSettings, PortraitStylizer, feather_mask
+
+SETTINGS = PortraitSettings(person_alpha=0.4, person_levels=(1.0, 0.2), feather=0.0)
+
+
+def trained_like(stylizer, seed=2):
+    """He-normal convs and a decoder output around 0.5, like tests/reference/torch_sanet.py:
+    Keras' default init leaves a random SANet's output near 0, where clipping hides differences."""
+    import keras
+    rng = np.random.default_rng(seed)
+    for layer in stylizer._flatten_layers():
+        if isinstance(layer, keras.layers.Conv2D):
+            kernel, bias = layer.get_weights()
+            fan_in = np.prod(kernel.shape[:3])
+            kernel = rng.normal(0, np.sqrt(2 / fan_in), kernel.shape)
+            bias = rng.uniform(-0.05, 0.05, bias.shape)
+            if layer is stylizer.decoder.layers[-1]:
+                kernel, bias = kernel * 0.015, np.full(bias.shape, 0.5)
+            layer.set_weights([kernel.astype(np.float32), bias.astype(np.float32)])
+    return stylizer
+
+
+@pytest.fixture(scope="module")
+def portrait():
+    return PortraitStylizer(trained_like(Stylizer(dtype="float32")))
+
+
+@pytest.fixture(scope="module")
+def images():
+    content = load_image(DATA / "woman_smiling_portrait.jpg", max_side=96)
+    return content, load_image(PAINTING, max_side=96)
+
+
+def single(portrait, content, style, alpha, levels):
+    return portrait.stylizer.stylize(content, style, alpha=alpha, level_weights=levels)
+
+
+@pytest.mark.parametrize("blend", ["feature", "pixel"])
+def test_mask_all_person_or_all_background_equals_single_setting(portrait, images, blend):
+    content, style = images
+    settings = PortraitSettings(**{**SETTINGS.__dict__, "blend": blend})
+    ones, zeros = np.ones(content.shape[:2]), np.zeros(content.shape[:2])
+    person = portrait.stylize(content, style, settings=settings, mask=ones).image
+    background = portrait.stylize(content, style, settings=settings, mask=zeros).image
+    np.testing.assert_allclose(person, single(portrait, content, style, 0.4, (1.0, 0.2)), atol=1e-5)
+    np.testing.assert_allclose(background, single(portrait, content, style, 1.0, (1.0, 1.0)), atol=1e-5)
+    assert np.abs(person - background).mean() > 1e-3
+
+
+def test_blends_stay_between_the_two_settings(portrait, images):
+    content, style = images
+    person = single(portrait, content, style, 0.4, (1.0, 0.2))
+    background = single(portrait, content, style, 1.0, (1.0, 1.0))
+    half = np.full(content.shape[:2], 0.5)
+    pixel = portrait.stylize(content, style, mask=half,
+                             settings=PortraitSettings(**{**SETTINGS.__dict__, "blend": "pixel"})).image
+    low, high = np.minimum(person, background), np.maximum(person, background)
+    assert (pixel >= low - 1e-6).all() and (pixel <= high + 1e-6).all()  # a convex mix, per pixel
+    # feature blending: the decoder's input is the per-element convex mix of the two
+    # settings' features; the decoder is not linear, so its image is only near the pixel mix
+    c, st = portrait.stylizer.encode(content), portrait.stylizer.encode_style(style)
+    f_person = portrait.stylizer.controlled_features(c, [st], alpha=0.4, level_weights=(1.0, 0.2))
+    f_background = portrait.stylizer.controlled_features(c, [st])
+    mixed = 0.5 * f_person + 0.5 * f_background
+    assert (np.asarray(mixed) >= np.minimum(f_person, f_background) - 1e-5).all()
+    assert (np.asarray(mixed) <= np.maximum(f_person, f_background) + 1e-5).all()
+    feature = portrait.stylize(content, style, mask=half, settings=SETTINGS).image
+    apart = np.abs(person - background).mean()
+    near = np.abs(feature - pixel).mean()
+    print(f"settings apart {apart:.4f}; feature blend vs pixel blend {near:.4f}")
+    assert near < apart
+
+
+def test_feather_softens_edges_only():
+    mask = np.zeros((40, 40))
+    mask[:, 20:] = 1.0
+    soft = feather_mask(mask, 0.05)
+    assert 0.0 < soft[20, 19] < 1.0 and soft[20, 0] == pytest.approx(0, abs=1e-6)
+    assert soft[20, 39] == pytest.approx(1, abs=1e-6)
+    np.testing.assert_array_equal(feather_mask(mask, 0.0), mask)
+
+
+def test_bad_settings_are_refused(portrait, images):
+    content, style = images
+    with pytest.raises(ConfigError, match="person_alpha"):
+        portrait.stylize(content, style, settings=PortraitSettings(person_alpha=2.0), mask=content[..., 0])
+    with pytest.raises(ConfigError, match="no segmenter"):
+        portrait.stylize(content, style)
+
+
+def test_portrait_cli_with_tflite_segmenter(tmp_path):
+    pytest.importorskip("ai_edge_litert", reason="needs pip install 'tfstyle[export]'")
+    out, mask = tmp_path / "out.png", tmp_path / "mask.png"
+    code = main(["portrait", "--content", str(DATA / "woman_smiling_portrait.jpg"), "--style",
+                 str(PAINTING), "--output", str(out), "--save-mask", str(mask), "--weights", "random",
+                 "--segmenter", f"tflite:{DATA / 'selfie_segmentation.tflite'}", "--max-size", "96",
+                 "--blend", "pixel", "--precision", "float32"])
+    assert code == 0
+    saved = load_image(mask)[..., 0]
+    assert saved.shape == load_image(out).shape[:2]
+    assert saved[40:, 30:60].mean() > 0.8 and saved[:8, :8].mean() < 0.2  # person centre, corner
+
+
+def test_portrait_cli_bad_input(tmp_path, capsys):
+    code = main(["portrait", "--content", str(DATA / "woman_smiling_portrait.jpg"), "--output",
+                 str(tmp_path / "out.png"), "--weights", "random"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "pass --style or --style-features" in err[0]
+    assert not (tmp_path / "out.png").exists()
