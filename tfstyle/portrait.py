@@ -97,11 +97,7 @@ class PortraitStylizer:
         mask = feather_mask(mask, settings.feather)
         s = style_features if style_features is not None else self.stylizer.encode_style(style)
         c = self.stylizer.encode(content)
-        features = {
-            region: self.stylizer.controlled_features(c, [s], alpha=alpha, level_weights=levels)
-            for region, alpha, levels in (
-                ("person", settings.person_alpha, settings.person_levels),
-                ("background", settings.background_alpha, settings.background_levels))}
+        features = self.region_features(c, s, settings)
         h, w = content.shape[:2]
         if settings.blend == "feature":
             m = tf.image.resize(mask[None, :, :, None], features["person"].shape[1:3], "area")
@@ -111,6 +107,28 @@ class PortraitStylizer:
             person, background = (self._decode(features[k], h, w) for k in ("person", "background"))
             image = mask[..., None] * person + (1.0 - mask[..., None]) * background
         return PortraitResult(image=np.clip(image, 0.0, 1.0).astype(np.float32), mask=mask)
+
+    def region_features(self, c: StyleFeatures, s: StyleFeatures, settings: PortraitSettings) -> dict:
+        """Decoder inputs for the person and background settings, sharing the attention.
+
+        The level weights act only at the merge conv and the merge is affine, so
+        α·merge(W1·o4 + W2·up5) + (1−α)·merge(W1·o4' + W2·up5') (primes: the
+        content-content levels) equals one merge of the α-mixed, weighted levels:
+        both regions reuse one attention pass for (c, s) and one for (c, c).
+        """
+        cs = self.stylizer.attended_levels(c, s)
+        alphas = (settings.person_alpha, settings.background_alpha)
+        cc = self.stylizer.attended_levels(c, c) if min(alphas) < 1.0 else None
+        features = {}
+        for region, alpha, (w1, w2) in (
+                ("person", settings.person_alpha, settings.person_levels),
+                ("background", settings.background_alpha, settings.background_levels)):
+            o4, up5 = (tf.cast(x, tf.float32) for x in cs)
+            if alpha < 1.0:
+                o4 = alpha * o4 + (1.0 - alpha) * tf.cast(cc[0], tf.float32)
+                up5 = alpha * up5 + (1.0 - alpha) * tf.cast(cc[1], tf.float32)
+            features[region] = tf.cast(self.stylizer.merge(w1 * o4, w2 * up5), tf.float32)
+        return features
 
     def _decode(self, features, h, w) -> np.ndarray:
         decoded = tf.cast(self.stylizer.decode(features), tf.float32)

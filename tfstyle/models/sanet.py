@@ -311,6 +311,20 @@ class Stylizer(keras.Model):
         return transform(cast(content.relu4_1), cast(style.relu4_1), cast(content.relu5_1),
                          cast(style.relu5_1), tf.constant(level_weights, self.compute_dtype))
 
+    def attended_levels(self, content: StyleFeatures, style: StyleFeatures):
+        """The two attended levels (relu4_1 output, upsampled relu5_1 output): the
+        expensive part of the transform, independent of the level weights."""
+        levels = self._graph("levels", lambda c4, s4, c5, s5: self.transform.levels(c4, s4, c5, s5),
+                             [CHANNELS] * 4)
+        cast = lambda x: tf.cast(x, self.compute_dtype)  # noqa: E731
+        return levels(cast(content.relu4_1), cast(style.relu4_1), cast(content.relu5_1),
+                      cast(style.relu5_1))
+
+    def merge(self, o4, up5) -> tf.Tensor:
+        """The merge conv over an already weighted sum of levels (W1·o4 + W2·up5 given as o4, up5)."""
+        merge = self._graph("merge", lambda a, b: self.transform.merge(a, b), [CHANNELS] * 2)
+        return merge(tf.cast(o4, self.compute_dtype), tf.cast(up5, self.compute_dtype))
+
     def decode(self, features) -> tf.Tensor:
         """Decoder output (linear, not clipped) for transformed features."""
         decode = self._graph("decode", lambda x: self.decoder(x), [CHANNELS])
