@@ -135,6 +135,15 @@ def resolve(spec: WeightSpec | str, path: Optional[str | os.PathLike] = None, *,
         raise WeightsError(_unavailable(spec, target, reason)) from None
 
 
+def load_into(model, path: str, what: str, hint: str) -> None:
+    """``model.load_weights(path)``, failing with one line: ``PATH: cannot load as WHAT (...); HINT``."""
+    try:
+        model.load_weights(path)
+    except Exception as e:  # Keras raises ValueError, OSError, KeyError... for a wrong file
+        raise WeightsError(f"{path}: cannot load as {what} ({' '.join(str(e).split())[:160]}); "
+                           f"{hint}") from None
+
+
 def _unavailable(spec: WeightSpec, target: str, reason: str) -> str:
     return (f"cannot get {spec.name} weights ({reason}): download {spec.url} to {target}, "
             f"or pass {spec.option} PATH")

@@ -15,7 +15,6 @@ accuracy and WKDR go to TensorBoard. The export is
 from __future__ import annotations
 
 import dataclasses
-import os
 from typing import Optional
 
 import keras
@@ -51,6 +50,8 @@ class DepthConfig:
 
 
 class DepthTask(Task):
+    weights_file = WEIGHTS_FILE
+
     def __init__(self, config: DepthConfig):
         self.config = config
 
@@ -117,13 +118,6 @@ class DepthTask(Task):
         return {"loss/ranking": float(np.mean(losses)),
                 "ordinal_accuracy": metrics.ordinal_accuracy(diff, label, valid),
                 "whdr": metrics.whdr(diff, label, valid), **{f"wkdr/{k}": v for k, v in wkdr.items()}}
-
-    def export(self, directory: str) -> str:
-        os.makedirs(directory, exist_ok=True)
-        path = os.path.join(directory, WEIGHTS_FILE)
-        self.model.save_weights(path)
-        return path
-
 
 # ---- the program ----------------------------------------------------------------
 

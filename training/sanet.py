@@ -26,7 +26,7 @@ from tfstyle.models.sanet import ENCODER_FILE, TRAINING_TAPS, Stylizer
 from training import data
 from training.flags_common import (define_trainer_flags, export_dir, setup_run,
                                    trainer_config_from_flags)
-from training.trainer import Task, Trainer
+from training.trainer import Task, Trainer, TrainerConfig
 
 
 @dataclasses.dataclass
@@ -169,7 +169,7 @@ def source_from_flags(folder, tfds_name, what) -> data.ImageSource:
     return data.ImageSource(path=folder) if folder else data.ImageSource(tfds_name=tfds_name)
 
 
-def config_from_flags() -> tuple[SANetConfig, "TrainerConfig"]:
+def config_from_flags() -> tuple[SANetConfig, TrainerConfig]:
     vgg = None if FLAGS.vgg_weights in (None, "random") else os.path.expanduser(FLAGS.vgg_weights)
     if FLAGS.vgg_weights is None:
         raise app.UsageError("--vgg_weights is required (a converted SANet folder, see "

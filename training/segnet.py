@@ -15,7 +15,6 @@ and ``tfstyle portrait`` take as ``--segmenter segnet:PATH``.
 from __future__ import annotations
 
 import dataclasses
-import os
 from typing import Optional
 
 import keras
@@ -53,6 +52,8 @@ def iou(predicted: np.ndarray, truth: np.ndarray, cls: int) -> float:
 
 
 class SegNetTask(Task):
+    weights_file = WEIGHTS_FILE
+
     def __init__(self, config: SegNetConfig):
         self.config = config
 
@@ -110,13 +111,6 @@ class SegNetTask(Task):
         predicted, truth = np.concatenate(predicted), np.concatenate(truth)
         person, background = iou(predicted, truth, 1), iou(predicted, truth, 0)
         return {"iou/person": person, "iou/mean": float(np.nanmean([person, background]))}
-
-    def export(self, directory: str) -> str:
-        os.makedirs(directory, exist_ok=True)
-        path = os.path.join(directory, WEIGHTS_FILE)
-        self.model.save_weights(path)
-        return path
-
 
 FLAGS = flags.FLAGS
 

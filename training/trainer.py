@@ -104,6 +104,17 @@ class Task:
         """Validation metrics (called every `eval_every` steps), e.g. loss and accuracy."""
         return {}
 
+    #: File name of `export`'s output, for tasks with a single model.
+    weights_file: str = "model.weights.h5"
+
+    def export(self, directory: str) -> str:
+        """Write the trained weights where tfstyle loads them; returns the path."""
+        (model,) = self.models.values()
+        os.makedirs(directory, exist_ok=True)
+        path = os.path.join(directory, self.weights_file)
+        model.save_weights(path)
+        return path
+
 
 class Trainer:
     def __init__(self, task: Task, config: TrainerConfig,

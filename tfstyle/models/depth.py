@@ -13,8 +13,8 @@ from typing import Optional
 
 import keras
 
-from tfstyle.errors import WeightsError
 from tfstyle.layers import CropLike, InceptionBlock, PadToMultiple
+from tfstyle.weights import load_into
 
 # name: (c1, reduce, channels, kernels)  — the spec's block table
 BLOCKS = {
@@ -71,10 +71,6 @@ def build_hourglass(weights: Optional[str], dtype=None, name: str = "hourglass")
     depth = CropLike(dtype=dtype)([x, image])
     model = keras.Model(image, depth, name=name)
     if weights is not None:
-        try:
-            model.load_weights(weights)
-        except Exception as e:
-            raise WeightsError(f"{weights}: cannot load as hourglass depth weights "
-                               f"({' '.join(str(e).split())[:160]}); pass a .weights.h5 file "
-                               f"written by python -m training.depth") from None
+        load_into(model, weights, "hourglass depth weights",
+                  "pass a .weights.h5 file written by python -m training.depth")
     return model

@@ -18,7 +18,6 @@ from typing import Optional
 import keras
 
 from tfstyle import weights as weights_lib
-from tfstyle.errors import WeightsError
 from tfstyle.layers import (CaffePreprocess, CropLike, MaxPoolingWithArgmax2D, MaxUnpooling2D,
                             PadToMultiple)
 
@@ -74,12 +73,8 @@ def build_segnet(num_classes: int = 2, *, weights: Optional[str] = None,
     if encoder_weights is not None:
         load_vgg16_encoder(model, encoder_weights)
     if weights is not None:
-        try:
-            model.load_weights(weights)
-        except Exception as e:
-            raise WeightsError(f"{weights}: cannot load as SegNet weights "
-                               f"({' '.join(str(e).split())[:160]}); pass a .weights.h5 file "
-                               f"written by python -m training.segnet") from None
+        weights_lib.load_into(model, weights, "SegNet weights",
+                              "pass a .weights.h5 file written by python -m training.segnet")
     return model
 
 
@@ -88,10 +83,8 @@ def load_vgg16_encoder(model: keras.Model, source: str) -> None:
     path = weights_lib.resolve(VGG16_IMAGENET) if source == "imagenet" else \
         weights_lib.resolve(VGG16_IMAGENET, source)
     vgg = keras.applications.VGG16(include_top=False, weights=None, input_shape=(None, None, 3))
-    try:
-        vgg.load_weights(path)
-    except Exception as e:
-        raise WeightsError(f"{path}: cannot load as keras-applications VGG16 weights ({e})") from None
+    weights_lib.load_into(vgg, path, "keras-applications VGG16 weights",
+                          "pass vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5")
     for block, (_, convs) in enumerate(VGG16_BLOCKS, start=1):
         for layer in range(1, convs + 1):
             name = f"block{block}_conv{layer}"

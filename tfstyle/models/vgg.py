@@ -22,7 +22,7 @@ from typing import Iterable, Optional
 import keras
 
 from tfstyle import weights as weights_lib
-from tfstyle.errors import ConfigError, WeightsError
+from tfstyle.errors import ConfigError
 from tfstyle.layers import CaffePreprocess, ReflectionPadding2D
 
 #: (filters, convs) per block of VGG19.
@@ -101,11 +101,7 @@ def _load(model: keras.Model, weights: str, flavour: str) -> None:
             raise ConfigError("the normalised VGG19 has no 'imagenet' weights; pass the converted "
                               "vgg_normalised file (tfstyle weights import-sanet)")
         path = weights
-    try:
-        model.load_weights(path)
-    except Exception as e:
-        raise WeightsError(f"{path}: cannot load as {flavour} VGG19 weights "
-                           f"({' '.join(str(e).split())[:200]}); check the file") from None
+    weights_lib.load_into(model, path, f"{flavour} VGG19 weights", "check the file")
 
 
 def build_vgg19(taps: Iterable[str], *, weights: Optional[str], flavour: str = "imagenet",
