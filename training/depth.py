@@ -27,9 +27,8 @@ from tfstyle.colormap import colorize
 from tfstyle.losses import gather_pair_depths, ranking_loss
 from tfstyle.models.depth import build_hourglass
 from training import depth_data
-from training.flags_common import (define_trainer_flags, export_dir, setup_run,
-                                   trainer_config_from_flags)
-from training.trainer import Task, Trainer
+from training.flags_common import define_trainer_flags, run_task
+from training.trainer import Task
 
 WEIGHTS_FILE = "hourglass.weights.h5"
 
@@ -175,12 +174,7 @@ def main(argv):
         sparse=bool(FLAGS.pairs_csv),
         pairs=depth_data.PairConfig(FLAGS.pairs_per_image, FLAGS.max_distance, FLAGS.min_difference,
                                     FLAGS.equal_fraction, FLAGS.equal_threshold))
-    strategy = setup_run()
-    task = DepthTask(config)
-    trainer = Trainer(task, trainer_config_from_flags(), strategy)
-    trainer.restore()
-    trainer.train()
-    path = task.export(export_dir())
+    path = run_task(DepthTask(config))
     logging.info("exported %s (tfstyle depth --depth-weights %s)", path, path)
 
 

@@ -5,7 +5,8 @@ import os
 import keras
 from absl import flags, logging
 
-from training.trainer import PRECISIONS, STRATEGIES, TrainerConfig, make_strategy, set_precision
+from training.trainer import (PRECISIONS, STRATEGIES, Task, Trainer, TrainerConfig, make_strategy,
+                              set_precision)
 
 FLAGS = flags.FLAGS
 
@@ -50,3 +51,13 @@ def setup_run():
 
 def export_dir() -> str:
     return FLAGS.export_dir or os.path.join(FLAGS.model_dir, "export")
+
+
+def run_task(task: Task) -> str:
+    """Set up the run, train `task` (resuming from MODEL_DIR if it holds a checkpoint),
+    export it; returns what `task.export` wrote."""
+    strategy = setup_run()
+    trainer = Trainer(task, trainer_config_from_flags(), strategy)
+    trainer.restore()
+    trainer.train()
+    return task.export(export_dir())

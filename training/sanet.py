@@ -24,9 +24,8 @@ from absl import app, flags, logging
 from tfstyle import losses as L
 from tfstyle.models.sanet import ENCODER_FILE, TRAINING_TAPS, Stylizer
 from training import data
-from training.flags_common import (define_trainer_flags, export_dir, setup_run,
-                                   trainer_config_from_flags)
-from training.trainer import Task, Trainer, TrainerConfig
+from training.flags_common import define_trainer_flags, run_task
+from training.trainer import Task
 
 
 @dataclasses.dataclass
@@ -133,8 +132,9 @@ class SANetTask(Task):
         return {"content | style | stylized | identity": row(content, style, images["stylized"],
                                                               images["identity_content"])}
 
-    def export(self, directory: str) -> None:
+    def export(self, directory: str) -> str:
         self.stylizer.save_weights_dir(directory)
+        return directory
 
 
 # ---- the program -----------------------------------------------------------------
@@ -169,7 +169,7 @@ def source_from_flags(folder, tfds_name, what) -> data.ImageSource:
     return data.ImageSource(path=folder) if folder else data.ImageSource(tfds_name=tfds_name)
 
 
-def config_from_flags() -> tuple[SANetConfig, TrainerConfig]:
+def config_from_flags() -> SANetConfig:
     vgg = None if FLAGS.vgg_weights in (None, "random") else os.path.expanduser(FLAGS.vgg_weights)
     if FLAGS.vgg_weights is None:
         raise app.UsageError("--vgg_weights is required (a converted SANet folder, see "
@@ -184,20 +184,13 @@ def config_from_flags() -> tuple[SANetConfig, TrainerConfig]:
         lr_decay=FLAGS.lr_decay, content_weight=FLAGS.content_weight,
         style_weight=FLAGS.style_weight, identity1_weight=FLAGS.identity1_weight,
         identity2_weight=FLAGS.identity2_weight)
-    trainer = trainer_config_from_flags()
-    return task, trainer
+    return task
 
 
 def main(argv):
     del argv
-    task_config, trainer_config = config_from_flags()
-    strategy = setup_run()
-    task = SANetTask(task_config)
-    trainer = Trainer(task, trainer_config, strategy)
-    trainer.restore()
-    trainer.train()
-    task.export(export_dir())
-    logging.info("exported weights to %s (tfstyle stylize --weights %s)", export_dir(), export_dir())
+    directory = run_task(SANetTask(config_from_flags()))
+    logging.info("exported weights to %s (tfstyle stylize --weights %s)", directory, directory)
 
 
 if __name__ == "__main__":

@@ -24,9 +24,8 @@ from absl import app, flags, logging
 
 from tfstyle.models.segnet import build_segnet
 from training import segnet_data
-from training.flags_common import (define_trainer_flags, export_dir, setup_run,
-                                   trainer_config_from_flags)
-from training.trainer import Task, Trainer
+from training.flags_common import define_trainer_flags, run_task
+from training.trainer import Task
 
 WEIGHTS_FILE = "segnet.weights.h5"
 
@@ -150,12 +149,7 @@ def main(argv):
                           global_batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
                           seed=FLAGS.seed, encoder_weights=FLAGS.encoder_weights,
                           init_from=FLAGS.init_from)
-    strategy = setup_run()
-    task = SegNetTask(config)
-    trainer = Trainer(task, trainer_config_from_flags(), strategy)
-    trainer.restore()
-    trainer.train()
-    path = task.export(export_dir())
+    path = run_task(SegNetTask(config))
     logging.info("exported %s (tfstyle segment --segmenter segnet:%s)", path, path)
 
 
