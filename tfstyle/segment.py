@@ -13,6 +13,7 @@ person probability [H, W] in [0, 1] at the image's size. Backends:
 
 from __future__ import annotations
 
+import os
 from typing import Protocol
 
 import numpy as np
@@ -67,18 +68,19 @@ class SegNetSegmenter:
 
     def __init__(self, weights: str | None, max_side: int = 512):
         from tfstyle.models.segnet import build_segnet
-        if weights is not None and not __import__("os").path.isfile(weights):
+        if weights is not None and not os.path.isfile(weights):
             raise WeightsError(f"--segmenter segnet:{weights}: no such file; pass a .weights.h5 "
                                f"written by python -m training.segnet")
         self.model = build_segnet(2, weights=weights)
         self.max_side = max_side
 
     def segment(self, image: np.ndarray) -> np.ndarray:
+        import tensorflow as tf
+
         from tfstyle.image import fit
         image = np.asarray(image, np.float32)
         small = fit(image, self.max_side, upscale=False)
         logits = self.model(small[None], training=False)
-        import tensorflow as tf
         probability = tf.nn.softmax(tf.cast(logits, tf.float32))[0, :, :, 1].numpy()
         return np.clip(_resize_plane(probability, image.shape[:2]), 0.0, 1.0)
 
