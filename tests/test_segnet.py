@@ -28,7 +28,13 @@ def test_builtin_only_segnet_equals_argmax_segnet(tmp_path):
     expected = argmax(image, training=False).numpy()
     assert expected.shape == (2, 45, 70, 2)
     np.testing.assert_allclose(builtin(image, training=False).numpy(), expected, rtol=1e-4, atol=1e-4)
-    assert argmax.count_params() == 29_497_218  # the paper's "29.5 M"
+    # every conv (+ BN with scale, shift and moving statistics) of the spec's channel lists
+    enc = [(3, 64), (64, 64), (64, 128), (128, 128), (128, 256), (256, 256), (256, 256),
+           (256, 512), (512, 512), (512, 512), (512, 512), (512, 512), (512, 512)]
+    dec = [(512, 512)] * 5 + [(512, 256), (256, 256), (256, 256), (256, 128), (128, 128),
+                              (128, 64), (64, 64)]
+    spec_params = sum(9 * i * o + o + 4 * o for i, o in enc + dec) + 9 * 64 * 2 + 2
+    assert argmax.count_params() == spec_params == 29_460_034
     argmax.save_weights(tmp_path / "segnet.weights.h5")
     reloaded = build_segnet(2, weights=str(tmp_path / "segnet.weights.h5"))
     np.testing.assert_array_equal(reloaded(image, training=False).numpy(), expected)
@@ -47,7 +53,7 @@ def test_segnet_learns_generated_figures(tmp_path):
     keras.utils.set_random_seed(0)
     config = SegNetConfig(train=segnet_data.synthetic_dataset(256, 32, 0), size=(32, 32),
                           validation=segnet_data.synthetic_dataset(64, 32, seed=7),  # held out
-                          global_batch_size=8, learning_rate=1e-3)
+                          global_batch_size=8, learning_rate=1e-3, optimizer="adam")
     trainer = Trainer(SegNetTask(config), TrainerConfig(model_dir=str(tmp_path), steps=300,
                                                         global_batch_size=8, log_every=100,
                                                         summary_every=100, image_every=300,
@@ -66,7 +72,7 @@ def test_iou_by_hand():
 @pytest.mark.slow
 def test_segnet_program_resumes_and_export_segments(tmp_path):
     model_dir = tmp_path / "run"
-    base = [sys.executable, "-m", "training.segnet", "--synthetic", "--size=32,32",
+    base = [sys.executable, "-m", "training.segnet", "--synthetic", "--size=32,32", "--optimizer=adam",
             f"--model_dir={model_dir}", "--batch_size=4", "--log_every=2", "--checkpoint_every=2",
             "--eval_every=4"]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}

@@ -61,11 +61,13 @@ def build_segnet(num_classes: int = 2, *, weights: Optional[str] = None,
             x = _conv_bn_relu(x, filters, f"block{block}_conv{layer}", dtype)
         x, mask = MaxPoolingWithArgmax2D(builtin_only, name=f"block{block}_pool", dtype=dtype)(x)
         masks.append(mask)
-    for block in range(5, 0, -1):  # the decoder mirrors the encoder
+    # The decoder mirrors the encoder: 512,512,512 | 512,512,256 | 256,256,128 | 128,64 | 64,
+    # then the classifier (SegNet-Tutorial's conv1_1_D) takes the place of stage 1's second conv.
+    for block in range(5, 0, -1):
         filters, convs = VGG16_BLOCKS[block - 1]
         x = MaxUnpooling2D(builtin_only, name=f"unpool{block}", dtype=dtype)(x, masks[block - 1])
-        for layer in range(convs, 0, -1):
-            out = filters if layer > 1 else (VGG16_BLOCKS[block - 2][0] if block > 1 else 64)
+        for layer in range(convs, 0 if block > 1 else 1, -1):
+            out = filters if layer > 1 or block == 1 else VGG16_BLOCKS[block - 2][0]
             x = _conv_bn_relu(x, out, f"decoder{block}_conv{layer}", dtype)
     logits = keras.layers.Conv2D(num_classes, 3, padding="same", name="classifier",
                                  dtype="float32")(x)
