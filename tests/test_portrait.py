@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from conftest import DATA, PAINTING
 from tfstyle.cli import main
@@ -90,10 +91,30 @@ def test_feather_softens_edges_only():
     np.testing.assert_array_equal(feather_mask(mask, 0.0), mask)
 
 
+@pytest.mark.parametrize("amount, shape", [(0.05, (40, 40)), (0.02, (37, 90)), (0.2, (23, 31))])
+def test_feather_is_scipys_mirrored_gaussian(amount, shape):
+    from scipy.ndimage import gaussian_filter
+    mask = np.random.default_rng(1).uniform(size=shape)
+    expected = gaussian_filter(mask, amount * min(shape), mode="mirror", truncate=4.0)
+    np.testing.assert_allclose(feather_mask(mask, amount), expected, atol=1e-5)
+
+
+def test_area_resize_pools_whole_factors_like_resize_area():
+    from tfstyle.ops import area_resize
+    masks = np.random.default_rng(2).uniform(size=(2, 48, 40, 1)).astype(np.float32)
+    pooled = area_resize(masks, (6, 5)).numpy()
+    expected = masks.reshape(2, 6, 8, 5, 8, 1).mean(axis=(2, 4))
+    np.testing.assert_allclose(pooled, expected, atol=1e-6)
+    np.testing.assert_allclose(area_resize(masks, (7, 5)).numpy(),
+                               tf.image.resize(masks, (7, 5), method="area").numpy(), atol=1e-6)
+
+
 def test_bad_settings_are_refused(portrait, images):
     content, style = images
     with pytest.raises(ConfigError, match="person_alpha"):
         portrait.stylize(content, style, settings=PortraitSettings(person_alpha=2.0), mask=content[..., 0])
+    with pytest.raises(ConfigError, match="feather must be in"):
+        portrait.stylize(content, style, settings=PortraitSettings(feather=0.5), mask=content[..., 0])
     with pytest.raises(ConfigError, match="no segmenter"):
         portrait.stylize(content, style)
 

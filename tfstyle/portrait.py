@@ -15,6 +15,9 @@ runtime controls (α and the per-level weights W1/W2). Two ways to composite:
 The same mask, saved with ``tfstyle segment``, also serves ``tfstyle optimize
 --content-weight-map`` to keep more content on the person in optimisation
 transfer.
+
+Everything after segmentation (`feather`, `portrait_image`) is plain TensorFlow
+on tensors, so the SavedModel and TFLite exports run this very code.
 """
 
 from __future__ import annotations
@@ -27,9 +30,13 @@ import tensorflow as tf
 
 from tfstyle.errors import ConfigError
 from tfstyle.models.sanet import StyleFeatures, Stylizer
+from tfstyle.ops import area_resize
 from tfstyle.segment import Segmenter
 
 BLENDS = ("feature", "pixel")
+#: Largest feather (σ as a fraction of the shorter side): keeps the Gaussian's
+#: radius (4σ) inside the image, as reflect padding needs.
+MAX_FEATHER = 0.2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,8 +65,8 @@ class PortraitSettings:
         for name in ("person_levels", "background_levels"):
             if len(getattr(self, name)) != 2:
                 raise ConfigError(f"{name} takes two weights W1,W2, got {getattr(self, name)}")
-        if self.feather < 0:
-            raise ConfigError(f"feather must be >= 0, got {self.feather}")
+        if not 0.0 <= self.feather <= MAX_FEATHER:
+            raise ConfigError(f"feather must be in [0, {MAX_FEATHER}], got {self.feather}")
 
 
 @dataclasses.dataclass
@@ -68,13 +75,67 @@ class PortraitResult:
     mask: np.ndarray  # [H, W] the (feathered) person mask used
 
 
-def feather_mask(mask: np.ndarray, amount: float) -> np.ndarray:
-    """Gaussian-soften a [H, W] mask; σ = amount × the shorter side (0: unchanged)."""
+def feather(mask, amount: float) -> tf.Tensor:
+    """Gaussian-soften masks [N, H, W, 1]; σ = amount × the shorter side (0: unchanged).
+
+    Separable, truncated at 4σ and reflect-padded: ``scipy.ndimage.gaussian_filter(mask,
+    σ, mode="mirror")``. In TF ops only (MIRROR_PAD and CONV_2D once exported).
+    """
+    mask = tf.convert_to_tensor(mask, tf.float32)
     if amount <= 0:
-        return np.asarray(mask, np.float32)
-    from scipy.ndimage import gaussian_filter
-    sigma = amount * min(mask.shape)
-    return np.clip(gaussian_filter(np.asarray(mask, np.float32), sigma, mode="nearest"), 0.0, 1.0)
+        return mask
+    shape = tf.shape(mask)
+    sigma = amount * tf.cast(tf.minimum(shape[1], shape[2]), tf.float32)
+    radius = tf.cast(tf.floor(4.0 * sigma + 0.5), tf.int32)
+    taps = tf.cast(tf.range(-radius, radius + 1), tf.float32)
+    kernel = tf.exp(-0.5 * tf.square(taps / sigma))
+    kernel /= tf.reduce_sum(kernel)
+    padded = tf.pad(mask, [[0, 0], [radius, radius], [radius, radius], [0, 0]], mode="REFLECT")
+    rows = tf.nn.conv2d(padded, tf.reshape(kernel, [-1, 1, 1, 1]), 1, "VALID")
+    soft = tf.nn.conv2d(rows, tf.reshape(kernel, [1, -1, 1, 1]), 1, "VALID")
+    return tf.clip_by_value(soft, 0.0, 1.0)
+
+
+def feather_mask(mask: np.ndarray, amount: float) -> np.ndarray:
+    """`feather` for one [H, W] mask as NumPy."""
+    return feather(np.asarray(mask, np.float32)[None, :, :, None], amount).numpy()[0, :, :, 0]
+
+
+def portrait_image(stylizer: Stylizer, c: StyleFeatures, s: StyleFeatures, mask,
+                   settings: PortraitSettings) -> tf.Tensor:
+    """Composited portraits [N, H, W, 3] in [0, 1] for a feathered person mask [N, H, W, 1]."""
+    features = region_features(stylizer, c, s, settings)
+    height, width = tf.shape(mask)[1], tf.shape(mask)[2]
+    decode = lambda f: tf.clip_by_value(  # noqa: E731
+        tf.cast(stylizer.decode(f), tf.float32)[:, :height, :width], 0.0, 1.0)
+    if settings.blend == "feature":
+        m = area_resize(mask, features["person"].shape[1:3])
+        return decode(m * features["person"] + (1.0 - m) * features["background"])
+    return mask * decode(features["person"]) + (1.0 - mask) * decode(features["background"])
+
+
+def region_features(stylizer: Stylizer, c: StyleFeatures, s: StyleFeatures,
+                    settings: PortraitSettings) -> dict:
+    """Decoder inputs for the person and background settings, sharing the attention.
+
+    The level weights act only at the merge conv and the merge is affine, so
+    α·merge(W1·o4 + W2·up5) + (1−α)·merge(W1·o4' + W2·up5') (primes: the
+    content-content levels) equals one merge of the α-mixed, weighted levels:
+    both regions reuse one attention pass for (c, s) and one for (c, c).
+    """
+    cs = stylizer.attended_levels(c, s)
+    alphas = (settings.person_alpha, settings.background_alpha)
+    cc = stylizer.attended_levels(c, c) if min(alphas) < 1.0 else None
+    features = {}
+    for region, alpha, (w1, w2) in (
+            ("person", settings.person_alpha, settings.person_levels),
+            ("background", settings.background_alpha, settings.background_levels)):
+        o4, up5 = (tf.cast(x, tf.float32) for x in cs)
+        if alpha < 1.0:
+            o4 = alpha * o4 + (1.0 - alpha) * tf.cast(cc[0], tf.float32)
+            up5 = alpha * up5 + (1.0 - alpha) * tf.cast(cc[1], tf.float32)
+        features[region] = tf.cast(stylizer.merge(w1 * o4, w2 * up5), tf.float32)
+    return features
 
 
 class PortraitStylizer:
@@ -94,42 +155,7 @@ class PortraitStylizer:
             if self.segmenter is None:
                 raise ConfigError("no segmenter and no mask: pass one of them")
             mask = self.segmenter.segment(content)
-        mask = feather_mask(mask, settings.feather)
+        mask = feather(np.asarray(mask, np.float32)[None, :, :, None], settings.feather)
         s = style_features if style_features is not None else self.stylizer.encode_style(style)
-        c = self.stylizer.encode(content)
-        features = self.region_features(c, s, settings)
-        h, w = content.shape[:2]
-        if settings.blend == "feature":
-            m = tf.image.resize(mask[None, :, :, None], features["person"].shape[1:3], "area")
-            blended = m * features["person"] + (1.0 - m) * features["background"]
-            image = self._decode(blended, h, w)
-        else:
-            person, background = (self._decode(features[k], h, w) for k in ("person", "background"))
-            image = mask[..., None] * person + (1.0 - mask[..., None]) * background
-        return PortraitResult(image=np.clip(image, 0.0, 1.0).astype(np.float32), mask=mask)
-
-    def region_features(self, c: StyleFeatures, s: StyleFeatures, settings: PortraitSettings) -> dict:
-        """Decoder inputs for the person and background settings, sharing the attention.
-
-        The level weights act only at the merge conv and the merge is affine, so
-        α·merge(W1·o4 + W2·up5) + (1−α)·merge(W1·o4' + W2·up5') (primes: the
-        content-content levels) equals one merge of the α-mixed, weighted levels:
-        both regions reuse one attention pass for (c, s) and one for (c, c).
-        """
-        cs = self.stylizer.attended_levels(c, s)
-        alphas = (settings.person_alpha, settings.background_alpha)
-        cc = self.stylizer.attended_levels(c, c) if min(alphas) < 1.0 else None
-        features = {}
-        for region, alpha, (w1, w2) in (
-                ("person", settings.person_alpha, settings.person_levels),
-                ("background", settings.background_alpha, settings.background_levels)):
-            o4, up5 = (tf.cast(x, tf.float32) for x in cs)
-            if alpha < 1.0:
-                o4 = alpha * o4 + (1.0 - alpha) * tf.cast(cc[0], tf.float32)
-                up5 = alpha * up5 + (1.0 - alpha) * tf.cast(cc[1], tf.float32)
-            features[region] = tf.cast(self.stylizer.merge(w1 * o4, w2 * up5), tf.float32)
-        return features
-
-    def _decode(self, features, h, w) -> np.ndarray:
-        decoded = tf.cast(self.stylizer.decode(features), tf.float32)
-        return np.clip(decoded[0, :h, :w].numpy(), 0.0, 1.0)
+        image = portrait_image(self.stylizer, self.stylizer.encode(content), s, mask, settings)
+        return PortraitResult(image=image.numpy()[0], mask=mask.numpy()[0, :, :, 0])

@@ -31,6 +31,7 @@ from tfstyle import color
 from tfstyle.errors import ConfigError, ImageError, WeightsError
 from tfstyle.layers import ReflectionPadding2D, SANetAttention
 from tfstyle.models.vgg import build_vgg19
+from tfstyle.ops import area_resize
 
 CHANNELS = 512
 STYLE_TAPS = ("relu4_1", "relu5_1")
@@ -206,7 +207,11 @@ class Stylizer(keras.Model):
         Inference runs as graphs rather than eager Keras calls: the graph
         executor frees each activation after its last use, where an eager
         functional call holds all of them to the end (4.6 → ~1.5 GiB at 1024²).
+        Inside a function being traced (an export), `fn` is inlined instead, so
+        static shapes stay static.
         """
+        if tf.inside_function():
+            return fn
         if name not in self._graphs:
             spec = lambda c, dtype: tf.TensorSpec([None, None, None, c], dtype)  # noqa: E731
             signature = [spec(c, tf.float32 if c == 3 else self.compute_dtype) for c in channels]
@@ -426,5 +431,4 @@ def _mask_at(mask, size, batch):
     mask = tf.convert_to_tensor(mask, tf.float32)
     if mask.shape.rank == 2:
         mask = mask[None]
-    mask = tf.image.resize(mask[..., None], size, method="area")
-    return tf.broadcast_to(mask, [batch, *size, 1])
+    return tf.broadcast_to(area_resize(mask[..., None], size), [batch, *size, 1])
