@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 from conftest import PORTRAIT
@@ -178,3 +179,15 @@ def test_saved_file_has_normal_permissions(tmp_path):
     path = tmp_path / "out.png"
     image_lib.save_image(path, np.zeros((8, 8, 3)))
     assert path.stat().st_mode & 0o044  # readable by group/others under a usual umask
+
+
+@pytest.mark.parametrize("shape, max_side, upscale", [
+    ((37, 90), 64, False), ((90, 37), 64, False), ((30, 20), 64, False), ((30, 20), 64, True),
+    ((50, 25), 5, False), ((64, 64), 64, True), ((7, 9), 14, True)])
+def test_fit_tensor_matches_fit(shape, max_side, upscale):
+    from tfstyle.image import fit, fit_tensor
+    image = np.random.default_rng(0).uniform(size=(*shape, 3)).astype(np.float32)
+    expected = fit(image, max_side, upscale=upscale)
+    got = fit_tensor(image[None], tf.constant(max_side), upscale=upscale).numpy()[0]
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, atol=1e-6)

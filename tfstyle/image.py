@@ -137,6 +137,24 @@ def fit(image: np.ndarray, max_side: int, *, upscale: bool = True) -> np.ndarray
     return resize(image, fitted_size(height, width, max_side, upscale=upscale))
 
 
+def fit_tensor(images, max_side, *, upscale: bool = False):
+    """`fit` in TensorFlow ops, for exported graphs: [N, H, W, 3] float images and a
+    scalar int `max_side` tensor; the same sizes (round half to even) and resampling."""
+    import tensorflow as tf
+
+    shape = tf.shape(images)
+    old = shape[1:3]
+    longer = tf.reduce_max(old)
+    scale = tf.cast(max_side, tf.float64) / tf.cast(longer, tf.float64)
+    new = tf.maximum(tf.cast(tf.round(tf.cast(old, tf.float64) * scale), tf.int32), 1)
+    if not upscale:
+        new = tf.where(longer <= max_side, old, new)
+    return tf.cond(
+        tf.reduce_all(tf.equal(new, old)), lambda: tf.identity(images),
+        lambda: tf.clip_by_value(tf.image.resize(images, new, method="bicubic", antialias=True),
+                                 0.0, 1.0))
+
+
 def to_uint8(image) -> np.ndarray:
     """Float [0, 1] → uint8 [0, 255], rounding (values outside [0, 1] are clipped)."""
     return np.round(np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0) * 255.0).astype(np.uint8)

@@ -75,14 +75,24 @@ class SegNetSegmenter:
         self.max_side = max_side
 
     def segment(self, image: np.ndarray) -> np.ndarray:
-        import tensorflow as tf
-
-        from tfstyle.image import fit
         image = np.asarray(image, np.float32)
-        small = fit(image, self.max_side, upscale=False)
-        logits = self.model(small[None], training=False)
-        probability = tf.nn.softmax(tf.cast(logits, tf.float32))[0, :, :, 1].numpy()
-        return np.clip(_resize_plane(probability, image.shape[:2]), 0.0, 1.0)
+        return segnet_person_probability(self.model, image[None], self.max_side).numpy()[0, :, :, 0]
+
+
+def segnet_person_probability(model, images, max_side: int):
+    """A SegNet's person probability [N, H, W, 1] for images [N, H, W, 3] in [0, 1].
+
+    The images are shrunk to fit `max_side`, and the probability map is
+    resized back bilinearly. TF ops only, so exported graphs segment the same way.
+    """
+    import tensorflow as tf
+
+    from tfstyle.image import fit_tensor
+    images = tf.convert_to_tensor(images, tf.float32)
+    logits = model(fit_tensor(images, max_side), training=False)
+    probability = tf.nn.softmax(tf.cast(logits, tf.float32))[..., 1:2]
+    size = tf.shape(images)[1:3]
+    return tf.clip_by_value(tf.image.resize(probability, size, method="bilinear"), 0.0, 1.0)
 
 
 def make_segmenter(spec: str) -> Segmenter:
