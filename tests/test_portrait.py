@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import DATA, PAINTING
+from conftest import DATA, PAINTING, trained_like
 from tfstyle.cli import main
 from tfstyle.errors import ConfigError
 from tfstyle.image import load_image
@@ -12,23 +12,6 @@ from tfstyle.models.sanet import Stylizer
 from tfstyle.portrait import PortraitSettings, PortraitStylizer, feather_mask
 
 SETTINGS = PortraitSettings(person_alpha=0.4, person_levels=(1.0, 0.2), feather=0.0)
-
-
-def trained_like(stylizer, seed=2):
-    """He-normal convs and a decoder output around 0.5, like tests/reference/torch_sanet.py:
-    Keras' default init leaves a random SANet's output near 0, where clipping hides differences."""
-    import keras
-    rng = np.random.default_rng(seed)
-    for layer in stylizer._flatten_layers():
-        if isinstance(layer, keras.layers.Conv2D):
-            kernel, bias = layer.get_weights()
-            fan_in = np.prod(kernel.shape[:3])
-            kernel = rng.normal(0, np.sqrt(2 / fan_in), kernel.shape)
-            bias = rng.uniform(-0.05, 0.05, bias.shape)
-            if layer is stylizer.decoder.layers[-1]:
-                kernel, bias = kernel * 0.015, np.full(bias.shape, 0.5)
-            layer.set_weights([kernel.astype(np.float32), bias.astype(np.float32)])
-    return stylizer
 
 
 @pytest.fixture(scope="module")

@@ -39,14 +39,17 @@ def mean_variance_norm(features: tf.Tensor, eps: float = MEAN_STD_EPS) -> tf.Ten
 
 
 def area_resize(masks, size) -> tf.Tensor:
-    """Masks [N, H, W, C] → [N, h, w, C] by area averaging.
+    """Masks [N, H, W, C] → [N, h, w, C] by area averaging; `size` is (h, w) or an int tensor.
 
     Whole factors become an average pool: the same numbers, and AVERAGE_POOL_2D
     once exported to TFLite, where ResizeArea is not a builtin op.
     """
     masks = tf.convert_to_tensor(masks, tf.float32)
-    (h, w), (mh, mw) = size, masks.shape[1:3]
-    if None not in (h, w, mh, mw) and mh % h == 0 and mw % w == 0:
-        factor = (mh // h, mw // w)
-        return tf.nn.avg_pool2d(masks, factor, factor, "VALID")
+    static = tf.get_static_value(size)
+    mh, mw = masks.shape[1:3]
+    if static is not None and None not in (mh, mw):
+        h, w = (int(v) for v in static)
+        if mh % h == 0 and mw % w == 0:
+            factor = (mh // h, mw // w)
+            return tf.nn.avg_pool2d(masks, factor, factor, "VALID")
     return tf.image.resize(masks, size, method="area")

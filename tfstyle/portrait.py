@@ -109,7 +109,8 @@ def portrait_image(stylizer: Stylizer, c: StyleFeatures, s: StyleFeatures, mask,
     decode = lambda f: tf.clip_by_value(  # noqa: E731
         tf.cast(stylizer.decode(f), tf.float32)[:, :height, :width], 0.0, 1.0)
     if settings.blend == "feature":
-        m = area_resize(mask, features["person"].shape[1:3])
+        size = features["person"].shape[1:3]
+        m = area_resize(mask, tf.shape(features["person"])[1:3] if None in size else tuple(size))
         return decode(m * features["person"] + (1.0 - m) * features["background"])
     return mask * decode(features["person"]) + (1.0 - mask) * decode(features["background"])
 

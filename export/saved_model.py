@@ -1,0 +1,121 @@
+r"""Export SANet stylization as a SavedModel for TF Serving.
+
+    python -m export.saved_model --weights=~/.keras/models/tfstyle-sanet \
+        --output_dir=MODELS/tfstyle [--version=N] [--segnet_weights=segnet.weights.h5]
+
+writes ``MODELS/tfstyle/N/{saved_model.pb, variables/}`` (N: one more than the
+highest version there, or ``--version``), the layout ``tensorflow_model_server
+--model_name=tfstyle --model_base_path=$PWD/MODELS/tfstyle`` serves. The
+version is written under a temporary name and renamed when complete, so a
+running server never loads half a model. The signatures are described in
+`export.serving` and EXPORT.md; ``portrait`` is added when a SegNet is given.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+
+from absl import flags, logging
+
+from export.common import ExportError, define_portrait_flags, load_stylizer, \
+    portrait_settings_from_flags, run
+from export.serving import ServingOptions, StylizeServing
+from tfstyle import weights as weights_lib
+
+FLAGS = flags.FLAGS
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+
+
+def next_version(output_dir: str) -> int:
+    """One more than the highest numeric version folder in `output_dir` (1 when none)."""
+    if not os.path.isdir(output_dir):
+        return 1
+    versions = [int(name) for name in os.listdir(output_dir) if re.fullmatch(r"\d+", name)]
+    return max(versions, default=0) + 1
+
+
+def load_segnet(path: str | None):
+    if path is None:
+        return None
+    from tfstyle.models.segnet import build_segnet
+    if path == weights_lib.RANDOM:
+        logging.warning("--segnet_weights random: the segmenter is untrained (tests only)")
+        return build_segnet(2, weights=None)
+    if not os.path.isfile(path):
+        raise ExportError(f"--segnet_weights {path}: no such file; pass a .weights.h5 written by "
+                          f"python -m training.segnet")
+    return build_segnet(2, weights=path)
+
+
+def version_path(output_dir: str, version: int | None = None, overwrite: bool = False) -> str:
+    """OUTPUT_DIR/VERSION to write (the next version by default); refuses to replace one."""
+    version = next_version(output_dir) if version is None else version
+    if version < 0:
+        raise ExportError(f"--version must be >= 0, got {version}")
+    target = os.path.join(output_dir, str(version))
+    if os.path.exists(target) and not overwrite:
+        raise ExportError(f"{target} exists; pick another --version (TF Serving serves the "
+                          f"highest) or pass --overwrite")
+    return target
+
+
+def export_saved_model(module: StylizeServing, output_dir: str, version: int | None = None,
+                       overwrite: bool = False) -> str:
+    """Write `module` to OUTPUT_DIR/VERSION atomically; returns that path."""
+    import tensorflow as tf
+
+    target = version_path(output_dir, version, overwrite)
+    version = os.path.basename(target)
+    os.makedirs(output_dir, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=output_dir)  # not a version name
+    try:
+        tf.saved_model.save(module, staging, signatures=module.signatures())
+        if os.path.exists(target):
+            shutil.rmtree(target)
+        os.rename(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def main(argv):
+    del argv
+    options = ServingOptions(alpha=FLAGS.alpha, max_size=FLAGS.max_size,
+                             max_size_limit=FLAGS.max_size_limit,
+                             max_input_pixels=FLAGS.max_input_pixels,
+                             segment_max_side=FLAGS.segment_max_side)
+    options.validate()
+    version_path(FLAGS.output_dir, FLAGS.version, FLAGS.overwrite)  # fail before the slow part
+    settings = portrait_settings_from_flags()
+    stylizer = load_stylizer(FLAGS.weights, dtype=FLAGS.precision)
+    module = StylizeServing(stylizer, load_segnet(FLAGS.segnet_weights), settings, options)
+    path = export_saved_model(module, FLAGS.output_dir, FLAGS.version, FLAGS.overwrite)
+    print(f"wrote {path} with signatures {', '.join(sorted(module.signatures()))}")
+
+
+def define_flags() -> None:
+    flags.DEFINE_string("weights", None, "folder of converted SANet weights (default: the Keras "
+                        "cache, see 'tfstyle weights import-sanet'); 'random' for tests only")
+    flags.DEFINE_string("output_dir", None, "model base path, e.g. MODELS/tfstyle")
+    flags.DEFINE_integer("version", None, "version folder (default: one above the highest)")
+    flags.DEFINE_bool("overwrite", False, "replace an existing version folder")
+    flags.DEFINE_string("segnet_weights", None, "two-class SegNet .weights.h5 for the portrait "
+                        "signature (left out without one); 'random' for tests only")
+    flags.DEFINE_enum("precision", "float32", PRECISIONS,
+                      "compute dtype policy; mixed_float16 suits NVIDIA GPUs")
+    flags.DEFINE_float("alpha", 1.0, "serving_default's and portrait's content-style trade-off")
+    flags.DEFINE_integer("max_size", 1024, "serving_default's and portrait's longest side")
+    flags.DEFINE_integer("max_size_limit", 2048, "largest max_size or image side a request may ask for")
+    flags.DEFINE_integer("max_input_pixels", 50_000_000, "refuse larger decoded images")
+    flags.DEFINE_integer("segment_max_side", 512, "SegNet input size (longest side)")
+    define_portrait_flags()
+    flags.mark_flags_as_required(["output_dir"])
+
+
+if __name__ == "__main__":
+    define_flags()
+    run(main, "export.saved_model")
