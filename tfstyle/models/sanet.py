@@ -29,7 +29,7 @@ from absl import logging
 
 from tfstyle import color
 from tfstyle.errors import ConfigError, ImageError, WeightsError
-from tfstyle.layers import ReflectionPadding2D, SANetAttention
+from tfstyle.layers import NearestUpsampling2D, ReflectionPadding2D, SANetAttention, upsample_nearest
 from tfstyle.models.vgg import build_vgg19
 from tfstyle.ops import area_resize
 
@@ -66,7 +66,7 @@ def upsample_to(features, reference):
     the last row (column) of relu4_1, so cropping it keeps every position
     aligned with the cell it was pooled from.
     """
-    up = tf.repeat(tf.repeat(features, 2, axis=1), 2, axis=2)
+    up = upsample_nearest(features)
     shape = tf.shape(reference)
     return up[:, :shape[1], :shape[2], :]
 
@@ -128,8 +128,7 @@ def build_decoder(dtype=None, name: str = "sanet_decoder") -> keras.Model:
         x = keras.layers.Conv2D(filters, 3, name=f"conv{index}", dtype=dtype,
                                 activation=None if last else "relu")(x)
         if index in _DECODER_UPSAMPLE_AFTER:
-            x = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"up{index + 2}",
-                                          dtype=dtype)(x)
+            x = NearestUpsampling2D(2, name=f"up{index + 2}", dtype=dtype)(x)
     return keras.Model(inputs, x, name=name)
 
 

@@ -1,0 +1,113 @@
+"""The on-device models, split as apps use them, at fixed sizes (TFLite wants static shapes).
+
+* ``style_encoder``: ``style`` [1, T, T, 3] → ``style_relu4_1`` [1, T/8, T/8, 512] and
+  ``style_relu5_1`` [1, T/16, T/16, 512]. Run once per style; keep the two outputs.
+* ``transfer``: ``content`` [1, S, S, 3] + the two style tensors → ``image`` [1, S, S, 3].
+* ``portrait``: ``transfer``'s inputs + ``mask`` [1, S, S, 1] (person probability) →
+  ``image``, with the person/background settings baked in.
+
+Images are float32 RGB in [0, 1]; S and T are multiples of 16. The portrait
+model takes the mask as an input instead of running a segmenter inside:
+the segmenter phones use (MediaPipe selfie segmentation) needs the custom op
+``Convolution2DTransposeBias``, which the builtin-only rule refuses; a SegNet
+inside would add 29 M parameters for a mask the app's camera pipeline
+(MediaPipe, ML Kit) usually has already; and with a mask input any segmenter
+works. Attention runs one-shot (``chunk_size=0``): one BATCH_MATMUL, SOFTMAX,
+BATCH_MATMUL per level, no while loop.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from export.common import ExportError
+from tfstyle.models.sanet import CHANNELS, StyleFeatures, Stylizer
+from tfstyle.portrait import PortraitSettings, feather, portrait_image
+
+MODELS = ("style_encoder", "transfer", "portrait")
+MULTIPLE = 16  # relu5_1 is /16; whole multiples keep every level aligned without crops
+
+
+def _image(name, size, channels=3):
+    return tf.TensorSpec([1, size, size, channels], tf.float32, name=name)
+
+
+def _style_specs(style_size):
+    return [tf.TensorSpec([1, style_size // 8, style_size // 8, CHANNELS], tf.float32,
+                          name="style_relu4_1"),
+            tf.TensorSpec([1, style_size // 16, style_size // 16, CHANNELS], tf.float32,
+                          name="style_relu5_1")]
+
+
+class MobileModels(tf.Module):
+    """The three models as tf.functions over one `Stylizer` (built with ``chunk_size=0``)."""
+
+    def __init__(self, stylizer: Stylizer, size: int, style_size: int,
+                 settings: PortraitSettings = PortraitSettings()):
+        super().__init__(name="tfstyle_mobile")
+        for name, value in (("size", size), ("style_size", style_size)):
+            if value < 32 or value % MULTIPLE:
+                raise ExportError(f"--{name} must be a multiple of {MULTIPLE} and at least 32, "
+                                 f"got {value}")
+        settings.validate()
+        self.stylizer, self.size, self.style_size, self.settings = stylizer, size, style_size, settings
+        self.style_encoder = tf.function(self._style_encoder,
+                                         input_signature=[_image("style", style_size)])
+        self.transfer = tf.function(self._transfer,
+                                    input_signature=[_image("content", size), *_style_specs(style_size)])
+        self.portrait = tf.function(
+            self._portrait,
+            input_signature=[_image("content", size), *_style_specs(style_size),
+                             _image("mask", size, channels=1)])
+
+    def function(self, name: str):
+        return getattr(self, name).get_concrete_function()
+
+    def _style_encoder(self, style):
+        features = self.stylizer.encode(style)
+        return {"style_relu4_1": tf.cast(features.relu4_1, tf.float32),
+                "style_relu5_1": tf.cast(features.relu5_1, tf.float32)}
+
+    def _transfer(self, content, style_relu4_1, style_relu5_1):
+        c = self.stylizer.encode(content)
+        fused = self.stylizer.transformed(c, StyleFeatures(style_relu4_1, style_relu5_1))
+        image = tf.cast(self.stylizer.decode(fused), tf.float32)
+        return {"image": tf.clip_by_value(image, 0.0, 1.0)}
+
+    def _portrait(self, content, style_relu4_1, style_relu5_1, mask):
+        mask = feather(mask, self.settings.feather)
+        image = portrait_image(self.stylizer, self.stylizer.encode(content),
+                               StyleFeatures(style_relu4_1, style_relu5_1), mask, self.settings)
+        return {"image": image}
+
+
+def person_mask(size: int, rng: np.random.Generator) -> np.ndarray:
+    """A soft head-and-shoulders blob [size, size] in [0, 1] at a random place: the
+    calibration stand-in for a segmenter's output."""
+    y, x = np.mgrid[0:size, 0:size] / size
+    cx, cy = rng.uniform(0.35, 0.65), rng.uniform(0.3, 0.5)
+    head = ((x - cx) / 0.15) ** 2 + ((y - cy) / 0.2) ** 2
+    body = ((x - cx) / 0.35) ** 2 + ((y - 1.0) / 0.45) ** 2
+    return np.clip(1.5 - np.minimum(head, body), 0.0, 1.0).astype(np.float32)
+
+
+def representative_inputs(models: MobileModels, images: list, name: str, seed: int = 0):
+    """Calibration inputs for `name`, as {input name: array}, from images [H, W, 3].
+
+    Each image is a content once, and the next image (cyclically) its style;
+    style features come from the float32 encoder.
+    """
+    rng = np.random.default_rng(seed)
+    square = lambda image, side: tf.image.resize(image[None], (side, side), "bicubic",  # noqa
+                                                 antialias=True).numpy().clip(0, 1)
+    for i, image in enumerate(images):
+        style = square(images[(i + 1) % len(images)], models.style_size)
+        if name == "style_encoder":
+            yield {"style": style}
+            continue
+        inputs = {"content": square(image, models.size),
+                  **{k: v.numpy() for k, v in models.style_encoder(tf.constant(style)).items()}}
+        if name == "portrait":
+            inputs["mask"] = person_mask(models.size, rng)[None, :, :, None]
+        yield inputs
