@@ -223,6 +223,7 @@ def test_bad_requests_fail_with_clear_invalid_argument(replies):
     reply, bodies = replies
     for name, (_, expected) in ((k, v) for k, v in bodies.items() if k.startswith("bad_")):
         assert "error" in reply[name], name
+        print(f"{name}: {reply[name]['error']}")
         assert expected in reply[name]["error"], (name, reply[name]["error"])
         assert "Graph execution error" not in reply[name]["error"]
 
