@@ -164,11 +164,12 @@ class StylizeServing(tf.Module):
         shape4, shape5 = tf.shape(relu4_1), tf.shape(relu5_1)
         checks = [self._check_pixels(content, "content"), self._check_alpha(alpha),
                   self._check_batch(content, alpha), self._check_styles(content, relu4_1, "relu4_1"),
-                  tf.debugging.assert_equal(
-                      tf.concat([shape5[:1], shape5[1:3] * 2 - (shape4[1:3] + 1) // 2 * 2], 0),
-                      tf.concat([shape4[:1], [0, 0]], 0),
-                      message="relu5_1 must have relu4_1's batch and half its height and width "
-                              "(rounded up); pass both outputs of encode_style unchanged")]
+                  tf.debugging.Assert(
+                      tf.reduce_all(tf.equal(shape5[:3], tf.concat([shape4[:1],
+                                                                    (shape4[1:3] + 1) // 2], 0))),
+                      ["relu5_1 must have the batch of relu4_1 and half its height and width "
+                       "(rounded up); pass both outputs of encode_style unchanged. Shapes:",
+                       shape4, shape5])]
         with tf.control_dependencies(checks):
             content = _to_float(content)
         image = self._stylize(content, StyleFeatures(relu4_1, relu5_1), alpha)

@@ -102,6 +102,10 @@ def requests(inputs) -> dict:
         "bad_missing": ({"signature_name": "stylize_bytes", "instances": [
             {"content_bytes": b64(i["content_file"]), "style_bytes": b64(i["style_file"])}]},
                         "input size does not match signature"),
+        "bad_features": ({"signature_name": "stylize_with_style", "instances": [
+            {"content": i["content_u8"].tolist(), "alpha": 1.0,
+             "relu4_1": np.zeros((4, 4, 512)).tolist(), "relu5_1": np.zeros((4, 4, 512)).tolist()}]},
+                         "relu5_1 must have the batch of relu4_1 and half its height and width"),
         "bad_large_tensor": ({"signature_name": "encode_style", "inputs": {
             "style": np.zeros((1, 32, 2100, 3), np.uint8).tolist()}},
                              "larger than 2048 px on its longer side"),
