@@ -102,6 +102,10 @@ def requests(inputs) -> dict:
         "bad_missing": ({"signature_name": "stylize_bytes", "instances": [
             {"content_bytes": b64(i["content_file"]), "style_bytes": b64(i["style_file"])}]},
                         "input size does not match signature"),
+        "bad_batch": ({"signature_name": "stylize_bytes", "inputs": {  # columnar format
+            "content_bytes": [b64(i["content_file"]), b64(i["second_file"])],
+            "style_bytes": [b64(i["style_file"])], "alpha": [1.0, 1.0], "max_size": [64, 64]}},
+                      "every input needs the same batch size"),
         "bad_features": ({"signature_name": "stylize_with_style", "instances": [
             {"content": i["content_u8"].tolist(), "alpha": 1.0,
              "relu4_1": np.zeros((4, 4, 512)).tolist(), "relu5_1": np.zeros((4, 4, 512)).tolist()}]},
