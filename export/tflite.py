@@ -22,12 +22,12 @@ from __future__ import annotations
 import collections
 import json
 import os
-import tempfile
 
 from absl import flags, logging
 
 from export.common import ExportError, define_portrait_flags, load_stylizer, \
     portrait_settings_from_flags, run
+from tfstyle.files import write_atomic
 
 FLAGS = flags.FLAGS
 QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
@@ -157,18 +157,6 @@ def gpu_fallbacks(model: bytes) -> list[str]:
             elif name == "SOFTMAX" and options.beta != 1.0:
                 problems.add("SOFTMAX: beta != 1 does not run on the GPU delegate")
     return sorted(problems)
-
-
-def write_atomic(path: str, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def convert_model(function, trackable, name: str, quantize: str, representative=None) -> dict:

@@ -354,11 +354,12 @@ def _run_depth(args) -> int:
     model = _load_depth_model(args.depth_weights)
     depth = model(image[None]).numpy()[0, :, :, 0]
     if args.raw:
-        import tempfile
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(args.raw)), suffix=".npy")
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, depth.astype(np.float32))
-        os.replace(tmp, args.raw)
+        import io
+
+        from tfstyle.files import write_atomic
+        buffer = io.BytesIO()
+        np.save(buffer, depth.astype(np.float32))
+        write_atomic(args.raw, buffer.getvalue())
     image_lib.save_image(args.output, colorize(depth))
     print(f"wrote {args.output}" + (f" and {args.raw}" if args.raw else ""))
     return 0

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from typing import Union
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from tfstyle.errors import ImageError
+from tfstyle.files import write_atomic
 
 ImageSource = Union[str, os.PathLike, bytes]
 
@@ -187,12 +187,6 @@ def check_output_path(path: str | os.PathLike) -> str:
     return _SAVE_FORMATS[ext]
 
 
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def save_image(path: str | os.PathLike, image, *, quality: int = 95) -> None:
     """Save a float [H, W, 3] image in [0, 1] by extension (.png, .jpg, .webp), atomically.
 
@@ -200,16 +194,4 @@ def save_image(path: str | os.PathLike, image, *, quality: int = 95) -> None:
     over `path`, so a failure never leaves a partial file behind.
     """
     fmt = check_output_path(path)
-    data = encode_image(image, fmt, quality=quality)
-    path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
-                               prefix=".tfstyle-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp creates 0600 files
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, encode_image(image, fmt, quality=quality))

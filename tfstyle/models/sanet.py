@@ -18,8 +18,8 @@ the decoder:
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
-import tempfile
 from typing import Optional, Sequence
 
 import keras
@@ -29,6 +29,7 @@ from absl import logging
 
 from tfstyle import color
 from tfstyle.errors import ConfigError, ImageError, WeightsError
+from tfstyle.files import write_atomic
 from tfstyle.layers import NearestUpsampling2D, ReflectionPadding2D, SANetAttention, upsample_nearest
 from tfstyle.models.vgg import build_vgg19
 from tfstyle.ops import area_resize
@@ -141,17 +142,10 @@ class StyleFeatures:
 
     def save(self, path: str) -> None:
         """Write to an ``.npz`` file atomically."""
-        path = os.fspath(path)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, relu4_1=np.asarray(self.relu4_1, np.float32),
-                         relu5_1=np.asarray(self.relu5_1, np.float32), format=np.array("tfstyle-sanet-1"))
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        buffer = io.BytesIO()
+        np.savez(buffer, relu4_1=np.asarray(self.relu4_1, np.float32),
+                 relu5_1=np.asarray(self.relu5_1, np.float32), format=np.array("tfstyle-sanet-1"))
+        write_atomic(path, buffer.getvalue())
 
     @classmethod
     def load(cls, path: str) -> "StyleFeatures":
