@@ -22,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from export.common import ExportError
+from tfstyle.image import resize
 from tfstyle.models.sanet import CHANNELS, StyleFeatures, Stylizer
 from tfstyle.portrait import PortraitSettings, feather, portrait_image
 
@@ -99,8 +100,7 @@ def representative_inputs(models: MobileModels, images: list, name: str, seed: i
     style features come from the float32 encoder.
     """
     rng = np.random.default_rng(seed)
-    square = lambda image, side: tf.image.resize(image[None], (side, side), "bicubic",  # noqa
-                                                 antialias=True).numpy().clip(0, 1)
+    square = lambda image, side: resize(image, (side, side))[None]  # noqa: E731
     for i, image in enumerate(images):
         style = square(images[(i + 1) % len(images)], models.style_size)
         if name == "style_encoder":

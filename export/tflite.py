@@ -80,8 +80,11 @@ def converter_for(function, trackable, quantize: str, representative=None):
     return converter
 
 
-def operators(model: bytes) -> list[str]:
-    """The op of every node in `model`'s subgraphs: builtin names, or custom codes."""
+def _nodes(model: bytes) -> list:
+    """(op name, operator, subgraph) for every node of `model`, from one parse.
+
+    The op name is the builtin's, or the custom code of custom and Flex ops.
+    """
     from tensorflow.lite.python import schema_py_generated as schema
     from tensorflow.lite.python import schema_util
     from tensorflow.lite.tools import flatbuffer_utils
@@ -94,18 +97,25 @@ def operators(model: bytes) -> list[str]:
         builtin = names.get(schema_util.get_builtin_code_from_operator_code(code), "?")
         custom = code.customCode.decode() if code.customCode else None
         codes.append(custom if builtin in _NOT_BUILTIN or custom else builtin)
-    return [codes[op.opcodeIndex] for graph in parsed.subgraphs for op in graph.operators or []]
+    return [(codes[op.opcodeIndex], op, graph)
+            for graph in parsed.subgraphs for op in graph.operators or []]
 
 
-def check_builtin_only(model: bytes, name: str) -> None:
-    """Raise `ExportError` naming every op of `model` that is not a TFLite builtin."""
+def operators(model: bytes) -> list[str]:
+    """The op of every node in `model`'s subgraphs: builtin names, or custom codes."""
+    return [name for name, _, _ in _nodes(model)]
+
+
+def check_builtin_only(ops: list[str], name: str) -> None:
+    """Raise `ExportError` naming every op in `ops` (see `operators`) that is not a TFLite
+    builtin, or the variable ops left by an unfrozen function."""
     from tensorflow.lite.python import schema_py_generated as schema
 
     builtin = {n for n in vars(schema.BuiltinOperator) if not n.startswith("_")} - set(_NOT_BUILTIN)
-    foreign = sorted({op for op in operators(model) if op not in builtin})
-    if "VAR_HANDLE" in operators(model):
+    if "VAR_HANDLE" in ops:
         raise ExportError(f"{name}: the weights were left as variables; freeze the function "
                           f"before converting; nothing was written")
+    foreign = sorted({op for op in ops if op not in builtin})
     if foreign:
         raise ExportError(
             f"{name}: needs ops that are not TFLite builtins ({', '.join(foreign)}); the app "
@@ -136,26 +146,25 @@ def gpu_fallbacks(model: bytes) -> list[str]:
     delegate works in BHWC), MIRROR_PAD other than REFLECT and SOFTMAX with
     beta ≠ 1, the rules of gpu_compatibility.cc that graphs like ours can hit.
     """
-    from tensorflow.lite.python import schema_py_generated as schema
-    from tensorflow.lite.tools import flatbuffer_utils
+    return _gpu_problems(_nodes(model))
 
-    parsed = flatbuffer_utils.convert_bytearray_to_object(bytearray(model))
-    names = operators(model)
-    problems, index = set(), 0
-    for graph in parsed.subgraphs:
-        for op in graph.operators or []:
-            name, index = names[index], index + 1
-            ranks = [len(graph.tensors[t].shape if graph.tensors[t].shape is not None else [])
-                     for t in [*op.inputs, *op.outputs] if t >= 0]
-            options = op.builtinOptions
-            if name not in GPU_OPS:
-                problems.add(f"{name}: not supported by the GPU delegate")
-            elif max(ranks, default=0) > 4:
-                problems.add(f"{name}: {max(ranks)}-D tensors (the GPU delegate takes up to 4-D)")
-            elif name == "MIRROR_PAD" and options.mode != schema.MirrorPadMode.REFLECT:
-                problems.add("MIRROR_PAD: only REFLECT mode runs on the GPU delegate")
-            elif name == "SOFTMAX" and options.beta != 1.0:
-                problems.add("SOFTMAX: beta != 1 does not run on the GPU delegate")
+
+def _gpu_problems(nodes) -> list[str]:
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    problems = set()
+    for name, op, graph in nodes:
+        ranks = [len(graph.tensors[t].shape if graph.tensors[t].shape is not None else [])
+                 for t in [*op.inputs, *op.outputs] if t >= 0]
+        options = op.builtinOptions
+        if name not in GPU_OPS:
+            problems.add(f"{name}: not supported by the GPU delegate")
+        elif max(ranks, default=0) > 4:
+            problems.add(f"{name}: {max(ranks)}-D tensors (the GPU delegate takes up to 4-D)")
+        elif name == "MIRROR_PAD" and options.mode != schema.MirrorPadMode.REFLECT:
+            problems.add("MIRROR_PAD: only REFLECT mode runs on the GPU delegate")
+        elif name == "SOFTMAX" and options.beta != 1.0:
+            problems.add("SOFTMAX: beta != 1 does not run on the GPU delegate")
     return sorted(problems)
 
 
@@ -167,11 +176,12 @@ def convert_model(function, trackable, name: str, quantize: str, representative=
     except Exception as e:  # the converter's own errors are many kinds, with long messages
         first = next((line for line in str(e).splitlines() if "error" in line.lower()), str(e))
         raise ExportError(f"{name}: TFLite conversion failed ({first.strip()[:300]})") from None
-    check_builtin_only(model, name)
-    ops = operators(model)
+    nodes = _nodes(model)
+    ops = [op for op, _, _ in nodes]
+    check_builtin_only(ops, name)
     return {"model": model, "report": {
         "bytes": len(model), "ops": dict(sorted(collections.Counter(ops).items())),
-        "gpu_delegate_fallbacks": gpu_fallbacks(model)}}
+        "gpu_delegate_fallbacks": _gpu_problems(nodes)}}
 
 
 def export_all(models, output_dir: str, quantizations, names=None, representative_images=None) -> dict:

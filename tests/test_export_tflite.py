@@ -11,7 +11,7 @@ import tensorflow as tf
 from conftest import DATA, PAINTING, psnr, trained_like
 from export.common import ExportError
 from export.tflite import convert_model, export_all, gpu_fallbacks
-from tfstyle.image import load_image
+from tfstyle.image import load_image, resize
 from tfstyle.models.sanet import Stylizer
 from tfstyle.portrait import PortraitSettings, PortraitStylizer
 
@@ -28,8 +28,7 @@ FLOORS = {"float32": 45.0, "float16": 35.0, "dynamic": 35.0, "int8": 30.0}
 
 
 def square(path, side):
-    image = load_image(path)
-    return tf.image.resize(image[None], (side, side), "bicubic", antialias=True).numpy().clip(0, 1)
+    return resize(load_image(path), (side, side))[None]
 
 
 def feature_psnr(got, expected):
