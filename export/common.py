@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import sys
 
-from absl import app, flags, logging
+from absl import app, flags
 
-from tfstyle import weights as weights_lib
 from tfstyle.errors import TfstyleError
 from tfstyle.portrait import BLENDS, PortraitSettings
 
@@ -32,14 +31,8 @@ def run(main, program: str) -> None:
 def load_stylizer(weights: str | None, *, dtype: str = "float32", chunk_size=None):
     """A `Stylizer` from a weights folder (default: the Keras cache), or random for tests."""
     from tfstyle.models import sanet
-
-    if weights == weights_lib.RANDOM:
-        logging.warning("--weights random: the network is untrained; exporting it is for "
-                        "tests only")
-        directory = None
-    else:
-        directory = weights or sanet.default_weights_dir()
-    return sanet.Stylizer.from_weights(directory, dtype=dtype, chunk_size=chunk_size)
+    return sanet.Stylizer.from_weights(sanet.resolve_weights_dir(weights), dtype=dtype,
+                                       chunk_size=chunk_size)
 
 
 def define_portrait_flags() -> None:

@@ -199,10 +199,7 @@ def _list_images(folder: str) -> list[str]:
 
 
 def _run_stylize(args) -> int:
-    from absl import logging
-
     from tfstyle import image as image_lib
-    from tfstyle import weights as weights_lib
     from tfstyle.models import sanet
     from tfstyle.models.vgg import MIN_SIDE
     from tfstyle.precision import dtype_policy
@@ -231,14 +228,8 @@ def _run_stylize(args) -> int:
     if args.save_style_features and len(styles) != 1:
         raise TfstyleError("--save-style-features needs exactly one --style")
 
-    if args.weights == weights_lib.RANDOM:
-        logging.warning("--weights random: the network is untrained, so the output is not a "
-                        "stylization (use this for tests only)")
-        directory = None
-    else:
-        directory = args.weights or sanet.default_weights_dir()
     stylizer = sanet.Stylizer.from_weights(
-        directory, dtype=dtype_policy(args.precision), memory_budget_mb=args.memory_budget_mb,
+        sanet.resolve_weights_dir(args.weights), dtype=dtype_policy(args.precision), memory_budget_mb=args.memory_budget_mb,
         max_style_positions=args.max_style_positions)
     if args.style_features:
         features = [sanet.StyleFeatures.load(path) for path in args.style_features]
@@ -396,10 +387,7 @@ def _add_portrait(sub) -> None:
 
 
 def _run_portrait(args) -> int:
-    from absl import logging
-
     from tfstyle import image as image_lib
-    from tfstyle import weights as weights_lib
     from tfstyle.models import sanet
     from tfstyle.models.vgg import MIN_SIDE
     from tfstyle.portrait import PortraitSettings, PortraitStylizer
@@ -428,12 +416,8 @@ def _run_portrait(args) -> int:
         grey = image_lib.load_image(args.mask, min_side=1)[..., 0]
         mask = image_lib.resize(np.repeat(grey[..., None], 3, -1), content.shape[:2])[..., 0]
     segmenter = None if mask is not None else make_segmenter(args.segmenter)
-    if args.weights == weights_lib.RANDOM:
-        logging.warning("--weights random: the network is untrained (tests only)")
-        directory = None
-    else:
-        directory = args.weights or sanet.default_weights_dir()
-    stylizer = sanet.Stylizer.from_weights(directory, dtype=dtype_policy(args.precision))
+    stylizer = sanet.Stylizer.from_weights(sanet.resolve_weights_dir(args.weights),
+                                           dtype=dtype_policy(args.precision))
     result = PortraitStylizer(stylizer, segmenter).stylize(
         content, style, style_features=features, settings=settings, mask=mask)
     image_lib.save_image(args.output, result.image)

@@ -50,6 +50,16 @@ def default_weights_dir() -> str:
     from tfstyle.weights import cache_dir
     return os.path.join(cache_dir(), "models", "tfstyle-sanet")
 
+def resolve_weights_dir(spec: Optional[str]) -> Optional[str]:
+    """The weights folder for a ``--weights`` value: `default_weights_dir()` for none,
+    ``None`` (random weights, warned as tests-only) for ``random``, else the value."""
+    from tfstyle.weights import RANDOM
+    if spec == RANDOM:
+        logging.warning("--weights random: the SANet is untrained, so its output is not a "
+                        "stylization (use this for tests only)")
+        return None
+    return spec or default_weights_dir()
+
 # (torch Sequential index of the conv, filters) for the decoder; pads are the
 # index before each conv, upsamplings at 3, 16 and 23 (shared/specs/sanet.md).
 DECODER_CONVS = ((1, 256), (5, 256), (8, 256), (11, 256), (14, 128), (18, 128), (21, 64),
