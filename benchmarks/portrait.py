@@ -11,8 +11,6 @@ Random weights: speed only.
 
 import os
 import platform
-import statistics
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -24,6 +22,7 @@ from tfstyle.models.sanet import Stylizer  # noqa: E402
 from tfstyle.portrait import PortraitSettings, PortraitStylizer  # noqa: E402
 from tfstyle.precision import dtype_policy  # noqa: E402
 from tfstyle.segment import TFLiteSegmenter  # noqa: E402
+from timing import median_seconds  # noqa: E402  (benchmarks/timing.py)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("sizes", ["512", "1024"], "content = style side")
@@ -32,13 +31,7 @@ flags.DEFINE_string("precision", "auto", "SANet precision")
 
 
 def timed(fn):
-    fn()
-    times = []
-    for _ in range(FLAGS.repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_seconds(fn, FLAGS.repeats)
 
 
 def main(argv):

@@ -14,12 +14,12 @@ import json
 import os
 import platform
 import resource
-import statistics
 import subprocess
 import sys
-import time
 
 from absl import app, flags
+
+from timing import median_seconds  # benchmarks/timing.py
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS = flags.FLAGS
@@ -36,17 +36,6 @@ def _images(size):
     content = resize(load_image(os.path.join(ROOT, "examples/grace_hopper.jpg")), (size, size))
     style = resize(load_image(os.path.join(ROOT, "examples/hokusai_great_wave.jpg")), (size, size))
     return content, style
-
-
-def _time(fn, repeats, warmup):
-    if warmup:
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _peak_rss_mib():
@@ -82,7 +71,7 @@ def child(spec):
                 return stylizer.stylize(content, style_features=features)
             return stylizer.stylize(content, style)
     baseline = _peak_rss_mib()
-    seconds = _time(run, repeats, warmup)
+    seconds = median_seconds(run, repeats, warmup)
     print(json.dumps({"seconds": seconds, "peak_rss_mib": _peak_rss_mib(),
                       "rss_before_run_mib": baseline}))
 

@@ -15,9 +15,7 @@ intra-op threads. Random SANet weights: speed and size only.
 
 import os
 import platform
-import statistics
 import tempfile
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -32,22 +30,17 @@ from tfstyle.image import load_image, resize  # noqa: E402
 from tfstyle.models.sanet import Stylizer  # noqa: E402
 from tfstyle.portrait import PortraitSettings, PortraitStylizer  # noqa: E402
 from tfstyle.precision import dtype_policy  # noqa: E402
+from timing import median_seconds  # noqa: E402  (benchmarks/timing.py)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("sizes", ["256", "384"], "content sizes S (S×S)")
-flags.DEFINE_integer("style_size", 256, "style size T")
+flags.DEFINE_integer("style_size", 256, "style size T (Magenta's style predictor takes 256 only)")
 flags.DEFINE_integer("repeats", 5, "timed runs after a warm-up (median)")
 flags.DEFINE_integer("threads", 2, "LiteRT and onnxruntime threads")
 
 
 def median_time(fn):
-    fn()
-    times = []
-    for _ in range(FLAGS.repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_seconds(fn, FLAGS.repeats)
 
 
 def litert_latency(path, inputs):
