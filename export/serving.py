@@ -132,8 +132,7 @@ class StylizeServing(tf.Module):
 
         def one(request):
             content, style, a, size = request
-            content = fit_tensor(self._decode(content, "content_bytes"), size)
-            style = fit_tensor(self._decode(style, "style_bytes"), size)
+            content, style = self._decode_fitted(content, style, size)
             image = self._stylize(content, self.stylizer.encode(style), a[None])
             return tf.io.encode_png(to_uint8(image)[0])
 
@@ -181,9 +180,7 @@ class StylizeServing(tf.Module):
         size = self._options.max_size
 
         def one(request):
-            content, style = request
-            content = fit_tensor(self._decode(content, "content_bytes"), size)
-            style = fit_tensor(self._decode(style, "style_bytes"), size)
+            content, style = self._decode_fitted(*request, size)
             mask = segnet_person_probability(self.segnet, content, self._options.segment_max_side)
             mask = feather(mask, self._settings.feather)
             image = portrait_image(self.stylizer, self.stylizer.encode(content),
@@ -207,6 +204,11 @@ class StylizeServing(tf.Module):
         decoded = tf.cast(self.stylizer.decode(fused), tf.float32)
         shape = tf.shape(content)
         return tf.clip_by_value(decoded[:, :shape[1], :shape[2]], 0.0, 1.0)
+
+    def _decode_fitted(self, content, style, max_size):
+        """Both images of one request, decoded and fitted to `max_size` (never enlarged)."""
+        return (fit_tensor(self._decode(content, "content_bytes"), max_size),
+                fit_tensor(self._decode(style, "style_bytes"), max_size))
 
     def _decode(self, data, name):
         """Encoded bytes → [1, H, W, 3] float32 in [0, 1], after format and size checks."""
