@@ -30,8 +30,9 @@ def run(main, program: str) -> None:
 
 def load_stylizer(weights: str | None, *, dtype: str = "float32", chunk_size=None):
     """A `Stylizer` from a weights folder (default: the Keras cache), or random for tests."""
-    from tfstyle.models import sanet
-    return sanet.Stylizer.from_weights(sanet.resolve_weights_dir(weights), dtype=dtype,
+    from tfstyle import weights as weights_lib
+    from tfstyle.models.sanet_weights import load_stylizer
+    return load_stylizer(weights_lib.resolve_weights(weights, weights_lib.SANET), dtype=dtype,
                                        chunk_size=chunk_size)
 
 

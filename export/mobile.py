@@ -23,7 +23,8 @@ import tensorflow as tf
 
 from export.common import ExportError
 from tfstyle.image import resize
-from tfstyle.models.sanet import CHANNELS, StyleFeatures, Stylizer
+from tfstyle.models.sanet import CHANNELS, Stylizer
+from tfstyle.style_features import StyleFeatures
 from tfstyle.portrait import PortraitSettings, feather, portrait_image
 
 MODELS = ("style_encoder", "transfer", "portrait")
@@ -71,10 +72,9 @@ class MobileModels(tf.Module):
                 "style_relu5_1": tf.cast(features.relu5_1, tf.float32)}
 
     def _transfer(self, content, style_relu4_1, style_relu5_1):
-        c = self.stylizer.encode(content)
-        fused = self.stylizer.transformed(c, StyleFeatures(style_relu4_1, style_relu5_1))
-        image = tf.cast(self.stylizer.decode(fused), tf.float32)
-        return {"image": tf.clip_by_value(image, 0.0, 1.0)}
+        fused = self.stylizer.controlled_features(
+            self.stylizer.encode(content), [StyleFeatures(style_relu4_1, style_relu5_1)])
+        return {"image": self.stylizer.render(fused, self.size, self.size)}
 
     def _portrait(self, content, style_relu4_1, style_relu5_1, mask):
         mask = feather(mask, self.settings.feather)

@@ -18,7 +18,7 @@ import re
 import shutil
 import tempfile
 
-from absl import flags, logging
+from absl import flags
 
 from export.common import ExportError, define_portrait_flags, load_stylizer, \
     portrait_settings_from_flags, run
@@ -41,13 +41,8 @@ def load_segnet(path: str | None):
     if path is None:
         return None
     from tfstyle.models.segnet import build_segnet
-    if path == weights_lib.RANDOM:
-        logging.warning("--segnet_weights random: the segmenter is untrained (tests only)")
-        return build_segnet(2, weights=None)
-    if not os.path.isfile(path):
-        raise ExportError(f"--segnet_weights {path}: no such file; pass a .weights.h5 written by "
-                          f"python -m training.segnet")
-    return build_segnet(2, weights=path)
+    return build_segnet(2, weights=weights_lib.resolve_weights(path, weights_lib.SEGNET,
+                                                               option="--segnet_weights"))
 
 
 def version_path(output_dir: str, version: int | None = None, overwrite: bool = False) -> str:

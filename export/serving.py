@@ -35,8 +35,9 @@ import tensorflow as tf
 
 from export.common import ExportError
 from tfstyle.image import fit_tensor
-from tfstyle.models.sanet import CHANNELS, StyleFeatures, Stylizer
-from tfstyle.models.vgg import MIN_SIDE
+from tfstyle.image import MIN_SIDE
+from tfstyle.models.sanet import CHANNELS, Stylizer
+from tfstyle.style_features import StyleFeatures
 from tfstyle.portrait import PortraitSettings, feather, portrait_image
 from tfstyle.segment import segnet_person_probability
 
@@ -193,17 +194,11 @@ class StylizeServing(tf.Module):
 
     # -- pieces -------------------------------------------------------------
     def _stylize(self, content, style: StyleFeatures, alpha):
-        """Images [N, H, W, 3] in [0, 1]: decode(α·F(c, s) + (1−α)·F(c, c)), as `Stylizer.stylize`."""
-        c = self.stylizer.encode(content)
-        fused = tf.cast(self.stylizer.transformed(c, style), tf.float32)
-        a = alpha[:, None, None, None]
-        fused = tf.cond(
-            tf.reduce_any(alpha < 1.0),
-            lambda: a * fused + (1.0 - a) * tf.cast(self.stylizer.transformed(c, c), tf.float32),
-            lambda: fused)
-        decoded = tf.cast(self.stylizer.decode(fused), tf.float32)
+        """Images [N, H, W, 3] in [0, 1] with the runtime controls of `Stylizer.stylize`."""
+        fused = self.stylizer.controlled_features(self.stylizer.encode(content), [style],
+                                                  alpha=alpha)
         shape = tf.shape(content)
-        return tf.clip_by_value(decoded[:, :shape[1], :shape[2]], 0.0, 1.0)
+        return self.stylizer.render(fused, shape[1], shape[2])
 
     def _decode_fitted(self, content, style, max_size):
         """Both images of one request, decoded and fitted to `max_size` (never enlarged)."""

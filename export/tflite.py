@@ -212,7 +212,7 @@ def export_all(models, output_dir: str, quantizations, names=None, representativ
 
 def load_representative(folder: str, limit: int = 200) -> list:
     from tfstyle.image import load_image
-    from tfstyle.models.vgg import MIN_SIDE
+    from tfstyle.image import MIN_SIDE
     from tfstyle.errors import ImageError
 
     if not os.path.isdir(folder):

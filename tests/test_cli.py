@@ -96,10 +96,19 @@ def test_offline_default_weights_message(tmp_path, capsys, offline):
     assert not out.exists()
 
 
-def test_weights_list(capsys, offline):
+def test_weights_list_shows_every_weight_the_library_loads(capsys, offline):
     assert main(["weights", "list"]) == 0
     text = capsys.readouterr().out
-    assert "vgg19-imagenet" in text and "not cached" in text
+    # the names every loader in the library resolves through
+    for name in ("vgg19-imagenet", "vgg16-imagenet", "selfie-segmentation", "sanet",
+                 "hourglass-depth", "segnet"):
+        assert f"{name}:" in text
+    assert "not cached" in text and "PATH PATH" not in text
+
+
+def test_fetch_of_a_local_only_weight_says_how_to_make_it(capsys, offline):
+    assert main(["weights", "fetch", "sanet"]) == 2
+    assert "import-sanet" in capsys.readouterr().err
 
 
 def test_preserve_color_and_lbfgs_run(tmp_path):

@@ -9,12 +9,13 @@ from conftest import PAINTING, PORTRAIT
 from tfstyle.cli import main
 from tfstyle.image import load_image
 from tfstyle.models.sanet import Stylizer
+from tfstyle.models.sanet_weights import save_weights_dir
 
 
 @pytest.fixture(scope="module")
 def weights_dir(tmp_path_factory):
     directory = tmp_path_factory.mktemp("sanet-weights")
-    Stylizer(dtype="float32").save_weights_dir(str(directory))
+    save_weights_dir(Stylizer(dtype="float32"), str(directory))
     return directory
 
 

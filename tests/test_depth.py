@@ -10,8 +10,9 @@ from tfstyle import losses, metrics
 from tfstyle.cli import main
 from tfstyle.image import load_image
 from tfstyle.models.depth import BLOCKS, build_hourglass
-from tfstyle.optimize import DepthTerm, GatysTransfer, OptimizeConfig
-from tfstyle.weight_maps import depth_to_alpha, propagate, vgg_path
+from tfstyle.depth_objective import DepthTerm
+from tfstyle.optimize import GatysTransfer, OptimizeConfig
+from tfstyle.weight_maps import depth_to_alpha, encoder_path, propagate
 
 
 def inception_params(c_in, c1, r, c, kernels):
@@ -103,21 +104,26 @@ def np_avg_pool(x, ceil):
 @pytest.mark.parametrize("ceil", [False, True])
 def test_alpha_propagation_matches_numpy(rng, ceil):
     alpha = rng.uniform(1, 5, size=(23, 17))
-    path = [("conv", 3), ("conv", 3), ("pool", 2), ("conv", 5), ("pool", 2), ("conv", 3)]
+    path = [("conv", 3), ("conv", 3), ("pool", 2, ceil), ("conv", 5), ("pool", 2, ceil), ("conv", 3)]
     expected = alpha
-    for op, k in path:
+    for op, k, *_ in path:
         expected = np_window_mean(expected, k) if op == "conv" else np_avg_pool(expected, ceil)
-    np.testing.assert_allclose(propagate(alpha, path, ceil_pool=ceil), expected, rtol=1e-5)
+    np.testing.assert_allclose(propagate(alpha, path), expected, rtol=1e-5)
 
 
-def test_vgg_path_shapes_match_the_encoder():
+@pytest.mark.parametrize("flavour,taps", [("imagenet", ("relu2_2", "relu4_2")),
+                                          ("normalised", ("relu2_1", "relu4_1"))])
+def test_encoder_path_shapes_match_the_encoder(flavour, taps):
     from tfstyle.models.vgg import build_vgg19
     alpha = np.ones((45, 37))
-    encoder = build_vgg19(["relu2_2", "relu4_2"], weights=None)
+    encoder = build_vgg19(taps, weights=None, flavour=flavour)
     features = encoder(np.zeros((1, 45, 37, 3), np.float32))
-    for tap in ("relu2_2", "relu4_2"):
-        assert propagate(alpha, vgg_path(tap)).shape == tuple(features[tap].shape[1:3])
-    assert vgg_path("relu2_2") == [("conv", 3), ("conv", 3), ("pool", 2), ("conv", 3), ("conv", 3)]
+    for tap in taps:
+        assert propagate(alpha, encoder_path(encoder, tap, flavour)).shape == \
+            tuple(features[tap].shape[1:3])
+    if flavour == "imagenet":  # VGG19 table 1: two 3x3 convs, a 2x2 pool, two 3x3 convs
+        assert encoder_path(encoder, "relu2_2") == [("conv", 3), ("conv", 3), ("pool", 2, False),
+                                                    ("conv", 3), ("conv", 3)]
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +184,7 @@ def test_cli_depth_options_and_depth_command(tmp_path):
 
 
 @pytest.mark.parametrize("extra,fragment", [
-    (["--depth-weight", "5"], "need --depth-weights"),
+    (["--depth-weight", "5"], "pass --depth-weights PATH"),
     (["--depth-content-weights", "5,1", "--depth-weights", "random"], "0 < A_MIN <= A_MAX"),
     (["--depth-weight", "5", "--depth-weights", "/nope.weights.h5"], "no such file"),
 ])

@@ -14,7 +14,9 @@ from PIL import Image
 
 from conftest import DATA, PAINTING, PORTRAIT, psnr, trained_like
 from tfstyle.image import fit, load_image, to_uint8
-from tfstyle.models.sanet import StyleFeatures, Stylizer
+from tfstyle.models.sanet import Stylizer
+from tfstyle.models.sanet_weights import save_weights_dir
+from tfstyle.style_features import StyleFeatures
 from tfstyle.portrait import PortraitSettings, PortraitStylizer
 from tfstyle.segment import SegNetSegmenter
 
@@ -48,7 +50,7 @@ def exported(tmp_path_factory):
     from tfstyle.models.segnet import build_segnet
     root = tmp_path_factory.mktemp("saved_model")
     stylizer = trained_like(Stylizer(dtype="float32"))
-    stylizer.save_weights_dir(str(root / "sanet"))
+    save_weights_dir(stylizer, str(root / "sanet"))
     segnet = build_segnet(2, weights=None)
     segnet.save_weights(str(root / "segnet.weights.h5"))
     result = run(["-m", "export.saved_model", f"--weights={root / 'sanet'}",

@@ -13,6 +13,7 @@ from export.common import ExportError
 from export.tflite import convert_model, export_all, gpu_fallbacks
 from tfstyle.image import load_image, resize
 from tfstyle.models.sanet import Stylizer
+from tfstyle.models.sanet_weights import save_weights_dir
 from tfstyle.portrait import PortraitSettings, PortraitStylizer
 
 pytest.importorskip("ai_edge_litert", reason="needs pip install 'tfstyle[export]'")
@@ -45,7 +46,7 @@ def run_signature(path, **inputs):
 def exported(tmp_path_factory):
     root = tmp_path_factory.mktemp("tflite")
     stylizer = trained_like(Stylizer(dtype="float32", chunk_size=0))
-    stylizer.save_weights_dir(str(root / "sanet"))
+    save_weights_dir(stylizer, str(root / "sanet"))
     result = subprocess.run(
         [sys.executable, "-m", "export.tflite", f"--weights={root / 'sanet'}",
          f"--output={root / 'mobile'}", f"--size={SIZE}", f"--style_size={STYLE_SIZE}",

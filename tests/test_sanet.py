@@ -8,7 +8,9 @@ from conftest import PAINTING, PORTRAIT
 from tfstyle.errors import ConfigError, WeightsError
 from tfstyle.image import load_image
 from tfstyle.layers.attention import SANetAttention, chunked_softmax_attention, softmax_attention
-from tfstyle.models.sanet import StyleFeatures, Stylizer, build_decoder
+from tfstyle.models.sanet import Stylizer, build_decoder
+from tfstyle.models.sanet_weights import load_stylizer
+from tfstyle.style_features import StyleFeatures
 
 torch = pytest.importorskip("torch", reason="parity tests need PyTorch: pip install 'tfstyle[torch]'")
 from reference.torch_sanet import (save_published_files, seeded_reference, to_numpy,  # noqa: E402
@@ -31,7 +33,7 @@ def converted(reference, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def stylizer(converted):
-    return Stylizer.from_weights(str(converted), dtype="float32")
+    return load_stylizer(str(converted), dtype="float32")
 
 
 def images(seed, *shapes):
@@ -154,7 +156,7 @@ def test_cached_style_features_roundtrip(stylizer, tmp_path):
 
 
 def test_max_style_positions_caps_and_logs(converted, caplog):
-    capped = Stylizer.from_weights(str(converted), dtype="float32", max_style_positions=16)
+    capped = load_stylizer(str(converted), dtype="float32", max_style_positions=16)
     content, style = images(10, (64, 64), (96, 96))
     with caplog.at_level("INFO"):
         features = capped.encode_style(style)
@@ -211,4 +213,4 @@ def test_importer_refuses_wrong_files(reference, tmp_path):
         import_sanet(str(tmp_path / "junk.pth"), paths["decoder"], paths["transformer"],
                      str(tmp_path / "out"))
     with pytest.raises(WeightsError, match="missing vgg_normalised.weights.h5"):
-        Stylizer.from_weights(str(tmp_path))
+        load_stylizer(str(tmp_path))

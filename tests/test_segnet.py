@@ -19,15 +19,12 @@ from training.trainer import Trainer, TrainerConfig
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def test_builtin_only_segnet_equals_argmax_segnet(tmp_path):
+def test_segnet_matches_the_spec_and_round_trips(tmp_path):
     keras.utils.set_random_seed(0)
     argmax = build_segnet(2)
-    builtin = build_segnet(2, builtin_only=True)
-    builtin.set_weights(argmax.get_weights())
     image = np.random.default_rng(0).uniform(size=(2, 45, 70, 3)).astype(np.float32)  # padded to 64x96
     expected = argmax(image, training=False).numpy()
     assert expected.shape == (2, 45, 70, 2)
-    np.testing.assert_allclose(builtin(image, training=False).numpy(), expected, rtol=1e-4, atol=1e-4)
     # every conv (+ BN with scale, shift and moving statistics) of the spec's channel lists
     enc = [(3, 64), (64, 64), (64, 128), (128, 128), (128, 256), (256, 256), (256, 256),
            (256, 512), (512, 512), (512, 512), (512, 512), (512, 512), (512, 512)]

@@ -1,5 +1,8 @@
 """Errors that reach users: each message is one line naming the problem and the fix."""
 
+#: Exit status of every command for bad input (the CLI and the absl programs).
+EXIT_BAD_INPUT = 2
+
 
 class TfstyleError(Exception):
     """Base class of every error the CLI reports as a one-line message (exit code 2)."""
@@ -15,3 +18,11 @@ class WeightsError(TfstyleError, OSError):
 
 class ConfigError(TfstyleError, ValueError):
     """A setting is invalid (unknown layer, negative weight, ...)."""
+
+
+class MissingExtraError(TfstyleError, ImportError):
+    """An optional package is not installed; the message names the ``pip install`` line."""
+
+    def __init__(self, package: str, extra: str, what: str):
+        super().__init__(f"{what} needs {package}: pip install '{package}' "
+                         f"(from a clone: pip install -e '.[{extra}]')")

@@ -23,8 +23,13 @@ ImageSource = Union[str, os.PathLike, bytes]
 #: 8000 × 8000. Larger files are refused as possible decompression bombs.
 DEFAULT_MAX_PIXELS = 64_000_000
 
-#: Smallest side the VGG encoders accept: four 2×2 poolings before relu5_1.
-VGG_MIN_SIDE = 16
+#: Smallest image side every network accepts: the SANet encoder reflect-pads
+#: relu5_1's input, which needs at least 2 px after four ceil-mode 2×2
+#: poolings, so more than 16 px; 32 keeps every level at least 2 px.
+MIN_SIDE = 32
+
+#: Image files tfstyle reads (CLI folders, training folders, calibration sets).
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 
 _SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 _SIXTEEN_BIT_MODES = {"I;16", "I;16L", "I;16B", "I;16N", "I"}
@@ -54,7 +59,7 @@ def _to_rgb_array(img: Image.Image) -> np.ndarray:
 
 
 def load_image(source: ImageSource, *, max_pixels: int = DEFAULT_MAX_PIXELS,
-               min_side: int = VGG_MIN_SIDE, max_side: int | None = None) -> np.ndarray:
+               min_side: int = MIN_SIDE, max_side: int | None = None) -> np.ndarray:
     """Decode a file path or encoded bytes to float32 RGB [H, W, 3] in [0, 1].
 
     Applies EXIF orientation; converts grayscale, palette, RGBA/LA (composited
@@ -153,6 +158,26 @@ def fit_tensor(images, max_side, *, upscale: bool = False):
         tf.reduce_all(tf.equal(new, old)), lambda: tf.identity(images),
         lambda: tf.clip_by_value(tf.image.resize(images, new, method="bicubic", antialias=True),
                                  0.0, 1.0))
+
+
+def load_mask(source: ImageSource, size: tuple[int, int], *, max_pixels: int = DEFAULT_MAX_PIXELS
+              ) -> np.ndarray:
+    """A grayscale mask file (white = 1) as float32 [height, width] in [0, 1] at `size`."""
+    grey = load_image(source, max_pixels=max_pixels, min_side=1)[..., 0]
+    return resize(np.repeat(grey[..., None], 3, axis=-1), size)[..., 0]
+
+
+def list_images(folder: str | os.PathLike, *, skip: str | os.PathLike | None = None) -> list[str]:
+    """Image files (by `IMAGE_EXTENSIONS`) under `folder`, recursively and sorted; the
+    tree under `skip` (e.g. an output folder inside the input folder) is left out."""
+    skip_path = os.path.abspath(skip) if skip is not None else None
+    found = []
+    for root, dirs, names in os.walk(folder):
+        if skip_path is not None:
+            dirs[:] = [d for d in dirs if os.path.abspath(os.path.join(root, d)) != skip_path]
+        found += [os.path.join(root, name) for name in names
+                  if name.lower().endswith(IMAGE_EXTENSIONS)]
+    return sorted(found)
 
 
 def to_uint8(image) -> np.ndarray:

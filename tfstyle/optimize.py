@@ -24,22 +24,12 @@ import tensorflow as tf
 
 from tfstyle import color, losses
 from tfstyle.errors import ConfigError
-from tfstyle.image import fit, resize
-from tfstyle.models.vgg import MIN_SIDE, build_vgg19, canonical_tap, select_taps
+from tfstyle.image import MIN_SIDE, fit, resize
+from tfstyle.models.vgg import build_vgg19, select_taps
 from tfstyle.ops import gram_matrix
 from tfstyle.precision import dtype_policy
-
-# Layer presets: (content layers, style layers).
-PRESETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    # Gatys, Ecker & Bethge 2016, §2-3: content conv4_2, style conv1_1..conv5_1
-    # (ReLU outputs), style layers weighted equally (w_l = 1/5).
-    "gatys2016": (("relu4_2",), ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")),
-    # TensorFlow's "Neural style transfer" tutorial.
-    "tf-tutorial": (("block5_conv2",),
-                    ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")),
-}
-INITS = ("content", "noise", "style")
-OPTIMIZERS = ("adam", "lbfgs")
+from tfstyle.settings import INITS, PRESETS, OptimizeConfig
+from tfstyle.weight_maps import encoder_path, propagate
 
 Features = Mapping[str, tf.Tensor]
 
@@ -101,35 +91,10 @@ class TotalVariationTerm(Term):
     name = "tv"
 
     def __init__(self, weight: float, variant: str = "squared", beta: float = 2.0):
-        if variant not in losses.TV_VARIANTS:
-            raise ConfigError(f"unknown TV variant {variant!r}; use one of "
-                              f"{', '.join(losses.TV_VARIANTS)}")
         self.weight, self.variant, self.beta = weight, variant, beta
 
     def __call__(self, image, features):
         return losses.total_variation(image, self.variant, self.beta)
-
-
-class DepthTerm(Term):
-    """Depth loss of Liu et al. 2017: 1/(H·W)·Σ (D(x) − D(x_c))², D a frozen depth network.
-
-    The image is average-pooled by `downscale` first (the seed thesis halves it
-    to fit memory), and fed to D as what D was trained on: RGB in [0, 1].
-    """
-
-    name = "depth"
-
-    def __init__(self, depth_model, content: np.ndarray, weight: float, downscale: int = 2):
-        self.model, self.weight, self.downscale = depth_model, weight, int(downscale)
-        self.target = self.depth(tf.constant(content[None], tf.float32))
-
-    def depth(self, image):
-        if self.downscale > 1:
-            image = tf.nn.avg_pool2d(image, self.downscale, self.downscale, "VALID")
-        return tf.cast(self.model(image), tf.float32)
-
-    def __call__(self, image, features):
-        return tf.reduce_mean(tf.square(self.depth(image) - self.target))
 
 
 class Objective:
@@ -150,63 +115,6 @@ class Objective:
     def __call__(self, image: tf.Tensor, features: Features):
         parts = {t.name: tf.cast(t.weight, tf.float32) * t(image, features) for t in self.terms}
         return tf.add_n(list(parts.values())), parts
-
-
-@dataclasses.dataclass
-class OptimizeConfig:
-    """Settings of one optimisation run; every layer and weight is overridable.
-
-    The default weights suit the ``imagenet`` VGG19 (features on the caffe
-    [0, 255] scale) with the size-normalised losses of `tfstyle.losses`; they
-    are those of TensorFlow's style transfer tutorial (content 1e4,
-    style 1e-2), whose losses have the same normalisation.
-    """
-
-    preset: str = "gatys2016"
-    content_layers: Optional[Sequence[str]] = None
-    style_layers: Optional[Sequence[str]] = None
-    style_layer_weights: Optional[Sequence[float]] = None
-    content_weight: float = 1e4
-    style_weight: float = 1e-2
-    tv_weight: float = 1e2
-    tv_variant: str = "squared"
-    tv_beta: float = 2.0
-    optimizer: str = "adam"
-    steps: int = 500
-    learning_rate: float = 0.02
-    init: str = "content"
-    seed: int = 0
-    tolerance: float = 0.0
-    tolerance_window: int = 10
-    scales: int = 1
-    style_scale: float = 1.0
-    preserve_color: bool = False
-
-    def validate(self) -> None:
-        if self.preset not in PRESETS:
-            raise ConfigError(f"unknown preset {self.preset!r}; use one of {', '.join(PRESETS)}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(f"unknown optimizer {self.optimizer!r}; use adam or lbfgs")
-        if self.init not in INITS:
-            raise ConfigError(f"unknown init {self.init!r}; use one of {', '.join(INITS)}")
-        for name in ("content_weight", "style_weight", "tv_weight", "tolerance"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
-        if self.steps < 1 or self.scales < 1:
-            raise ConfigError("steps and scales must be >= 1")
-        if self.learning_rate <= 0 or self.style_scale <= 0:
-            raise ConfigError("learning_rate and style_scale must be > 0")
-        style_layers = self.layers()[1]
-        if self.style_layer_weights is not None and len(self.style_layer_weights) != len(style_layers):
-            raise ConfigError(f"{len(self.style_layer_weights)} style layer weights for "
-                              f"{len(style_layers)} style layers; give one per layer")
-
-    def layers(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """(content taps, style taps) in canonical names, overrides applied."""
-        content, style = PRESETS[self.preset]
-        content = tuple(self.content_layers or content)
-        style = tuple(self.style_layers or style)
-        return (tuple(canonical_tap(t) for t in content), tuple(canonical_tap(t) for t in style))
 
 
 @dataclasses.dataclass
@@ -268,8 +176,7 @@ class GatysTransfer:
             style_weights = dict(zip(style_taps, config.style_layer_weights))
         maps = None
         if content_weight_map is not None:
-            from tfstyle.weight_maps import propagate, vgg_path
-            maps = {t: propagate(content_weight_map, vgg_path(t))[None, :, :, None]
+            maps = {t: propagate(content_weight_map, encoder_path(self.encoder, t))[None, :, :, None]
                     for t in content_taps}
         terms = [
             ContentTerm({t: content_features[t] for t in content_taps}, config.content_weight,

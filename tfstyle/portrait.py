@@ -1,7 +1,7 @@
 """Portrait-aware stylization (Berezin & Volkova 2019): strong style on the background,
 content-preserving style on the person, composited by a soft person mask.
 
-    portrait = PortraitStylizer(Stylizer.from_weights(DIR), make_segmenter("tflite"))
+    portrait = PortraitStylizer(load_stylizer(DIR), make_segmenter("tflite"))
     result = portrait.stylize(content, style)            # result.image, result.mask
 
 Content and style are encoded once; the two settings differ only in the SANet
@@ -28,46 +28,15 @@ from typing import Optional
 import numpy as np
 import tensorflow as tf
 
+from tfstyle import controls
 from tfstyle.errors import ConfigError
-from tfstyle.models.sanet import StyleFeatures, Stylizer
-from tfstyle.ops import area_resize
+from tfstyle.models.sanet import Stylizer
+from tfstyle.style_features import StyleFeatures
 from tfstyle.segment import Segmenter
+from tfstyle.settings import BLENDS, PortraitSettings
 
-BLENDS = ("feature", "pixel")
-#: Largest feather (σ as a fraction of the shorter side): keeps the Gaussian's
-#: radius (4σ) inside the image, as reflect padding needs.
-MAX_FEATHER = 0.2
-
-
-@dataclasses.dataclass(frozen=True)
-class PortraitSettings:
-    """Runtime controls for the two regions, blending and feathering.
-
-    Defaults: the background fully stylized; the person at α 0.6 with the
-    coarse relu5_1 level turned down (W2 0.3), which keeps faces recognisable.
-    `feather` is the Gaussian σ of the mask's softening, as a fraction of the
-    image's shorter side.
-    """
-
-    person_alpha: float = 0.6
-    person_levels: tuple = (1.0, 0.3)
-    background_alpha: float = 1.0
-    background_levels: tuple = (1.0, 1.0)
-    blend: str = "feature"
-    feather: float = 0.01
-
-    def validate(self) -> None:
-        if self.blend not in BLENDS:
-            raise ConfigError(f"unknown blend {self.blend!r}; use feature or pixel")
-        for name in ("person_alpha", "background_alpha"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ConfigError(f"{name} must be in [0, 1], got {getattr(self, name)}")
-        for name in ("person_levels", "background_levels"):
-            if len(getattr(self, name)) != 2:
-                raise ConfigError(f"{name} takes two weights W1,W2, got {getattr(self, name)}")
-        if not 0.0 <= self.feather <= MAX_FEATHER:
-            raise ConfigError(f"feather must be in [0, {MAX_FEATHER}], got {self.feather}")
-
+__all__ = ["BLENDS", "PortraitResult", "PortraitSettings", "PortraitStylizer", "feather",
+           "feather_mask", "portrait_image", "region_features"]
 
 @dataclasses.dataclass
 class PortraitResult:
@@ -106,13 +75,13 @@ def portrait_image(stylizer: Stylizer, c: StyleFeatures, s: StyleFeatures, mask,
     """Composited portraits [N, H, W, 3] in [0, 1] for a feathered person mask [N, H, W, 1]."""
     features = region_features(stylizer, c, s, settings)
     height, width = tf.shape(mask)[1], tf.shape(mask)[2]
-    decode = lambda f: tf.clip_by_value(  # noqa: E731
-        tf.cast(stylizer.decode(f), tf.float32)[:, :height, :width], 0.0, 1.0)
     if settings.blend == "feature":
-        size = features["person"].shape[1:3]
-        m = area_resize(mask, tf.shape(features["person"])[1:3] if None in size else tuple(size))
-        return decode(m * features["person"] + (1.0 - m) * features["background"])
-    return mask * decode(features["person"]) + (1.0 - mask) * decode(features["background"])
+        person = features["person"]
+        m = controls.mask_at(mask, tf.shape(person)[1:3] if None in person.shape[1:3]
+                             else tuple(person.shape[1:3]), tf.shape(person)[0])
+        return stylizer.render(m * person + (1.0 - m) * features["background"], height, width)
+    return (mask * stylizer.render(features["person"], height, width)
+            + (1.0 - mask) * stylizer.render(features["background"], height, width))
 
 
 def region_features(stylizer: Stylizer, c: StyleFeatures, s: StyleFeatures,
@@ -125,18 +94,17 @@ def region_features(stylizer: Stylizer, c: StyleFeatures, s: StyleFeatures,
     both regions reuse one attention pass for (c, s) and one for (c, c).
     """
     cs = stylizer.attended_levels(c, s)
-    alphas = (settings.person_alpha, settings.background_alpha)
-    cc = stylizer.attended_levels(c, c) if min(alphas) < 1.0 else None
-    features = {}
-    for region, alpha, (w1, w2) in (
-            ("person", settings.person_alpha, settings.person_levels),
-            ("background", settings.background_alpha, settings.background_levels)):
-        o4, up5 = (tf.cast(x, tf.float32) for x in cs)
-        if alpha < 1.0:
-            o4 = alpha * o4 + (1.0 - alpha) * tf.cast(cc[0], tf.float32)
-            up5 = alpha * up5 + (1.0 - alpha) * tf.cast(cc[1], tf.float32)
-        features[region] = tf.cast(stylizer.merge(w1 * o4, w2 * up5), tf.float32)
-    return features
+    cc: list = []
+
+    def content_content():  # computed once, and only when a region has α < 1
+        if not cc:
+            cc.append(stylizer.attended_levels(c, c))
+        return cc[0]
+
+    return {region: stylizer.merge(*controls.mix_alpha(cs, content_content, alpha), levels)
+            for region, alpha, levels in (
+                ("person", settings.person_alpha, settings.person_levels),
+                ("background", settings.background_alpha, settings.background_levels))}
 
 
 class PortraitStylizer:

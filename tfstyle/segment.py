@@ -13,13 +13,12 @@ person probability [H, W] in [0, 1] at the image's size. Backends:
 
 from __future__ import annotations
 
-import os
 from typing import Protocol
 
 import numpy as np
 
 from tfstyle import weights as weights_lib
-from tfstyle.errors import ConfigError, WeightsError
+from tfstyle.errors import ConfigError, MissingExtraError, WeightsError
 
 
 class Segmenter(Protocol):
@@ -39,8 +38,8 @@ class TFLiteSegmenter:
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError:
-            raise WeightsError("the TFLite segmenter needs LiteRT: pip install 'tfstyle[export]'") from None
-        path = weights_lib.resolve(weights_lib.SELFIE_SEGMENTATION, model_path)
+            raise MissingExtraError("ai-edge-litert", "export", "the TFLite segmenter") from None
+        path = weights_lib.resolve_weights(model_path, weights_lib.SELFIE_SEGMENTATION)
         try:
             self.interpreter = Interpreter(model_path=path, num_threads=num_threads)
             self.interpreter.allocate_tensors()
@@ -68,9 +67,6 @@ class SegNetSegmenter:
 
     def __init__(self, weights: str | None, max_side: int = 512):
         from tfstyle.models.segnet import build_segnet
-        if weights is not None and not os.path.isfile(weights):
-            raise WeightsError(f"--segmenter segnet:{weights}: no such file; pass a .weights.h5 "
-                               f"written by python -m training.segnet")
         self.model = build_segnet(2, weights=weights)
         self.max_side = max_side
 
@@ -104,5 +100,5 @@ def make_segmenter(spec: str) -> Segmenter:
     if kind == "segnet":
         if not path:
             raise ConfigError("--segmenter segnet needs a weights file: segnet:PATH")
-        return SegNetSegmenter(None if path == weights_lib.RANDOM else path)
+        return SegNetSegmenter(weights_lib.resolve_weights(path, weights_lib.SEGNET))
     raise ConfigError(f"unknown segmenter {spec!r}; use tflite, tflite:PATH or segnet:PATH")

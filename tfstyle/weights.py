@@ -1,9 +1,17 @@
-"""Where weights come from: a registry of specs, a cache, local overrides, clear offline errors.
+"""Where weights come from: the one owner of the registry, the cache and the resolver.
 
-A model is built from exactly one of: a registered spec name (downloaded
-once into the Keras cache and verified by hash), a local file path, or an
-explicit ``None`` (random initialisation, for tests and training from
-scratch). Nothing is ever silently random.
+Every weight tfstyle can use is listed in `REGISTRY`, a static table that
+imports no model code (``tfstyle weights list`` reads it without TensorFlow):
+
+* a `WeightSpec` is a published file, downloaded once into the Keras cache
+  and verified by hash;
+* a `LocalWeights` is a file or folder the user makes (converted or trained),
+  looked for at a default place or passed by path.
+
+`resolve_weights` turns the value of any ``--*weights`` option into what a
+model loads: ``random`` → ``None`` (random initialisation, warned as tests
+only), a path → the checked path, nothing → the registered default. Nothing
+is ever silently random.
 
 Set ``TFSTYLE_OFFLINE=1`` to never touch the network: a spec whose file is
 not cached then fails at once with the path to put it at.
@@ -14,11 +22,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from typing import Optional
+from typing import Optional, Union
 
 from tfstyle.errors import WeightsError
 
-#: Value of a ``--*-weights`` option that asks for random initialisation.
+#: Value of a ``--*weights`` option that asks for random initialisation.
 RANDOM = "random"
 
 
@@ -33,9 +41,9 @@ class WeightSpec:
         MD5 (32) where the publisher gives only that (Keras detects which).
       filename: name of the file in the cache.
       format: how the file is laid out: ``keras-h5-legacy`` (Keras 2 ``.h5``
-        as published by keras-applications), ``keras-weights-h5`` (Keras 3
-        ``.weights.h5``), or ``torch-state-dict`` (converted by an importer).
-      option: the CLI option a user passes to point at a local copy.
+        as published by keras-applications) or ``tflite``.
+      option: the option a user passes to point at a local copy.
+      used_by: the commands or programs that load it.
       cache_subdir: folder under the Keras cache (``~/.keras``).
     """
 
@@ -45,24 +53,48 @@ class WeightSpec:
     filename: str
     format: str
     option: str
+    description: str
+    used_by: str
     cache_subdir: str = "models"
-    description: str = ""
 
 
-REGISTRY: dict[str, WeightSpec] = {}
+@dataclasses.dataclass(frozen=True)
+class LocalWeights:
+    """Weights nobody publishes as a download: converted or trained by the user.
+
+    Attributes:
+      name: registry key.
+      option: the option that points at them.
+      description: what they are.
+      used_by: the commands or programs that load them.
+      how_to_get: the command that makes them.
+      is_folder: a folder of files (else one file).
+      cache_name: default location under ``$KERAS_HOME/models``; ``None``: no
+        default, the option is required.
+    """
+
+    name: str
+    option: str
+    description: str
+    used_by: str
+    how_to_get: str
+    is_folder: bool = False
+    cache_name: Optional[str] = None
 
 
-def register(spec: WeightSpec) -> WeightSpec:
-    """Add a spec to the registry (replacing one of the same name) and return it."""
-    REGISTRY[spec.name] = spec
-    return spec
+Source = Union[WeightSpec, LocalWeights]
 
+
+def local_usage(source: Source, option: Optional[str] = None) -> str:
+    """How to pass a local copy: ``--vgg-weights PATH``, ``--segmenter tflite:PATH``."""
+    option = option or source.option
+    return option if "PATH" in option else f"{option} PATH"
 
 # keras-applications' VGG19 without the classifier. Keras publishes only the
 # MD5 of this file (keras/src/applications/vgg19.py); the same file is what
 # keras.applications.VGG19(weights="imagenet") caches, so a user who already
 # has it in ~/.keras/models never downloads it again.
-VGG19_IMAGENET = register(WeightSpec(
+VGG19_IMAGENET = WeightSpec(
     name="vgg19-imagenet",
     url=("https://storage.googleapis.com/tensorflow/keras-applications/vgg19/"
          "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"),
@@ -71,7 +103,73 @@ VGG19_IMAGENET = register(WeightSpec(
     format="keras-h5-legacy",
     option="--vgg-weights",
     description="VGG19 ImageNet (keras-applications, no top), 80 MB",
-))
+    used_by="tfstyle optimize",
+)
+
+VGG16_IMAGENET = WeightSpec(
+    name="vgg16-imagenet",
+    url=("https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
+         "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+    file_hash="6d6bbae143d832006294945121d1f1fc",  # MD5, as published by Keras
+    filename="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+    format="keras-h5-legacy",
+    option="--encoder_weights",
+    description="VGG16 ImageNet (keras-applications, no top), 58 MB",
+    used_by="python -m training.segnet --encoder_weights=imagenet",
+)
+
+# MediaPipe's general selfie segmenter (Apache-2.0). URL and SHA-256 as pinned
+# in MediaPipe's third_party/external_files.bzl; the same file ships in the
+# mediapipe 0.10.14 wheel (mediapipe/modules/selfie_segmentation/).
+SELFIE_SEGMENTATION = WeightSpec(
+    name="selfie-segmentation",
+    url=("https://storage.googleapis.com/mediapipe-assets/selfie_segmentation.tflite"
+         "?generation=1683332563830600"),
+    file_hash="9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
+    filename="selfie_segmentation.tflite",
+    format="tflite",
+    option="--segmenter tflite:PATH",
+    description="MediaPipe selfie segmentation (TFLite, 256x256), 250 KB",
+    used_by="tfstyle portrait, tfstyle segment",
+)
+
+SANET = LocalWeights(
+    name="sanet",
+    option="--weights",
+    description="SANet encoder, transform and decoder (converted from the published PyTorch files)",
+    used_by="tfstyle stylize, tfstyle portrait, python -m export.*",
+    how_to_get="tfstyle weights import-sanet --vgg ... --decoder ... --transformer ...",
+    is_folder=True,
+    cache_name="tfstyle-sanet",
+)
+
+VGG_NORMALISED = LocalWeights(
+    name="vgg-normalised",
+    option="--vgg_weights",
+    description="normalised VGG19 encoder (vgg_normalised.weights.h5 of a SANet folder)",
+    used_by="python -m training.sanet",
+    how_to_get="tfstyle weights import-sanet (writes it into the SANet folder)",
+)
+
+HOURGLASS = LocalWeights(
+    name="hourglass-depth",
+    option="--depth-weights",
+    description="relative-depth hourglass (.weights.h5)",
+    used_by="tfstyle depth, tfstyle optimize --depth-weight/--depth-content-weights",
+    how_to_get="python -m training.depth (no pretrained Keras hourglass is published)",
+)
+
+SEGNET = LocalWeights(
+    name="segnet",
+    option="--segmenter segnet:PATH",
+    description="two-class SegNet person segmenter (.weights.h5)",
+    used_by="tfstyle portrait/segment --segmenter segnet:PATH, python -m export.saved_model",
+    how_to_get="python -m training.segnet",
+)
+
+#: Every weight tfstyle knows, by name.
+REGISTRY: dict[str, Source] = {source.name: source for source in (
+    VGG19_IMAGENET, VGG16_IMAGENET, SELFIE_SEGMENTATION, SANET, VGG_NORMALISED, HOURGLASS, SEGNET)}
 
 
 def cache_dir() -> str:
@@ -79,12 +177,23 @@ def cache_dir() -> str:
     return os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
 
 
-def cached_path(spec: WeightSpec, root: Optional[str] = None) -> str:
-    """Where `spec`'s file lives once downloaded."""
-    return os.path.join(root or cache_dir(), spec.cache_subdir, spec.filename)
+def cached_path(source: Source, root: Optional[str] = None) -> Optional[str]:
+    """Where `source` lives by default (``None`` for local weights without a default)."""
+    if isinstance(source, LocalWeights):
+        if source.cache_name is None:
+            return None
+        return os.path.join(root or cache_dir(), "models", source.cache_name)
+    return os.path.join(root or cache_dir(), source.cache_subdir, source.filename)
 
 
-def get_spec(name: str) -> WeightSpec:
+def default_sanet_dir() -> str:
+    """Where converted SANet weights live by default: ``$KERAS_HOME/models/tfstyle-sanet``."""
+    path = cached_path(SANET)
+    assert path is not None
+    return path
+
+
+def get_spec(name: str) -> Source:
     try:
         return REGISTRY[name]
     except KeyError:
@@ -95,32 +204,69 @@ def _offline() -> bool:
     return os.environ.get("TFSTYLE_OFFLINE", "").lower() not in ("", "0", "false", "no")
 
 
-def resolve(spec: WeightSpec | str, path: Optional[str | os.PathLike] = None, *,
-            root: Optional[str] = None) -> str:
-    """Return a local file for `spec`: `path` if given, else the cache, else a download.
+def resolve_weights(value: Optional[str], source: Source, *, option: Optional[str] = None,
+                    ) -> Optional[str]:
+    """What a model loads for an option's `value`: ``None`` for ``random``, else a local path.
+
+    * ``random``: ``None``, with one warning that the network is untrained;
+    * a path: the path, after checking it is a file (or a folder, for folder
+      sources);
+    * ``None``: the registered default: the cache (downloading a `WeightSpec`
+      once), or the default folder of a `LocalWeights`; sources with no
+      default are required.
+
+    `option` is the flag as the calling program spells it (default:
+    ``source.option``). Raises `WeightsError` with one line naming the fix.
+    """
+    option = option or source.option
+    if value == RANDOM:
+        from absl import logging
+        logging.warning("%s random: the %s network is untrained, so the output is not a result "
+                        "(use this for tests only)", option, source.name)
+        return None
+    if value is not None:
+        return check_local(os.path.expanduser(os.fspath(value)), source, option)
+    if isinstance(source, WeightSpec):
+        return download(source)
+    default = cached_path(source)
+    if default is None:
+        raise WeightsError(f"pass {local_usage(source, option)}: the {source.description}; make one with "
+                           f"{source.how_to_get}, or pass {option} random for tests")
+    if not os.path.exists(default):
+        raise WeightsError(f"no {source.description} at {default}; make them with "
+                           f"'{source.how_to_get}' or pass {local_usage(source, option)}")
+    return default
+
+
+def check_local(path: str, source: Source, option: str) -> str:
+    """`path` if it is what `source` needs (a file, or a folder), else one clear line."""
+    folder = isinstance(source, LocalWeights) and source.is_folder
+    if folder and not os.path.isdir(path):
+        state = "is a file" if os.path.isfile(path) else "does not exist"
+        raise WeightsError(f"{option} {path}: {state}; pass the folder of {source.description}")
+    if not folder and not os.path.isfile(path):
+        state = "is a folder" if os.path.isdir(path) else "no such file"
+        raise WeightsError(f"{option} {path}: {state}; pass the {source.description} file")
+    return path
+
+
+def download(spec: WeightSpec, *, root: Optional[str] = None) -> str:
+    """The cached file of `spec`, downloaded and hash-checked once.
 
     Downloads go through `keras.utils.get_file`, which checks `spec.file_hash`
     both for a fresh download and for a file already in the cache. Raises
     `WeightsError` with one line naming the URL, the cache path and the
     option to pass a local file when the file cannot be had.
     """
-    if isinstance(spec, str):
-        spec = get_spec(spec)
-    if path is not None:
-        path = os.fspath(path)
-        if not os.path.isfile(path):
-            raise WeightsError(f"{spec.option} {path}: no such file; pass the path of the "
-                               f"{spec.description or spec.name} file")
-        return path
-
-    import keras
-
     target = cached_path(spec, root)
+    assert target is not None
     if _offline() and not os.path.isfile(target):
         raise WeightsError(_unavailable(spec, target, "TFSTYLE_OFFLINE is set"))
     root = root or cache_dir()
     # get_file falls back to /tmp/.keras when the root does not exist yet.
     os.makedirs(root, exist_ok=True)
+    import keras
+
     try:
         return keras.utils.get_file(
             fname=spec.filename, origin=spec.url, file_hash=spec.file_hash,
@@ -130,7 +276,7 @@ def resolve(spec: WeightSpec | str, path: Optional[str | os.PathLike] = None, *,
         reason = re.sub(r"^URL fetch failure on \S+: (None -- )?", "", reason)
         if "hash" in reason.lower() or "corrupt" in reason.lower():
             raise WeightsError(f"{spec.name}: the file at {target} does not match its hash "
-                               f"{spec.file_hash}; delete it and retry, or pass {spec.option} PATH"
+                               f"{spec.file_hash}; delete it and retry, or pass {local_usage(spec)}"
                                ) from None
         raise WeightsError(_unavailable(spec, target, reason)) from None
 
@@ -140,25 +286,12 @@ def load_into(model, path: str, what: str, hint: str) -> None:
     try:
         model.load_weights(path)
     except Exception as e:  # Keras raises ValueError, OSError, KeyError... for a wrong file
-        raise WeightsError(f"{path}: cannot load as {what} ({' '.join(str(e).split())[:160]}); "
-                           f"{hint}") from None
+        reason = " ".join(str(e).split())
+        if len(reason) > 160:
+            reason = reason[:160].rsplit(" ", 1)[0] + " ..."
+        raise WeightsError(f"{path}: cannot load as {what} ({reason}); {hint}") from None
 
 
 def _unavailable(spec: WeightSpec, target: str, reason: str) -> str:
     return (f"cannot get {spec.name} weights ({reason}): download {spec.url} to {target}, "
-            f"or pass {spec.option} PATH")
-
-
-# MediaPipe's general selfie segmenter (Apache-2.0). URL and SHA-256 as pinned
-# in MediaPipe's third_party/external_files.bzl; the same file ships in the
-# mediapipe 0.10.14 wheel (mediapipe/modules/selfie_segmentation/).
-SELFIE_SEGMENTATION = register(WeightSpec(
-    name="selfie-segmentation",
-    url=("https://storage.googleapis.com/mediapipe-assets/selfie_segmentation.tflite"
-         "?generation=1683332563830600"),
-    file_hash="9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
-    filename="selfie_segmentation.tflite",
-    format="tflite",
-    option="--segmenter tflite:PATH",
-    description="MediaPipe selfie segmentation (TFLite, 256x256), 250 KB",
-))
+            f"or pass {local_usage(spec)}")

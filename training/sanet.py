@@ -22,7 +22,9 @@ import tensorflow as tf
 from absl import app, flags, logging
 
 from tfstyle import losses as L
-from tfstyle.models.sanet import ENCODER_FILE, TRAINING_TAPS, Stylizer
+from tfstyle import weights as weights_lib
+from tfstyle.models.sanet import TRAINING_TAPS, Stylizer
+from tfstyle.models.sanet_weights import ENCODER_FILE, load_encoder, load_weights_dir, save_weights_dir
 from training import data
 from training.flags_common import define_trainer_flags, run_task
 from training.trainer import Task
@@ -86,12 +88,12 @@ class SANetTask(Task):
             path = self.config.vgg_weights
             if os.path.isdir(path):
                 path = os.path.join(path, ENCODER_FILE)
-            stylizer.encoder.load_weights(path)
+            load_encoder(stylizer, path)
         else:
             logging.warning("no --vgg_weights: the frozen encoder is random; the trained model "
                             "is useful for tests only")
         if self.config.init_from:
-            stylizer.load_weights_dir(self.config.init_from)
+            load_weights_dir(stylizer, self.config.init_from)
         stylizer.encoder.trainable = False
         self.stylizer = stylizer
         self.models = {"transform": stylizer.transform, "decoder": stylizer.decoder}
@@ -133,7 +135,7 @@ class SANetTask(Task):
                                                               images["identity_content"])}
 
     def export(self, directory: str) -> str:
-        self.stylizer.save_weights_dir(directory)
+        save_weights_dir(self.stylizer, directory)
         return directory
 
 
@@ -169,15 +171,23 @@ def source_from_flags(folder, tfds_name, what) -> data.ImageSource:
     return data.ImageSource(path=folder) if folder else data.ImageSource(tfds_name=tfds_name)
 
 
+def resolve_encoder(value: str) -> Optional[str]:
+    """--vgg_weights: a SANet weights folder, its vgg_normalised.weights.h5, or random."""
+    if value != weights_lib.RANDOM and os.path.isdir(os.path.expanduser(value)):
+        return weights_lib.resolve_weights(value, weights_lib.SANET, option="--vgg_weights")
+    return weights_lib.resolve_weights(value, weights_lib.VGG_NORMALISED, option="--vgg_weights")
+
+
 def config_from_flags() -> SANetConfig:
-    vgg = None if FLAGS.vgg_weights in (None, "random") else os.path.expanduser(FLAGS.vgg_weights)
     if FLAGS.vgg_weights is None:
         raise app.UsageError("--vgg_weights is required (a converted SANet folder, see "
                              "'tfstyle weights import-sanet'); pass --vgg_weights=random for smoke tests")
     task = SANetConfig(
         content=source_from_flags(FLAGS.content_dir, FLAGS.content_tfds, "content"),
         style=source_from_flags(FLAGS.style_dir, FLAGS.style_tfds, "style"),
-        vgg_weights=vgg, init_from=FLAGS.init_from,
+        vgg_weights=resolve_encoder(FLAGS.vgg_weights),
+        init_from=FLAGS.init_from and weights_lib.resolve_weights(
+            FLAGS.init_from, weights_lib.SANET, option="--init_from"),
         pipeline=data.PipelineConfig(resize=FLAGS.resize, size=FLAGS.image_size,
                                      crop=FLAGS.crop_size, flip=FLAGS.flip, seed=FLAGS.seed),
         global_batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,

@@ -2,7 +2,7 @@
 
 Inputs (GlebSBrykin/SANET, plain state dicts): ``vgg_normalised.pth``,
 ``decoder_iter_500000.pth``, ``transformer_iter_500000.pth``. Output: the
-three ``.weights.h5`` files `Stylizer.load_weights_dir` reads. PyTorch is
+three ``.weights.h5`` files `tfstyle.models.sanet_weights.load_weights_dir` reads. PyTorch is
 needed here only (``pip install 'tfstyle[torch]'``); inference never imports it.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 
 from tfstyle.errors import WeightsError
 
-#: Published encoder index → tfstyle layer name (shared/specs/sanet.md). 45, 48
+#: Published encoder index → tfstyle layer name (the port's vgg Sequential). 45, 48
 #: and 51 (relu5_2..relu5_4) are in the file but never used.
 ENCODER_LAYERS = {0: "conv0", 2: "conv1_1", 5: "conv1_2", 9: "conv2_1", 12: "conv2_2",
                   16: "conv3_1", 19: "conv3_2", 22: "conv3_3", 25: "conv3_4", 29: "conv4_1",
@@ -68,6 +68,7 @@ def _assign(layer, weights, path, key):
 def import_sanet(vgg_path: str, decoder_path: str, transformer_path: str, output_dir: str):
     """Convert the three published files into `output_dir`; returns the Stylizer built from them."""
     from tfstyle.models.sanet import Stylizer
+    from tfstyle.models.sanet_weights import save_weights_dir
 
     stylizer = Stylizer(training_taps=True)
     vgg = load_state_dict(vgg_path)
@@ -89,5 +90,5 @@ def import_sanet(vgg_path: str, decoder_path: str, transformer_path: str, output
                     transformer_path, key + "weight")
     _assign(stylizer.transform.merge_conv, conv_weights(transformer, "merge_conv.", transformer_path),
             transformer_path, "merge_conv.weight")
-    stylizer.save_weights_dir(output_dir)
+    save_weights_dir(stylizer, output_dir)
     return stylizer

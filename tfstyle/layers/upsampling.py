@@ -1,4 +1,4 @@
-"""×2 nearest-neighbour upsampling as one resize op."""
+"""×2 nearest-neighbour upsampling as one resize op, and the one upsample-and-crop."""
 
 import keras
 import tensorflow as tf
@@ -14,6 +14,20 @@ def upsample_nearest(x, factor: int = 2):
     """
     shape = tf.shape(x)
     return tf.image.resize(x, shape[1:3] * factor, method="nearest")
+
+
+def upsample_like(x, reference):
+    """×2 nearest upsampling of `x`, cropped to `reference`'s H×W.
+
+    A ceil-mode 2×2 pooling of an odd-sized map is one row (column) short of
+    half, so its ×2 upsampling is one row (column) too large. The extra bottom
+    row / right column is the copy of a pooled cell that covered only the last
+    row (column) of the reference, so cropping it keeps every position aligned
+    with the cell it was pooled from.
+    """
+    up = upsample_nearest(x)
+    shape = tf.shape(reference)
+    return up[:, :shape[1], :shape[2], :]
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")

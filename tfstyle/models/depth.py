@@ -2,7 +2,7 @@
 
 Input RGB [0, 1] of any size (padded to a multiple of 16 and cropped back);
 output one channel at input size, unbounded, larger = farther. Topology and
-block table: shared/specs/depth.md. Weights come from a local file
+block table: Chen et al. 2016, supplementary fig. 1 (inception blocks A–G). Weights come from a local file
 (``.weights.h5``, e.g. trained with ``python -m training.depth``) or are
 random with an explicit ``weights=None``.
 """
@@ -13,7 +13,7 @@ from typing import Optional
 
 import keras
 
-from tfstyle.layers import CropLike, InceptionBlock, PadToMultiple
+from tfstyle.layers import CropLike, InceptionBlock, NearestUpsampling2D, PadToMultiple
 from tfstyle.weights import load_into
 
 # name: (c1, reduce, channels, kernels)  — the spec's block table
@@ -43,7 +43,7 @@ def build_hourglass(weights: Optional[str], dtype=None, name: str = "hourglass")
             x = block(*kind)(x) if isinstance(kind, tuple) else block(kind)(x)
         return x
 
-    up = lambda x: keras.layers.UpSampling2D(2, interpolation="nearest", dtype=dtype)(x)  # noqa
+    up = lambda x: NearestUpsampling2D(2, dtype=dtype)(x)  # noqa: E731
     add = lambda a, b: keras.layers.Add(dtype=dtype)([a, b])  # noqa: E731
     maxpool = lambda x: keras.layers.MaxPooling2D(2, dtype=dtype)(x)  # noqa: E731
     avgpool = lambda x: keras.layers.AveragePooling2D(2, dtype=dtype)(x)  # noqa: E731

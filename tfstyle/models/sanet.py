@@ -1,25 +1,13 @@
 """SANet arbitrary style transfer (Park & Lee, CVPR 2019): transform, decoder, Stylizer.
 
-Checkpoint-compatible with the public PyTorch port (GlebSBrykin/SANET); see
-shared/specs/sanet.md for the architecture facts and
-`tfstyle.importers.sanet_torch` for converting its published files.
-
-Runtime controls (paper §4.4), all applied to the transformed features before
-the decoder:
-
-* content-style trade-off: F = α·F_csc + (1−α)·F_ccc, F_ccc from the content
-  used as its own style;
-* style interpolation: F_csc = Σ_k w_k·F_csc,k with convex weights;
-* spatial control: F_csc = Σ_k M_k ⊙ F_csc,k with masks at feature resolution;
-* per-level weights (portrait paper): W1·sanet4_1(...) + W2·up(sanet5_1(...))
-  before the merge conv.
+Checkpoint-compatible with the public PyTorch port (GlebSBrykin/SANET): layer
+names follow its state dict, and `tfstyle.importers.sanet_torch` converts its
+published files. The runtime controls (α, style interpolation, masks, level
+weights) are `tfstyle.controls`; weight folders are `tfstyle.models.sanet_weights`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import io
-import os
 from typing import Optional, Sequence
 
 import keras
@@ -27,59 +15,23 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tfstyle import color
-from tfstyle.errors import ConfigError, ImageError, WeightsError
-from tfstyle.files import write_atomic
-from tfstyle.layers import NearestUpsampling2D, ReflectionPadding2D, SANetAttention, upsample_nearest
+from tfstyle import color, controls
+from tfstyle.errors import ConfigError
+from tfstyle.layers import NearestUpsampling2D, ReflectionPadding2D, SANetAttention, upsample_like
 from tfstyle.models.vgg import build_vgg19
-from tfstyle.ops import area_resize
+from tfstyle.style_features import StyleFeatures
 
 CHANNELS = 512
 STYLE_TAPS = ("relu4_1", "relu5_1")
 TRAINING_TAPS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
-
-#: File names inside a Stylizer weights folder (``tfstyle stylize --weights DIR``).
-ENCODER_FILE = "vgg_normalised.weights.h5"
-TRANSFORM_FILE = "sanet_transform.weights.h5"
-DECODER_FILE = "sanet_decoder.weights.h5"
 COLOR_MODES = ("luminance", "histogram")
 
-
-def default_weights_dir() -> str:
-    """Where converted SANet weights live by default: ``$KERAS_HOME/models/tfstyle-sanet``."""
-    from tfstyle.weights import cache_dir
-    return os.path.join(cache_dir(), "models", "tfstyle-sanet")
-
-def resolve_weights_dir(spec: Optional[str]) -> Optional[str]:
-    """The weights folder for a ``--weights`` value: `default_weights_dir()` for none,
-    ``None`` (random weights, warned as tests-only) for ``random``, else the value."""
-    from tfstyle.weights import RANDOM
-    if spec == RANDOM:
-        logging.warning("--weights random: the SANet is untrained, so its output is not a "
-                        "stylization (use this for tests only)")
-        return None
-    return spec or default_weights_dir()
-
-# (torch Sequential index of the conv, filters) for the decoder; pads are the
-# index before each conv, upsamplings at 3, 16 and 23 (shared/specs/sanet.md).
+# (index of the conv in the published PyTorch Sequential, filters) for the
+# decoder; each conv has a reflection pad at the index before it, and ×2
+# nearest upsamplings follow the convs at 1, 14 and 21 (indices 3, 16, 23).
 DECODER_CONVS = ((1, 256), (5, 256), (8, 256), (11, 256), (14, 128), (18, 128), (21, 64),
                  (25, 64), (28, 3))
 _DECODER_UPSAMPLE_AFTER = {1, 14, 21}
-
-
-def upsample_to(features, reference):
-    """×2 nearest upsampling of `features`, cropped to `reference`'s H×W.
-
-    relu5_1 is relu4_1 pooled with ceil mode, so its ×2 upsampling is one row
-    (column) larger than relu4_1 when relu4_1's height (width) is odd, which
-    makes the reference fail for inputs where ceil(H/8) is odd. The extra
-    bottom row / right column is the copy of a pooled cell that covered only
-    the last row (column) of relu4_1, so cropping it keeps every position
-    aligned with the cell it was pooled from.
-    """
-    up = upsample_nearest(features)
-    shape = tf.shape(reference)
-    return up[:, :shape[1], :shape[2], :]
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")
@@ -100,22 +52,21 @@ class SANetTransform(keras.Model):
         self.sanet5_1 = SANetAttention(name="sanet5_1", **block)
         self.merge_pad = ReflectionPadding2D(1, dtype=self.dtype_policy)
         self.merge_conv = keras.layers.Conv2D(channels, 3, name="merge_conv", dtype=self.dtype_policy)
-        self.build()
 
     def build(self, input_shape=None):
-        dummy = tf.zeros([1, 4, 4, self.channels])
-        self.levels(dummy, dummy, dummy[:, :2, :2], dummy[:, :2, :2])
-        self.merge_conv.build((None, None, None, self.channels))
+        features = (None, None, None, self.channels)
+        for block in (self.sanet4_1, self.sanet5_1):
+            block.build(features, features)
+        self.merge_conv.build(features)
         self.built = True
 
     def levels(self, c4, s4, c5, s5):
         """The two attended levels at relu4_1 resolution: (sanet4_1 out, upsampled sanet5_1 out)."""
         o4 = self.sanet4_1(c4, s4)
-        return o4, upsample_to(self.sanet5_1(c5, s5), o4)
+        return o4, upsample_like(self.sanet5_1(c5, s5), o4)
 
     def merge(self, o4, up5, level_weights=(1.0, 1.0)):
-        w1, w2 = level_weights
-        return self.merge_conv(self.merge_pad(w1 * o4 + w2 * up5))
+        return self.merge_conv(self.merge_pad(tf.add(*controls.weight_levels(o4, up5, level_weights))))
 
     def call(self, c4, s4, c5, s5, level_weights=(1.0, 1.0)):
         return self.merge(*self.levels(c4, s4, c5, s5), level_weights)
@@ -143,44 +94,16 @@ def build_decoder(dtype=None, name: str = "sanet_decoder") -> keras.Model:
     return keras.Model(inputs, x, name=name)
 
 
-@dataclasses.dataclass
-class StyleFeatures:
-    """Encoded style images: relu4_1 and relu5_1 features, reusable across contents."""
-
-    relu4_1: tf.Tensor
-    relu5_1: tf.Tensor
-
-    def save(self, path: str) -> None:
-        """Write to an ``.npz`` file atomically."""
-        buffer = io.BytesIO()
-        np.savez(buffer, relu4_1=np.asarray(self.relu4_1, np.float32),
-                 relu5_1=np.asarray(self.relu5_1, np.float32), format=np.array("tfstyle-sanet-1"))
-        write_atomic(path, buffer.getvalue())
-
-    @classmethod
-    def load(cls, path: str) -> "StyleFeatures":
-        try:
-            with np.load(path) as data:
-                if str(data.get("format", "")) != "tfstyle-sanet-1":
-                    raise ValueError("not a tfstyle style-features file")
-                return cls(tf.constant(data["relu4_1"]), tf.constant(data["relu5_1"]))
-        except FileNotFoundError:
-            raise ImageError(f"{path}: no such style-features file; write one with "
-                             f"--save-style-features") from None
-        except (ValueError, KeyError, OSError) as e:
-            raise ImageError(f"{path}: cannot read style features ({e}); re-create it with "
-                             f"--save-style-features") from None
-
-
 @keras.saving.register_keras_serializable(package="tfstyle")
 class Stylizer(keras.Model):
     """SANet encoder (normalised VGG19, frozen) + transform + decoder.
 
-    Build with `Stylizer.from_weights(DIR)` for published/converted weights,
-    or ``Stylizer()`` for random weights (tests, training from scratch).
-    Calling the model, ``stylizer([content, style])``, returns the raw decoder
-    output [B, H', W', 3] (H' = 8·ceil(H/8)); `stylize` is the inference API
-    with runtime controls, returning images clipped to [0, 1] at input size.
+    Load published/converted weights with
+    `tfstyle.models.sanet_weights.load_stylizer`; ``Stylizer()`` is random
+    (tests, training from scratch). Calling the model, ``stylizer([content,
+    style])``, returns the raw decoder output [B, H', W', 3] (H' = 8·ceil(H/8));
+    `stylize` is the inference API with runtime controls, returning images
+    clipped to [0, 1] at input size.
 
     Args:
       chunk_size, memory_budget_mb: see `SANetAttention`.
@@ -196,13 +119,20 @@ class Stylizer(keras.Model):
         self.chunk_size, self.memory_budget_mb = chunk_size, memory_budget_mb
         self.max_style_positions, self.training_taps = max_style_positions, training_taps
         policy = self.dtype_policy
+        # Functional sub-models own their weights once constructed; the
+        # subclassed transform creates them in `build`.
         self.encoder = build_vgg19(TRAINING_TAPS if training_taps else STYLE_TAPS, weights=None,
                                    flavour="normalised", dtype=policy, name="vgg_normalised")
         self.transform = SANetTransform(CHANNELS, chunk_size, memory_budget_mb, dtype=policy,
                                         name="transform")
         self.decoder = build_decoder(dtype=policy)
-        self.built = True  # every sub-model creates its weights on construction
-        self._graphs = {}
+        self._graphs: dict = {}
+        self.build()
+
+    def build(self, input_shape=None):
+        if not self.transform.built:
+            self.transform.build()
+        self.built = True
 
     def _graph(self, name, fn, channels, extra=()):
         """`fn` as a tf.function over [N, H, W, channels] inputs of any size.
@@ -216,59 +146,14 @@ class Stylizer(keras.Model):
         if tf.inside_function():
             return fn
         if name not in self._graphs:
-            spec = lambda c, dtype: tf.TensorSpec([None, None, None, c], dtype)  # noqa: E731
-            signature = [spec(c, tf.float32 if c == 3 else self.compute_dtype) for c in channels]
-            signature += list(extra)
+            def spec(c):
+                return tf.TensorSpec([None, None, None, c], tf.float32 if c == 3 else self.compute_dtype)
+            signature = [spec(c) for c in channels] + list(extra)
             self._graphs[name] = tf.function(fn, input_signature=signature, reduce_retracing=True)
         return self._graphs[name]
 
-    # -- weights ----------------------------------------------------------
-    @classmethod
-    def from_weights(cls, directory: Optional[str], **kwargs) -> "Stylizer":
-        """A Stylizer with the three weight files of `directory` (or random for ``None``)."""
-        model = cls(**kwargs)
-        if directory is not None:
-            model.load_weights_dir(directory)
-        return model
-
-    def load_weights_dir(self, directory: str) -> None:
-        files = {ENCODER_FILE: self._full_encoder(), TRANSFORM_FILE: self.transform,
-                 DECODER_FILE: self.decoder}
-        missing = [name for name in files if not os.path.isfile(os.path.join(directory, name))]
-        if missing:
-            raise WeightsError(f"{directory}: missing {', '.join(missing)}; convert the published "
-                               f"SANet files with 'tfstyle weights import-sanet' or pass --weights DIR")
-        for name, model in files.items():
-            path = os.path.join(directory, name)
-            try:
-                model.load_weights(path)
-            except Exception as e:
-                raise WeightsError(f"{path}: cannot load ({' '.join(str(e).split())[:160]}); "
-                                   f"re-create it with 'tfstyle weights import-sanet'") from None
-        if files[ENCODER_FILE] is not self.encoder:
-            self._copy_encoder_from(files[ENCODER_FILE])
-
-    def save_weights_dir(self, directory: str) -> None:
-        os.makedirs(directory, exist_ok=True)
-        encoder = self._full_encoder()
-        if encoder is not self.encoder:
-            for layer in self.encoder.layers:
-                if layer.weights:
-                    encoder.get_layer(layer.name).set_weights(layer.get_weights())
-        encoder.save_weights(os.path.join(directory, ENCODER_FILE))
-        self.transform.save_weights(os.path.join(directory, TRANSFORM_FILE))
-        self.decoder.save_weights(os.path.join(directory, DECODER_FILE))
-
-    def _full_encoder(self) -> keras.Model:
-        """The encoder with every relu tap: the layout of ``vgg_normalised.weights.h5``."""
-        if self.training_taps:
-            return self.encoder
-        return build_vgg19(TRAINING_TAPS, weights=None, flavour="normalised", dtype=self.dtype_policy)
-
-    def _copy_encoder_from(self, full: keras.Model) -> None:
-        for layer in self.encoder.layers:
-            if layer.weights:
-                layer.set_weights(full.get_layer(layer.name).get_weights())
+    def _cast(self, x):
+        return tf.cast(x, self.compute_dtype)
 
     # -- Keras model API ----------------------------------------------------
     def call(self, inputs):
@@ -281,21 +166,21 @@ class Stylizer(keras.Model):
                 "memory_budget_mb": self.memory_budget_mb,
                 "max_style_positions": self.max_style_positions, "training_taps": self.training_taps}
 
-    # -- inference API ------------------------------------------------------
+    # -- stages ---------------------------------------------------------------
     def encode(self, images) -> StyleFeatures:
         """Encode [N, H, W, 3] images in [0, 1] (at least 32 px a side) to relu4_1/relu5_1."""
         images = tf.convert_to_tensor(images, tf.float32)
         if images.shape.rank == 3:
             images = images[None]
-        encode = self._graph("encode", lambda x: self.encoder(x), [3])
-        features = encode(images)
+        features = self._graph("encode", lambda x: self.encoder(x), [3])(images)
         return StyleFeatures(features["relu4_1"], features["relu5_1"])
 
     def encode_style(self, images) -> StyleFeatures:
         """Style features to cache: compute once, reuse for many contents (`StyleFeatures.save`)."""
-        return self._cap_style(self.encode(images))
+        return self.cap_style(self.encode(images))
 
-    def _cap_style(self, features: StyleFeatures) -> StyleFeatures:
+    def cap_style(self, features: StyleFeatures) -> StyleFeatures:
+        """Resize style features above `max_style_positions` relu4_1 positions (inexact, logged)."""
         cap = self.max_style_positions
         h, w = features.relu4_1.shape[1:3]
         if not cap or h * w <= cap:
@@ -305,39 +190,58 @@ class Stylizer(keras.Model):
         size5 = ((size4[0] + 1) // 2, (size4[1] + 1) // 2)
         logging.info("style features %dx%d exceed max_style_positions=%d: resized to %dx%d "
                      "(attention is no longer exact)", w, h, cap, size4[1], size4[0])
-        resize = lambda x, size: tf.cast(tf.image.resize(tf.cast(x, tf.float32), size, "area"),  # noqa
-                                         x.dtype)
-        return StyleFeatures(resize(features.relu4_1, size4), resize(features.relu5_1, size5))
 
-    def transformed(self, content: StyleFeatures, style: StyleFeatures,
-                    level_weights=(1.0, 1.0)) -> tf.Tensor:
-        """F_cs: the merged SANet features for content and style features."""
-        transform = self._graph(
-            "transform", lambda c4, s4, c5, s5, w: self.transform(c4, s4, c5, s5, (w[0], w[1])),
-            [CHANNELS] * 4, extra=[tf.TensorSpec([2], self.compute_dtype)])
-        cast = lambda x: tf.cast(x, self.compute_dtype)  # noqa: E731
-        return transform(cast(content.relu4_1), cast(style.relu4_1), cast(content.relu5_1),
-                         cast(style.relu5_1), tf.constant(level_weights, self.compute_dtype))
+        def resize(x, size):
+            return tf.cast(tf.image.resize(tf.cast(x, tf.float32), size, "area"), x.dtype)
+        return StyleFeatures(resize(features.relu4_1, size4), resize(features.relu5_1, size5))
 
     def attended_levels(self, content: StyleFeatures, style: StyleFeatures):
         """The two attended levels (relu4_1 output, upsampled relu5_1 output): the
         expensive part of the transform, independent of the level weights."""
         levels = self._graph("levels", lambda c4, s4, c5, s5: self.transform.levels(c4, s4, c5, s5),
                              [CHANNELS] * 4)
-        cast = lambda x: tf.cast(x, self.compute_dtype)  # noqa: E731
-        return levels(cast(content.relu4_1), cast(style.relu4_1), cast(content.relu5_1),
-                      cast(style.relu5_1))
+        return levels(self._cast(content.relu4_1), self._cast(style.relu4_1),
+                      self._cast(content.relu5_1), self._cast(style.relu5_1))
 
-    def merge(self, o4, up5) -> tf.Tensor:
-        """The merge conv over an already weighted sum of levels (W1·o4 + W2·up5 given as o4, up5)."""
+    def merge(self, o4, up5, level_weights=(1.0, 1.0)) -> tf.Tensor:
+        """The merge conv over W1·o4 + W2·up5 (float32 out)."""
         merge = self._graph("merge", lambda a, b: self.transform.merge(a, b), [CHANNELS] * 2)
-        return merge(tf.cast(o4, self.compute_dtype), tf.cast(up5, self.compute_dtype))
+        o4, up5 = controls.weight_levels(o4, up5, level_weights)
+        return tf.cast(merge(self._cast(o4), self._cast(up5)), tf.float32)
+
+    def transformed(self, content: StyleFeatures, style: StyleFeatures,
+                    level_weights=(1.0, 1.0)) -> tf.Tensor:
+        """F_cs: the merged SANet features for content and style features (float32)."""
+        transform = self._graph(
+            "transform", lambda c4, s4, c5, s5, w: self.transform(c4, s4, c5, s5, (w[0], w[1])),
+            [CHANNELS] * 4, extra=[tf.TensorSpec([2], self.compute_dtype)])
+        out = transform(self._cast(content.relu4_1), self._cast(style.relu4_1),
+                        self._cast(content.relu5_1), self._cast(style.relu5_1),
+                        tf.constant(level_weights, self.compute_dtype))
+        return tf.cast(out, tf.float32)
 
     def decode(self, features) -> tf.Tensor:
-        """Decoder output (linear, not clipped) for transformed features."""
+        """Decoder output (linear, not clipped, float32) for transformed features."""
         decode = self._graph("decode", lambda x: self.decoder(x), [CHANNELS])
-        return decode(tf.cast(features, self.compute_dtype))
+        return tf.cast(decode(self._cast(features)), tf.float32)
 
+    def controlled_features(self, content: StyleFeatures, styles: Sequence[StyleFeatures], *,
+                            alpha=1.0, style_weights: Optional[Sequence[float]] = None,
+                            masks=None, level_weights=(1.0, 1.0)) -> tf.Tensor:
+        """The decoder's input with the runtime controls of `tfstyle.controls` applied.
+
+        `alpha` is a number, or a float tensor [N] inside exported graphs.
+        """
+        per_style = [self.transformed(content, s, level_weights) for s in styles]
+        fused = controls.combine_styles(per_style, weights=style_weights, masks=masks)
+        return controls.mix_alpha(fused, lambda: self.transformed(content, content, level_weights),
+                                  alpha)
+
+    def render(self, features, height, width) -> tf.Tensor:
+        """Decoded images [N, height, width, 3] clipped to [0, 1]."""
+        return tf.clip_by_value(self.decode(features)[:, :height, :width], 0.0, 1.0)
+
+    # -- inference API --------------------------------------------------------
     def stylize(self, content, style=None, *, style_features=None, alpha: float = 1.0,
                 style_weights: Optional[Sequence[float]] = None, masks=None,
                 level_weights=(1.0, 1.0), preserve_color: Optional[str] = None) -> np.ndarray:
@@ -356,50 +260,25 @@ class Stylizer(keras.Model):
             content's chroma) or ``"histogram"`` (match each style's colour
             histogram to the content first); needs style images.
         Returns:
-          [N, H, W, 3] float32 in [0, 1] at the content's size.
+          [N, H, W, 3] (or [H, W, 3]) float32 in [0, 1] at the content's size.
         """
         content = np.asarray(content, np.float32)
         single = content.ndim == 3
         content = content[None] if single else content
-        styles, features = self._style_inputs(style, style_features, preserve_color, content)
-        if not 0.0 <= alpha <= 1.0:
-            raise ConfigError(f"alpha must be in [0, 1], got {alpha}")
-        weights = self._convex(style_weights, len(features))
-        if masks is not None and len(masks) != len(features):
-            raise ConfigError(f"{len(masks)} masks for {len(features)} styles; give one per style")
+        alpha = controls.check_alpha(alpha)
+        level_weights = controls.check_level_weights(level_weights)
+        features = self._style_features(style, style_features, preserve_color, content)
+        controls.convex_weights(style_weights, len(features))
         model_content = color.luminance(content) if preserve_color == "luminance" else content
-        c = self.encode(model_content)
-        fused = self.controlled_features(c, features, alpha=alpha, style_weights=weights,
-                                         masks=masks, level_weights=level_weights)
-        decoded = tf.cast(self.decode(fused), tf.float32)
-        h, w = content.shape[1:3]
-        out = np.clip(decoded[:, :h, :w].numpy(), 0.0, 1.0)
+        fused = self.controlled_features(self.encode(model_content), features, alpha=alpha,
+                                         style_weights=style_weights, masks=masks,
+                                         level_weights=level_weights)
+        out = self.render(fused, *content.shape[1:3]).numpy()
         if preserve_color == "luminance":
-            out = np.stack([color.restore_content_color(o, c_) for o, c_ in zip(out, content)])
+            out = np.stack([color.restore_content_color(o, c) for o, c in zip(out, content)])
         return out[0] if single else out
 
-    def controlled_features(self, content: StyleFeatures, styles: Sequence[StyleFeatures], *,
-                            alpha: float = 1.0, style_weights: Optional[Sequence[float]] = None,
-                            masks=None, level_weights=(1.0, 1.0)) -> tf.Tensor:
-        """The decoder's input with the runtime controls applied (float32 [N, h, w, 512]).
-
-        Σ_k M_k·F(c, s_k) with masks, else Σ_k w_k·F(c, s_k); then
-        α·F + (1−α)·F(c, c) (Park & Lee 2019, §4.4).
-        """
-        weights = self._convex(style_weights, len(styles))
-        per_style = [self.transformed(content, f, level_weights) for f in styles]
-        if masks is not None:
-            size, batch = per_style[0].shape[1:3], content.relu4_1.shape[0]
-            fused = tf.add_n([_mask_at(m, size, batch) * tf.cast(f, tf.float32)
-                              for m, f in zip(masks, per_style)])
-        else:
-            fused = tf.add_n([w * tf.cast(f, tf.float32) for w, f in zip(weights, per_style)])
-        if alpha < 1.0:
-            content_content = tf.cast(self.transformed(content, content, level_weights), tf.float32)
-            fused = alpha * fused + (1.0 - alpha) * content_content
-        return fused
-
-    def _style_inputs(self, style, style_features, preserve_color, content):
+    def _style_features(self, style, style_features, preserve_color, content) -> list:
         if (style is None) == (style_features is None):
             raise ConfigError("pass exactly one of style images or cached style features")
         if preserve_color not in (None, *COLOR_MODES):
@@ -408,30 +287,11 @@ class Stylizer(keras.Model):
             if preserve_color:
                 raise ConfigError("colour preservation needs the style images, not cached features")
             feats = style_features if isinstance(style_features, (list, tuple)) else [style_features]
-            return None, [self._cap_style(f) for f in feats]
-        styles = style if isinstance(style, (list, tuple)) else [style]
-        styles = [np.asarray(s, np.float32) for s in styles]
+            return [self.cap_style(f) for f in feats]
+        styles = [np.asarray(s, np.float32) for s in (style if isinstance(style, (list, tuple))
+                                                      else [style])]
         if preserve_color == "luminance":
             styles = [color.match_luminance(s, content[0]) for s in styles]
         elif preserve_color == "histogram":
             styles = [color.match_histograms(s, content[0]) for s in styles]
-        return styles, [self.encode_style(s) for s in styles]
-
-    @staticmethod
-    def _convex(style_weights, count):
-        if style_weights is None:
-            return [1.0 / count] * count
-        if len(style_weights) != count:
-            raise ConfigError(f"{len(style_weights)} style weights for {count} styles; give one each")
-        if min(style_weights) < 0 or sum(style_weights) <= 0:
-            raise ConfigError(f"style weights must be >= 0 with a positive sum, got {style_weights}")
-        total = float(sum(style_weights))
-        return [w / total for w in style_weights]
-
-
-def _mask_at(mask, size, batch):
-    """A mask [H, W] or [N, H, W] in [0, 1] → [N, h, w, 1] at feature size (area average)."""
-    mask = tf.convert_to_tensor(mask, tf.float32)
-    if mask.shape.rank == 2:
-        mask = mask[None]
-    return tf.broadcast_to(area_resize(mask[..., None], size), [batch, *size, 1])
+        return [self.encode_style(s) for s in styles]

@@ -4,9 +4,7 @@ upsampling by max-pooling indices.
 Input RGB [0, 1] of any size (padded to a multiple of 32, cropped back; caffe
 preprocessing inside, so ImageNet-initialised encoders see what they expect);
 output per-pixel class logits [N, H, W, K] (K = 2: background, person).
-``builtin_only=True`` builds the pooling masks and unpooling from builtin
-TFLite ops (see `tfstyle.layers.pooling`); it computes the same function as
-the argmax form, ties included. The encoder can start from keras-applications'
+The encoder can start from keras-applications'
 VGG16 ImageNet convolutions (``encoder_weights="imagenet"``, through the
 weights registry); batch-norm layers then start fresh.
 """
@@ -24,18 +22,6 @@ from tfstyle.layers import (CaffePreprocess, CropLike, MaxPoolingWithArgmax2D, M
 #: (filters, convs) per block of VGG16.
 VGG16_BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
 
-VGG16_IMAGENET = weights_lib.register(weights_lib.WeightSpec(
-    name="vgg16-imagenet",
-    url=("https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
-         "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"),
-    file_hash="6d6bbae143d832006294945121d1f1fc",  # MD5, as published by Keras
-    filename="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    format="keras-h5-legacy",
-    option="--encoder-weights",
-    description="VGG16 ImageNet (keras-applications, no top), 58 MB",
-))
-
-
 def _conv_bn_relu(x, filters, name, dtype):
     x = keras.layers.Conv2D(filters, 3, padding="same", name=name, dtype=dtype)(x)
     x = keras.layers.BatchNormalization(name=f"{name}_bn", dtype=dtype)(x)
@@ -43,7 +29,7 @@ def _conv_bn_relu(x, filters, name, dtype):
 
 
 def build_segnet(num_classes: int = 2, *, weights: Optional[str] = None,
-                 encoder_weights: Optional[str] = None, builtin_only: bool = False,
+                 encoder_weights: Optional[str] = None,
                  dtype=None, name: str = "segnet") -> keras.Model:
     """SegNet: [N, H, W, 3] in [0, 1] → class logits [N, H, W, num_classes].
 
@@ -59,13 +45,13 @@ def build_segnet(num_classes: int = 2, *, weights: Optional[str] = None,
     for block, (filters, convs) in enumerate(VGG16_BLOCKS, start=1):
         for layer in range(1, convs + 1):
             x = _conv_bn_relu(x, filters, f"block{block}_conv{layer}", dtype)
-        x, mask = MaxPoolingWithArgmax2D(builtin_only, name=f"block{block}_pool", dtype=dtype)(x)
+        x, mask = MaxPoolingWithArgmax2D(name=f"block{block}_pool", dtype=dtype)(x)
         masks.append(mask)
     # The decoder mirrors the encoder: 512,512,512 | 512,512,256 | 256,256,128 | 128,64 | 64,
     # then the classifier (SegNet-Tutorial's conv1_1_D) takes the place of stage 1's second conv.
     for block in range(5, 0, -1):
         filters, convs = VGG16_BLOCKS[block - 1]
-        x = MaxUnpooling2D(builtin_only, name=f"unpool{block}", dtype=dtype)(x, masks[block - 1])
+        x = MaxUnpooling2D(name=f"unpool{block}", dtype=dtype)(x, masks[block - 1])
         for layer in range(convs, 0 if block > 1 else 1, -1):
             out = filters if layer > 1 or block == 1 else VGG16_BLOCKS[block - 2][0]
             x = _conv_bn_relu(x, out, f"decoder{block}_conv{layer}", dtype)
@@ -82,8 +68,9 @@ def build_segnet(num_classes: int = 2, *, weights: Optional[str] = None,
 
 def load_vgg16_encoder(model: keras.Model, source: str) -> None:
     """Copy keras-applications VGG16 conv weights (same layer names) into the encoder."""
-    path = weights_lib.resolve(VGG16_IMAGENET) if source == "imagenet" else \
-        weights_lib.resolve(VGG16_IMAGENET, source)
+    spec = weights_lib.VGG16_IMAGENET
+    path = weights_lib.download(spec) if source == "imagenet" else \
+        weights_lib.check_local(source, spec, spec.option)
     vgg = keras.applications.VGG16(include_top=False, weights=None, input_shape=(None, None, 3))
     weights_lib.load_into(vgg, path, "keras-applications VGG16 weights",
                           "pass vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5")

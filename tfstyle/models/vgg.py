@@ -10,55 +10,20 @@ Two flavours share one naming scheme for taps, ``relu{block}_{layer}``:
   preprocessing conv, reflection padding, unpadded 3×3 convs, ceil-mode
   max-pooling; taps ``relu1_1`` .. ``relu5_1``.
 
-Inputs are RGB float in [0, 1], any size of at least `MIN_SIDE` px. Only the
+Inputs are RGB float in [0, 1], any size of at least `tfstyle.image.MIN_SIDE` px. Only the
 layers up to the deepest requested tap are part of the returned model.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Iterable, Optional
 
 import keras
 
 from tfstyle import weights as weights_lib
 from tfstyle.errors import ConfigError
+from tfstyle.models.vgg_taps import FLAVOURS, VGG19_BLOCKS, canonical_tap, tap_depth
 from tfstyle.layers import CaffePreprocess, ReflectionPadding2D
-
-#: (filters, convs) per block of VGG19.
-VGG19_BLOCKS = ((64, 2), (128, 2), (256, 4), (512, 4), (512, 4))
-
-#: Smallest input side: the normalised flavour reflect-pads relu5_1's input,
-#: which needs at least 2 px after four ceil-mode poolings (> 16 px).
-MIN_SIDE = 32
-
-FLAVOURS = ("imagenet", "normalised")
-
-_TAP_RE = re.compile(r"^(?:relu|conv)(\d)_(\d)$|^block(\d)_conv(\d)$")
-
-
-def canonical_tap(name: str, flavour: str = "imagenet") -> str:
-    """Map ``block4_conv2`` / ``conv4_2`` / ``relu4_2`` to ``relu4_2``; reject unknown names."""
-    match = _TAP_RE.match(name)
-    if match is None:
-        raise ConfigError(f"unknown VGG19 layer {name!r}; use names like relu4_2 or block4_conv2")
-    block, layer = (int(g) for g in (match.group(1, 2) if match.group(1) else match.group(3, 4)))
-    if not 1 <= block <= 5:
-        raise ConfigError(f"VGG19 has no layer {name!r}; its blocks are numbered 1 to 5")
-    if not 1 <= layer <= VGG19_BLOCKS[block - 1][1]:
-        raise ConfigError(f"VGG19 has no layer {name!r}; block {block} has "
-                          f"{VGG19_BLOCKS[block - 1][1]} convs")
-    if flavour == "normalised":
-        if not name.startswith("relu"):
-            raise ConfigError(f"the normalised VGG19 exposes only relu taps, got {name!r}")
-        if layer != 1:
-            raise ConfigError(f"the normalised VGG19 taps are relu1_1..relu5_1, got {name!r}")
-    return f"relu{block}_{layer}"
-
-
-def _depth(tap: str) -> tuple[int, int]:
-    return int(tap[4]), int(tap[6])
-
 
 def _imagenet_trunk(inputs, dtype) -> dict:
     """keras-applications VGG19 layers (same names, same order) after caffe preprocessing."""
@@ -74,7 +39,7 @@ def _imagenet_trunk(inputs, dtype) -> dict:
 
 
 def _normalised_trunk(inputs, dtype) -> dict:
-    """The AdaIN "vgg_normalised" encoder up to relu5_1 (see shared/specs/sanet.md)."""
+    """The AdaIN "vgg_normalised" encoder up to relu5_1 (Huang & Belongie 2017, their released encoder)."""
     # Index 0 of the published file: a 1x1 conv that maps RGB [0,1] to
     # mean-subtracted BGR [0,255]; loaded from the file, never hard-coded.
     x = keras.layers.Conv2D(3, 1, name="conv0", dtype=dtype)(inputs)
@@ -95,7 +60,7 @@ def _normalised_trunk(inputs, dtype) -> dict:
 def _load(model: keras.Model, weights: str, flavour: str) -> None:
     if flavour == "imagenet":
         spec = weights_lib.VGG19_IMAGENET
-        path = weights_lib.resolve(spec) if weights == "imagenet" else weights_lib.resolve(spec, weights)
+        path = weights_lib.download(spec) if weights == "imagenet" else weights
     else:
         if weights == "imagenet":
             raise ConfigError("the normalised VGG19 has no 'imagenet' weights; pass the converted "
@@ -124,14 +89,14 @@ def build_vgg19(taps: Iterable[str], *, weights: Optional[str], flavour: str = "
     """
     if flavour not in FLAVOURS:
         raise ConfigError(f"unknown VGG19 flavour {flavour!r}; use one of {', '.join(FLAVOURS)}")
-    wanted = sorted({canonical_tap(t, flavour) for t in taps}, key=_depth)
+    wanted = sorted({canonical_tap(t, flavour) for t in taps}, key=tap_depth)
     if not wanted:
         raise ConfigError("build_vgg19 needs at least one tap")
     inputs = keras.Input((None, None, 3), name="image")
     trunk = _imagenet_trunk if flavour == "imagenet" else _normalised_trunk
     all_taps = trunk(inputs, dtype)
     if weights is not None:
-        full = keras.Model(inputs, all_taps[max(all_taps, key=_depth)])
+        full = keras.Model(inputs, all_taps[max(all_taps, key=tap_depth)])
         _load(full, weights, flavour)
     model = keras.Model(inputs, {t: all_taps[t] for t in wanted},
                         name=name or f"vgg19_{flavour}")
@@ -152,13 +117,13 @@ def vgg19_full(*, weights: Optional[str], flavour: str = "imagenet",
 def tap_layer_name(tap: str, flavour: str = "imagenet") -> str:
     """Name of the Keras layer whose output is `tap`."""
     tap = canonical_tap(tap, flavour)
-    block, layer = _depth(tap)
+    block, layer = tap_depth(tap)
     return f"block{block}_conv{layer}" if flavour == "imagenet" else tap
 
 
 def select_taps(encoder: keras.Model, taps: Iterable[str], flavour: str = "imagenet") -> keras.Model:
     """A model over `encoder`'s layers (weights shared) that computes only up to `taps`."""
-    wanted = sorted({canonical_tap(t, flavour) for t in taps}, key=_depth)
+    wanted = sorted({canonical_tap(t, flavour) for t in taps}, key=tap_depth)
     outputs = {}
     for tap in wanted:
         try:

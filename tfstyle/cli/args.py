@@ -1,0 +1,47 @@
+"""Argument types and option groups shared by the verbs (no TensorFlow here)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+from tfstyle.precision import PRECISIONS
+
+
+def csv(kind):
+    """A comma-separated list of `kind` (``--style-weights 0.7,0.3``)."""
+    def parse(text: str):
+        try:
+            values = [kind(item) for item in text.split(",") if item.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}") from None
+        if kind is float and not all(math.isfinite(v) for v in values):
+            raise argparse.ArgumentTypeError(f"expected finite numbers, got {text!r}")
+        return values
+    return parse
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def finite(text: str) -> float:
+    """A float that is not NaN or infinite."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
+def add_precision(parser, help_text: str = "compute precision; auto = bfloat16 where the "
+                                           "device has it") -> None:
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto", help=help_text)
+
+
+def add_sanet_weights(parser) -> None:
+    parser.add_argument("--weights", metavar="DIR|random",
+                        help="folder of converted SANet weights (default: the Keras cache, see "
+                             "'tfstyle weights import-sanet'); 'random' for tests only")

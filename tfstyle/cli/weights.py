@@ -1,0 +1,58 @@
+"""``tfstyle weights``: list the registry, fetch a published file, import SANet's PyTorch files."""
+
+from __future__ import annotations
+
+import os
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("weights", help="list, fetch or import weights",
+                       description="Published weights are downloaded once into the Keras cache "
+                                   "($KERAS_HOME or ~/.keras) and checked against their hash.")
+    actions = p.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="every registered weight: where it comes from, where it is, "
+                                    "and what uses it")
+    fetch = actions.add_parser("fetch", help="download a published file into the cache")
+    fetch.add_argument("name")
+    imp = actions.add_parser("import-sanet", help="convert the published PyTorch SANet files",
+                             description="Convert vgg_normalised.pth, decoder_iter_*.pth and "
+                                         "transformer_iter_*.pth (GlebSBrykin/SANET) into the folder "
+                                         "'tfstyle stylize' reads. Needs PyTorch.")
+    imp.add_argument("--vgg", required=True, help="vgg_normalised.pth")
+    imp.add_argument("--decoder", required=True, help="decoder_iter_500000.pth")
+    imp.add_argument("--transformer", required=True, help="transformer_iter_500000.pth")
+    imp.add_argument("--output", help="folder to write (default: where 'tfstyle stylize' looks)")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from tfstyle import weights as weights_lib
+    from tfstyle.errors import WeightsError
+
+    if args.action == "list":
+        for source in weights_lib.REGISTRY.values():
+            path = weights_lib.cached_path(source)
+            found = bool(path) and os.path.exists(path)
+            print(f"{source.name}: {source.description}\n  used by: {source.used_by}")
+            if isinstance(source, weights_lib.WeightSpec):
+                print(f"  url:     {source.url}\n  cache:   {path} "
+                      f"({'cached' if found else 'not cached'})")
+            else:
+                print(f"  make:    {source.how_to_get}")
+                if path:
+                    print(f"  default: {path} ({'found' if found else 'not found'})")
+            print(f"  local:   {weights_lib.local_usage(source)}")
+        return 0
+    if args.action == "import-sanet":
+        from tfstyle.importers.sanet_torch import import_sanet
+
+        output = args.output or weights_lib.default_sanet_dir()
+        import_sanet(args.vgg, args.decoder, args.transformer, output)
+        print(f"wrote SANet weights to {output}")
+        return 0
+    source = weights_lib.get_spec(args.name)
+    if not isinstance(source, weights_lib.WeightSpec):
+        raise WeightsError(f"{source.name} is not published for download; make it with "
+                           f"{source.how_to_get}")
+    print(weights_lib.download(source))
+    return 0

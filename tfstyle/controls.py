@@ -1,0 +1,86 @@
+"""SANet's runtime controls, written once as TF ops (Park & Lee 2019, §4.4).
+
+All act on transformed features before the decoder, so `Stylizer.stylize`,
+the portrait compositing, the SavedModel signatures and the TFLite models
+share this code:
+
+* content-style trade-off: F = α·F_cs + (1−α)·F_cc, F_cc from the content
+  used as its own style (`mix_alpha`);
+* style interpolation: F_cs = Σ_k w_k·F_cs,k with convex weights
+  (`combine_styles` with `weights`);
+* spatial control: F_cs = Σ_k M_k ⊙ F_cs,k, masks at feature resolution
+  (`combine_styles` with `masks`);
+* per-level weights (Berezin & Volkova 2019): W1·SA(relu4_1) + W2·up(SA(relu5_1))
+  before the merge conv (`weight_levels`).
+
+The checks of user values (`check_alpha`, `convex_weights`,
+`check_level_weights`) come from `tfstyle.settings`, so every entry point
+refuses the same numbers with the same words.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional, Sequence
+
+import tensorflow as tf
+
+from tfstyle.errors import ConfigError
+from tfstyle.ops import area_resize
+from tfstyle.settings import check_alpha, check_level_weights, convex_weights
+
+__all__ = ["check_alpha", "check_level_weights", "combine_styles", "convex_weights", "mask_at",
+           "mix_alpha", "weight_levels"]
+
+
+def mask_at(mask, size, batch) -> tf.Tensor:
+    """A mask [H, W], [N, H, W] or [N, H, W, 1] in [0, 1] → [batch, h, w, 1] by area averaging."""
+    mask = tf.convert_to_tensor(mask, tf.float32)
+    if mask.shape.rank == 2:
+        mask = mask[None]
+    if mask.shape.rank == 3:
+        mask = mask[..., None]
+    return tf.broadcast_to(area_resize(mask, size), [batch, size[0], size[1], 1])
+
+
+def combine_styles(per_style: Sequence[tf.Tensor], *, weights: Optional[Sequence[float]] = None,
+                   masks: Optional[Sequence] = None) -> tf.Tensor:
+    """Σ_k M_k ⊙ F_k with masks (resized to the features), else Σ_k w_k·F_k (float32)."""
+    features = [tf.cast(f, tf.float32) for f in per_style]
+    if masks is not None:
+        if len(masks) != len(features):
+            raise ConfigError(f"{len(masks)} masks for {len(features)} styles; give one per style")
+        size, batch = features[0].shape[1:3], tf.shape(features[0])[0]
+        if None in size:
+            size = tf.shape(features[0])[1:3]
+        return tf.add_n([mask_at(m, size, batch) * f for m, f in zip(masks, features)])
+    weights = convex_weights(weights, len(features))
+    return tf.add_n([w * f for w, f in zip(weights, features)])
+
+
+def mix_alpha(styled, content_content: Callable[[], object], alpha):
+    """α·F_cs + (1−α)·F_cc, for a tensor or a tuple of tensors (float32).
+
+    `content_content` computes F_cc (the expensive content-with-itself
+    attention) and is called only when some α < 1. `alpha` is a Python number
+    or a float tensor of shape [] or [N] (one per batch item).
+    """
+    cast = lambda x: tf.nest.map_structure(lambda t: tf.cast(t, tf.float32), x)  # noqa: E731
+    styled = cast(styled)
+    if isinstance(alpha, (int, float)):
+        if alpha >= 1.0:
+            return styled
+        cc = cast(content_content())
+        return tf.nest.map_structure(lambda s, c: alpha * s + (1.0 - alpha) * c, styled, cc)
+    a = tf.reshape(tf.cast(alpha, tf.float32), [-1, 1, 1, 1])
+
+    def mixed():
+        cc = cast(content_content())
+        return tf.nest.map_structure(lambda s, c: a * s + (1.0 - a) * c, styled, cc)
+
+    return tf.cond(tf.reduce_any(a < 1.0), mixed, lambda: styled)
+
+
+def weight_levels(o4, up5, level_weights) -> tuple[tf.Tensor, tf.Tensor]:
+    """(W1·o4, W2·up5): the two attended levels scaled before the merge conv."""
+    w1, w2 = level_weights[0], level_weights[1]
+    return w1 * o4, w2 * up5

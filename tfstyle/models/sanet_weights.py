@@ -1,0 +1,80 @@
+"""The SANet weights folder: three ``.weights.h5`` files, read into and written from a `Stylizer`.
+
+``tfstyle weights import-sanet`` and ``python -m training.sanet`` write the
+folder; ``tfstyle stylize --weights DIR`` and the export programs read it.
+Where the folder comes from (a path, the default cache folder, ``random``)
+is `tfstyle.weights.resolve_weights`' business, not this module's.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import keras
+
+from tfstyle import weights as weights_lib
+from tfstyle.errors import WeightsError
+from tfstyle.models.sanet import TRAINING_TAPS, Stylizer
+from tfstyle.models.vgg import build_vgg19
+
+#: File names inside a Stylizer weights folder.
+ENCODER_FILE = "vgg_normalised.weights.h5"
+TRANSFORM_FILE = "sanet_transform.weights.h5"
+DECODER_FILE = "sanet_decoder.weights.h5"
+FILES = (ENCODER_FILE, TRANSFORM_FILE, DECODER_FILE)
+
+_REIMPORT = "re-create it with 'tfstyle weights import-sanet' (or python -m training.sanet)"
+
+
+def load_stylizer(directory: Optional[str], **kwargs) -> Stylizer:
+    """A `Stylizer` with the weights of `directory` (random for ``None``); kwargs go to `Stylizer`."""
+    model = Stylizer(**kwargs)
+    if directory is not None:
+        load_weights_dir(model, directory)
+    return model
+
+
+def full_encoder(stylizer: Stylizer) -> keras.Model:
+    """The encoder with every relu tap: the layout of ``vgg_normalised.weights.h5``."""
+    if stylizer.training_taps:
+        return stylizer.encoder
+    return build_vgg19(TRAINING_TAPS, weights=None, flavour="normalised",
+                       dtype=stylizer.dtype_policy)
+
+
+def load_encoder(stylizer: Stylizer, path: str) -> None:
+    """Load a ``vgg_normalised.weights.h5`` into the stylizer's encoder."""
+    encoder = full_encoder(stylizer)
+    weights_lib.load_into(encoder, path, "the normalised VGG19 encoder", _REIMPORT)
+    if encoder is not stylizer.encoder:
+        for layer in stylizer.encoder.layers:
+            if layer.weights:
+                layer.set_weights(encoder.get_layer(layer.name).get_weights())
+
+
+def load_weights_dir(stylizer: Stylizer, directory: str) -> None:
+    """Read the three files of `directory` into `stylizer`; one-line `WeightsError` otherwise."""
+    if not os.path.isdir(directory):
+        raise WeightsError(f"--weights {directory}: not a folder; pass the folder written by "
+                           f"'tfstyle weights import-sanet'")
+    missing = [name for name in FILES if not os.path.isfile(os.path.join(directory, name))]
+    if missing:
+        raise WeightsError(f"{directory}: missing {', '.join(missing)}; convert the published "
+                           f"SANet files with 'tfstyle weights import-sanet' or pass --weights DIR")
+    load_encoder(stylizer, os.path.join(directory, ENCODER_FILE))
+    for name, model in ((TRANSFORM_FILE, stylizer.transform), (DECODER_FILE, stylizer.decoder)):
+        weights_lib.load_into(model, os.path.join(directory, name), "SANet weights", _REIMPORT)
+
+
+def save_weights_dir(stylizer: Stylizer, directory: str) -> None:
+    """Write the three files of a weights folder (the encoder with every tap)."""
+    os.makedirs(directory, exist_ok=True)
+    encoder = full_encoder(stylizer)
+    if encoder is not stylizer.encoder:
+        for layer in stylizer.encoder.layers:
+            if layer.weights:
+                encoder.get_layer(layer.name).set_weights(layer.get_weights())
+    encoder.save_weights(os.path.join(directory, ENCODER_FILE))
+    stylizer.transform.save_weights(os.path.join(directory, TRANSFORM_FILE))
+    stylizer.decoder.save_weights(os.path.join(directory, DECODER_FILE))
