@@ -16,13 +16,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 from absl import app, flags  # noqa: E402
+from timing import median_seconds  # noqa: E402  (benchmarks/timing.py)
 
 from tfstyle.image import load_image, resize  # noqa: E402
 from tfstyle.models.sanet import Stylizer  # noqa: E402
 from tfstyle.portrait import PortraitSettings, PortraitStylizer  # noqa: E402
 from tfstyle.precision import dtype_policy  # noqa: E402
 from tfstyle.segment import TFLiteSegmenter  # noqa: E402
-from timing import median_seconds  # noqa: E402  (benchmarks/timing.py)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("sizes", ["512", "1024"], "content = style side")

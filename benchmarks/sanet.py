@@ -18,7 +18,6 @@ import subprocess
 import sys
 
 from absl import app, flags
-
 from timing import median_seconds  # benchmarks/timing.py
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

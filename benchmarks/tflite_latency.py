@@ -23,6 +23,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from absl import app, flags, logging  # noqa: E402
+from timing import median_seconds  # noqa: E402  (benchmarks/timing.py)
 
 from export.mobile import MobileModels  # noqa: E402
 from export.tflite import QUANTIZATIONS, export_all, load_representative  # noqa: E402
@@ -30,7 +31,6 @@ from tfstyle.image import load_image, resize  # noqa: E402
 from tfstyle.models.sanet import Stylizer  # noqa: E402
 from tfstyle.portrait import PortraitSettings, PortraitStylizer  # noqa: E402
 from tfstyle.precision import dtype_policy  # noqa: E402
-from timing import median_seconds  # noqa: E402  (benchmarks/timing.py)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("sizes", ["256", "384"], "content sizes S (S×S)")

@@ -8,7 +8,7 @@ import sys
 from absl import app, flags
 
 from tfstyle.errors import TfstyleError
-from tfstyle.portrait import BLENDS, PortraitSettings
+from tfstyle.settings import BLENDS, PortraitSettings
 
 FLAGS = flags.FLAGS
 

@@ -24,8 +24,9 @@ import tensorflow as tf
 from export.common import ExportError
 from tfstyle.image import resize
 from tfstyle.models.sanet import CHANNELS, Stylizer
+from tfstyle.portrait import feather, portrait_image
+from tfstyle.settings import PortraitSettings
 from tfstyle.style_features import StyleFeatures
-from tfstyle.portrait import PortraitSettings, feather, portrait_image
 
 MODELS = ("style_encoder", "transfer", "portrait")
 MULTIPLE = 16  # relu5_1 is /16; whole multiples keep every level aligned without crops

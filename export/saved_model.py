@@ -20,8 +20,7 @@ import tempfile
 
 from absl import flags
 
-from export.common import ExportError, define_portrait_flags, load_stylizer, \
-    portrait_settings_from_flags, run
+from export.common import ExportError, define_portrait_flags, load_stylizer, portrait_settings_from_flags, run
 from export.serving import ServingOptions, StylizeServing
 from tfstyle import weights as weights_lib
 

@@ -34,12 +34,12 @@ import keras
 import tensorflow as tf
 
 from export.common import ExportError
-from tfstyle.image import fit_tensor
-from tfstyle.image import MIN_SIDE
+from tfstyle.image import MIN_SIDE, fit_tensor
 from tfstyle.models.sanet import CHANNELS, Stylizer
-from tfstyle.style_features import StyleFeatures
-from tfstyle.portrait import PortraitSettings, feather, portrait_image
+from tfstyle.portrait import feather, portrait_image
 from tfstyle.segment import segnet_person_probability
+from tfstyle.settings import PortraitSettings
+from tfstyle.style_features import StyleFeatures
 
 #: File signatures accepted by the ``*_bytes`` inputs (tf.io.decode_image's formats).
 _MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")

@@ -25,8 +25,7 @@ import os
 
 from absl import flags, logging
 
-from export.common import ExportError, define_portrait_flags, load_stylizer, \
-    portrait_settings_from_flags, run
+from export.common import ExportError, define_portrait_flags, load_stylizer, portrait_settings_from_flags, run
 from tfstyle.files import write_atomic
 
 FLAGS = flags.FLAGS
@@ -101,13 +100,8 @@ def _nodes(model: bytes) -> list:
             for graph in parsed.subgraphs for op in graph.operators or []]
 
 
-def operators(model: bytes) -> list[str]:
-    """The op of every node in `model`'s subgraphs: builtin names, or custom codes."""
-    return [name for name, _, _ in _nodes(model)]
-
-
 def check_builtin_only(ops: list[str], name: str) -> None:
-    """Raise `ExportError` naming every op in `ops` (see `operators`) that is not a TFLite
+    """Raise `ExportError` naming every op in `ops` (node op names) that is not a TFLite
     builtin, or the variable ops left by an unfrozen function."""
     from tensorflow.lite.python import schema_py_generated as schema
 
@@ -211,16 +205,15 @@ def export_all(models, output_dir: str, quantizations, names=None, representativ
 
 
 def load_representative(folder: str, limit: int = 200) -> list:
-    from tfstyle.image import load_image
-    from tfstyle.image import MIN_SIDE
     from tfstyle.errors import ImageError
+    from tfstyle.image import MIN_SIDE, list_images, load_image
 
     if not os.path.isdir(folder):
         raise ExportError(f"--representative_dir {folder}: no such folder")
     images = []
-    for name in sorted(os.listdir(folder))[:limit * 2]:
+    for path in list_images(folder)[:limit * 2]:
         try:
-            images.append(load_image(os.path.join(folder, name), min_side=MIN_SIDE, max_side=512))
+            images.append(load_image(path, min_side=MIN_SIDE, max_side=512))
         except ImageError as e:
             logging.warning("skipping %s", e)
         if len(images) == limit:

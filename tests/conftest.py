@@ -1,16 +1,12 @@
+"""Fixtures shared by the tests; plain helpers are in helpers.py."""
+
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import pathlib  # noqa: E402
-
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-
-DATA = pathlib.Path(__file__).parent / "data"
-PORTRAIT = DATA / "grace_hopper.jpg"
-PAINTING = DATA / "hokusai_great_wave.jpg"
 
 
 @pytest.fixture(autouse=True)
@@ -30,26 +26,3 @@ def offline(monkeypatch, tmp_path):
     monkeypatch.setenv("TFSTYLE_OFFLINE", "1")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
     return tmp_path / "keras-home"
-
-
-def trained_like(stylizer, seed=2):
-    """He-normal convs and a decoder output around 0.5, like tests/reference/torch_sanet.py:
-    Keras' default init leaves a random SANet's output near 0, where clipping hides differences."""
-    import keras
-    rng = np.random.default_rng(seed)
-    for layer in stylizer._flatten_layers():
-        if isinstance(layer, keras.layers.Conv2D):
-            kernel, bias = layer.get_weights()
-            fan_in = np.prod(kernel.shape[:3])
-            kernel = rng.normal(0, np.sqrt(2 / fan_in), kernel.shape)
-            bias = rng.uniform(-0.05, 0.05, bias.shape)
-            if layer is stylizer.decoder.layers[-1]:
-                kernel, bias = kernel * 0.015, np.full(bias.shape, 0.5)
-            layer.set_weights([kernel.astype(np.float32), bias.astype(np.float32)])
-    return stylizer
-
-
-def psnr(a, b, peak: float = 255.0) -> float:
-    """Peak signal-to-noise ratio in dB of two images (inf when equal)."""
-    mse = np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2)
-    return float("inf") if mse == 0 else float(10 * np.log10(peak ** 2 / mse))

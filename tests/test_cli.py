@@ -6,8 +6,8 @@ import sys
 
 import numpy as np
 import pytest
+from helpers import PAINTING, PORTRAIT
 
-from conftest import PAINTING, PORTRAIT
 from tfstyle.cli import main
 from tfstyle.image import load_image
 
@@ -117,3 +117,14 @@ def test_preserve_color_and_lbfgs_run(tmp_path):
                              "--size", "64", output="out.jpg")
     assert code == 0 and load_image(out).shape[:2] == (64, 55)
     assert np.isfinite(load_image(out)).all()
+
+
+def test_missing_optional_package_names_the_install_line(monkeypatch, capsys, tmp_path):
+    import sys
+    monkeypatch.setitem(sys.modules, "ai_edge_litert", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)
+    code = main(["segment", "--input", str(PORTRAIT), "--output", str(tmp_path / "m.png")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "pip install 'ai-edge-litert' (from a clone: pip install -e '.[export]')" in err[0]
+    assert not (tmp_path / "m.png").exists()

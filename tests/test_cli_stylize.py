@@ -4,8 +4,8 @@ import shutil
 
 import numpy as np
 import pytest
+from helpers import PAINTING, PORTRAIT
 
-from conftest import PAINTING, PORTRAIT
 from tfstyle.cli import main
 from tfstyle.image import load_image
 from tfstyle.models.sanet import Stylizer

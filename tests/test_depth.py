@@ -4,13 +4,13 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import PAINTING, PORTRAIT
 
-from conftest import PAINTING, PORTRAIT
 from tfstyle import losses, metrics
 from tfstyle.cli import main
+from tfstyle.depth_objective import DepthTerm
 from tfstyle.image import load_image
 from tfstyle.models.depth import BLOCKS, build_hourglass
-from tfstyle.depth_objective import DepthTerm
 from tfstyle.optimize import GatysTransfer, OptimizeConfig
 from tfstyle.weight_maps import depth_to_alpha, encoder_path, propagate
 

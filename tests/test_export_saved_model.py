@@ -10,15 +10,15 @@ import textwrap
 
 import numpy as np
 import pytest
+from helpers import DATA, PAINTING, PORTRAIT, psnr, trained_like
 from PIL import Image
 
-from conftest import DATA, PAINTING, PORTRAIT, psnr, trained_like
 from tfstyle.image import fit, load_image, to_uint8
 from tfstyle.models.sanet import Stylizer
 from tfstyle.models.sanet_weights import save_weights_dir
-from tfstyle.style_features import StyleFeatures
 from tfstyle.portrait import PortraitSettings, PortraitStylizer
 from tfstyle.segment import SegNetSegmenter
+from tfstyle.style_features import StyleFeatures
 
 ROOT = DATA.parent.parent
 MAX_SIZE = 96
@@ -259,5 +259,6 @@ def test_program_refuses_an_existing_version_and_writes_nothing(exported, tmp_pa
     assert sorted(p.name for p in (root / "models").iterdir()) == ["1"]
     result = run(["-m", "export.saved_model", f"--weights={tmp_path / 'none'}",
                   f"--output_dir={tmp_path / 'models'}"])
-    assert result.returncode == 2 and "missing vgg_normalised.weights.h5" in result.stderr
+    assert result.returncode == 2 and "--weights" in result.stderr
+    assert "none: does not exist; pass the folder of SANet" in result.stderr
     assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())

@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import DATA, PAINTING, psnr, trained_like
 
-from conftest import DATA, PAINTING, psnr, trained_like
 from export.common import ExportError
 from export.tflite import convert_model, export_all, gpu_fallbacks
 from tfstyle.image import load_image, resize

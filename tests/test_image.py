@@ -6,9 +6,9 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import PORTRAIT
 from PIL import Image
 
-from conftest import PORTRAIT
 from tfstyle import image as image_lib
 from tfstyle.errors import ImageError
 

@@ -3,13 +3,19 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import PAINTING, PORTRAIT
 
-from conftest import PAINTING, PORTRAIT
 from tfstyle import color
 from tfstyle.errors import ConfigError
 from tfstyle.image import load_image
-from tfstyle.optimize import (GatysTransfer, OptimizeConfig, Term, initial_image, pyramid_sizes,
-                              snapshot_callback)
+from tfstyle.optimize import (
+    GatysTransfer,
+    OptimizeConfig,
+    Term,
+    initial_image,
+    pyramid_sizes,
+    snapshot_callback,
+)
 
 SIZE = 96
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
+from helpers import DATA, PORTRAIT
 
-from conftest import DATA, PORTRAIT
 from tfstyle.errors import WeightsError
 from tfstyle.image import load_image
 
@@ -52,6 +52,7 @@ def test_tflite_mask_covers_the_person_not_the_corners(segmenter, name):
 
 def test_registry_entry_and_bad_model(tmp_path, offline):
     import hashlib
+
     from tfstyle import weights
     spec = weights.get_spec("selfie-segmentation")
     assert hashlib.sha256(MODEL.read_bytes()).hexdigest() == spec.file_hash

@@ -7,12 +7,13 @@ import sys
 import keras
 import numpy as np
 import pytest
+from helpers import PORTRAIT
 
-from conftest import PORTRAIT
 from tfstyle.cli import main
 from tfstyle.image import load_image
 from tfstyle.models.segnet import build_segnet
 from training import segnet_data
+from training.config import DataSpec, read_config
 from training.segnet import SegNetConfig, SegNetTask, iou
 from training.trainer import Trainer, TrainerConfig
 
@@ -48,8 +49,8 @@ def test_median_frequency_weights_by_hand():
 @pytest.mark.slow
 def test_segnet_learns_generated_figures(tmp_path):
     keras.utils.set_random_seed(0)
-    config = SegNetConfig(train=segnet_data.synthetic_dataset(256, 32, 0), size=(32, 32),
-                          validation=segnet_data.synthetic_dataset(64, 32, seed=7),  # held out
+    # synthetic: 256 training figures (seed 0), 32 held-out ones (seed 1000)
+    config = SegNetConfig(data=DataSpec("synthetic"), size=(32, 32),
                           global_batch_size=8, learning_rate=1e-3, optimizer="adam")
     trainer = Trainer(SegNetTask(config), TrainerConfig(model_dir=str(tmp_path), steps=300,
                                                         global_batch_size=8, log_every=100,
@@ -76,6 +77,9 @@ def test_segnet_program_resumes_and_export_segments(tmp_path):
     first = subprocess.run(base + ["--steps=4"], capture_output=True, text=True, cwd=ROOT, env=env)
     assert first.returncode == 0, first.stderr[-3000:]
     assert "median-frequency class weights" in first.stderr and "iou/person" in first.stderr
+    # the resolved configuration, read back as the dataclasses it was written from
+    assert read_config(str(model_dir), "task", SegNetConfig).data == DataSpec("synthetic")
+    assert read_config(str(model_dir), "trainer", TrainerConfig).steps == 4
     second = subprocess.run(base + ["--steps=6"], capture_output=True, text=True, cwd=ROOT, env=env)
     assert second.returncode == 0 and "at step 4" in second.stderr, second.stderr[-3000:]
     weights = model_dir / "export" / "segnet.weights.h5"

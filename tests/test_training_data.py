@@ -5,9 +5,9 @@ import logging as py_logging
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import PORTRAIT
 from PIL import Image
 
-from conftest import PORTRAIT
 from training import data
 
 

@@ -7,12 +7,13 @@ import sys
 import keras
 import numpy as np
 import pytest
+from helpers import PORTRAIT
 
-from conftest import PORTRAIT
 from tfstyle import metrics
 from tfstyle.cli import main as tfstyle_main
 from tfstyle.losses import gather_pair_depths
 from training import depth_data
+from training.config import DataSpec, from_flags
 from training.depth import DepthConfig, DepthTask
 from training.trainer import Trainer, TrainerConfig
 
@@ -66,7 +67,7 @@ def held_out_accuracy(model, count=64, size=32):
 @pytest.mark.slow
 def test_hourglass_learns_generated_scenes(tmp_path):
     keras.utils.set_random_seed(0)
-    config = DepthConfig(train=depth_data.synthetic_dataset(256, 32, seed=0), size=(32, 32),
+    config = DepthConfig(data=DataSpec("synthetic"), size=(32, 32),
                          pairs=depth_data.PairConfig(200, 16), global_batch_size=8, learning_rate=1e-3)
     trainer = Trainer(DepthTask(config), TrainerConfig(model_dir=str(tmp_path), steps=300,
                                                        global_batch_size=8, log_every=50,
@@ -119,7 +120,7 @@ def write_pairs_csv(folder, count=4, size=48):
 def test_pairs_csv_source_scales_coordinates(tmp_path):
     csv_path = write_pairs_csv(tmp_path)
     grouped = depth_data.read_pairs_csv(str(csv_path))
-    assert len(grouped) == 4 and sorted(len(l) for _, l in grouped.values()) == [5, 6, 7, 8]
+    assert len(grouped) == 4 and sorted(len(rows) for _, rows in grouped.values()) == [5, 6, 7, 8]
     ds = depth_data.sparse_pipeline(depth_data.pairs_csv_dataset(str(csv_path)), (32, 16), 2,
                                     repeat=False, flip=False)
     image, pairs, labels, valid = next(iter(ds))
@@ -139,10 +140,40 @@ def test_pairs_csv_bad_relation_is_a_clear_error(tmp_path):
 
 def test_training_on_pairs_csv_runs(tmp_path):
     csv_path = write_pairs_csv(tmp_path)
-    config = DepthConfig(train=depth_data.pairs_csv_dataset(str(csv_path)), sparse=True, size=(32, 32),
-                         validation=depth_data.pairs_csv_dataset(str(csv_path)), global_batch_size=2)
+    config = DepthConfig(data=DataSpec("csv", str(csv_path), validation=str(csv_path)),
+                         size=(32, 32), global_batch_size=2)
     trainer = Trainer(DepthTask(config), TrainerConfig(model_dir=str(tmp_path / "run"), steps=2,
                                                        global_batch_size=2, eval_every=2))
     losses = trainer.train()
     assert np.isfinite(losses["ranking"])
     assert 0.0 <= trainer.evaluate()["ordinal_accuracy"] <= 1.0
+
+
+def test_trainer_decides_precision_and_loss_scaling_for_every_task(tmp_path):
+    import keras
+    config = DepthConfig(data=DataSpec("synthetic"), size=(32, 32), global_batch_size=2,
+                         pairs=depth_data.PairConfig(32, 16))
+    try:
+        trainer = Trainer(DepthTask(config), TrainerConfig(model_dir=str(tmp_path), steps=1,
+                                                           global_batch_size=2,
+                                                           precision="mixed_float16"))
+        assert isinstance(trainer.optimizer, keras.optimizers.LossScaleOptimizer)
+        assert trainer.task.model.compute_dtype == "float16"
+        assert np.isfinite(trainer.train()["ranking"])
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    plain = Trainer(DepthTask(config), TrainerConfig(model_dir=str(tmp_path / "f32"), steps=1,
+                                                     global_batch_size=2))
+    assert not isinstance(plain.optimizer, keras.optimizers.LossScaleOptimizer)
+
+
+def test_flags_override_config_fields_by_name():
+    from absl import flags
+    values = flags.FlagValues()
+    flags.DEFINE_float("learning_rate", 0.5, "", flag_values=values)
+    flags.DEFINE_integer("batch_size", 7, "", flag_values=values)
+    flags.DEFINE_integer("unrelated", 1, "", flag_values=values)
+    values(["prog", "--learning_rate=0.25"])
+    config = from_flags(DepthConfig, values, data=DataSpec("synthetic"))
+    assert (config.learning_rate, config.global_batch_size) == (0.25, 7)  # batch_size → alias
+    assert config.wkdr_tau == DepthConfig(data=DataSpec("synthetic")).wkdr_tau  # no flag: default

@@ -10,9 +10,9 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-
-from conftest import PAINTING, PORTRAIT
+from helpers import PAINTING, PORTRAIT
 from test_training_data import write_images
+
 from training import data
 from training.sanet import SANetConfig, SANetTask
 from training.trainer import Trainer, TrainerConfig
@@ -104,10 +104,10 @@ def test_resume_continues_exactly(folders, tmp_path):
 @pytest.mark.slow
 def test_mixed_bfloat16_step_is_finite(folders, tmp_path):
     from training.trainer import set_precision
-    set_precision("mixed_bfloat16")
     try:
-        trainer = make_trainer(folders, tmp_path, steps=2)
+        trainer = make_trainer(folders, tmp_path, steps=2, precision="mixed_bfloat16")
         assert trainer.task.stylizer.compute_dtype == "bfloat16"
+        assert not isinstance(trainer.optimizer, keras.optimizers.LossScaleOptimizer)
         losses = trainer.train()
     finally:
         set_precision("float32")

@@ -20,7 +20,8 @@ refuses the same numbers with the same words.
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
+from typing import Optional
 
 import tensorflow as tf
 

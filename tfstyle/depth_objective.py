@@ -8,7 +8,8 @@ map (from the content's depth, or from a given grayscale map).
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Optional
+from collections.abc import Callable
+from typing import Optional
 
 import numpy as np
 import tensorflow as tf

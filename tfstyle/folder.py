@@ -15,7 +15,8 @@ import dataclasses
 import os
 import sys
 import time
-from typing import Callable, Optional
+from collections.abc import Callable
+from typing import Optional
 
 import numpy as np
 

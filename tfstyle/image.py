@@ -28,8 +28,10 @@ DEFAULT_MAX_PIXELS = 64_000_000
 #: poolings, so more than 16 px; 32 keeps every level at least 2 px.
 MIN_SIDE = 32
 
-#: Image files tfstyle reads (CLI folders, training folders, calibration sets).
+#: Image files tfstyle reads with Pillow (CLI folders, calibration sets).
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+#: The subset ``tf.io.decode_image`` reads (tf.data training pipelines): no TIFF.
+TF_DECODE_EXTENSIONS = tuple(e for e in IMAGE_EXTENSIONS if e not in (".tif", ".tiff"))
 
 _SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 _SIXTEEN_BIT_MODES = {"I;16", "I;16L", "I;16B", "I;16N", "I"}
@@ -96,7 +98,7 @@ def load_image(source: ImageSource, *, max_pixels: int = DEFAULT_MAX_PIXELS,
                          f"{max_pixels}; downscale it or raise max_pixels/--max-pixels")
     try:
         img.load()
-        img = ImageOps.exif_transpose(img)
+        img = ImageOps.exif_transpose(img)  # type: ignore[assignment]
     except (OSError, SyntaxError, ValueError) as e:
         raise ImageError(f"{name}: truncated or corrupt image data ({e}); re-export the file") from None
     array = _to_rgb_array(img)
@@ -171,8 +173,8 @@ def list_images(folder: str | os.PathLike, *, skip: str | os.PathLike | None = N
     """Image files (by `IMAGE_EXTENSIONS`) under `folder`, recursively and sorted; the
     tree under `skip` (e.g. an output folder inside the input folder) is left out."""
     skip_path = os.path.abspath(skip) if skip is not None else None
-    found = []
-    for root, dirs, names in os.walk(folder):
+    found: list[str] = []
+    for root, dirs, names in os.walk(os.fspath(folder)):
         if skip_path is not None:
             dirs[:] = [d for d in dirs if os.path.abspath(os.path.join(root, d)) != skip_path]
         found += [os.path.join(root, name) for name in names

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Callable, Mapping, Optional, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Optional
 
 import keras
 import numpy as np
@@ -26,7 +27,7 @@ from tfstyle import color, losses
 from tfstyle.errors import ConfigError
 from tfstyle.image import MIN_SIDE, fit, resize
 from tfstyle.models.vgg import build_vgg19, select_taps
-from tfstyle.ops import gram_matrix
+from tfstyle.ops import area_resize, gram_matrix
 from tfstyle.precision import dtype_policy
 from tfstyle.settings import INITS, PRESETS, OptimizeConfig
 from tfstyle.weight_maps import encoder_path, propagate
@@ -145,7 +146,7 @@ class GatysTransfer:
                  taps: Optional[Sequence[str]] = None):
         self.policy = dtype_policy(precision)
         if taps is None:
-            taps = {t for c, s in PRESETS.values() for t in (*c, *s)}
+            taps = sorted({t for c, s in PRESETS.values() for t in (*c, *s)})
         self.encoder = build_vgg19(taps, weights=vgg_weights, flavour="imagenet", dtype=self.policy)
         self._encoders: dict[tuple[str, ...], keras.Model] = {}
 
@@ -189,7 +190,7 @@ class GatysTransfer:
         return Objective(terms)
 
     # -- loop ------------------------------------------------------------
-    def run(self, content: np.ndarray, style: np.ndarray, config: OptimizeConfig = None, *,
+    def run(self, content: np.ndarray, style: np.ndarray, config: Optional[OptimizeConfig] = None, *,
             extra_terms: Callable[[np.ndarray], Sequence[Term]] | Sequence[Term] = (),
             content_weight_map: Optional[np.ndarray] = None,
             callback: Optional[Callback] = None, verbose: bool = False) -> OptimizeResult:
@@ -213,15 +214,17 @@ class GatysTransfer:
             style = color.match_luminance(style, content)
             content = color.luminance(content)
         height, width = content.shape[:2]
-        image, history, stopped = None, [], False
+        image: Optional[np.ndarray] = None
+        history: list[dict] = []
+        stopped = False
         for level, (h, w) in enumerate(pyramid_sizes(height, width, config.scales)):
             level_content = resize(content, (h, w))
             level_style = fit(style, round(max(h, w) * config.style_scale))
             terms = extra_terms(level_content) if callable(extra_terms) else extra_terms
             level_map = None
             if content_weight_map is not None:
-                level_map = tf.image.resize(  # not image.resize: weights are not clipped to [0, 1]
-                    np.asarray(content_weight_map, np.float32)[..., None], (h, w), "area").numpy()[..., 0]
+                level_map = area_resize(  # not image.resize: weights are not clipped to [0, 1]
+                    np.asarray(content_weight_map, np.float32)[None, ..., None], (h, w)).numpy()[0, ..., 0]
             objective = self.objective(level_content, level_style, config, terms, level_map)
             if image is None:
                 image = initial_image(config.init, level_content, level_style, config.seed)
@@ -230,6 +233,7 @@ class GatysTransfer:
             loop = self._adam if config.optimizer == "adam" else self._lbfgs
             image, stopped = loop(objective, image, config, history, callback, verbose,
                                   f"scale {level + 1}/{config.scales} {w}x{h}")
+        assert image is not None  # pyramid_sizes always has a level
         if config.preserve_color:
             image = color.restore_content_color(image, original_content)
         return OptimizeResult(image=image, history=history, steps=len(history),

@@ -31,9 +31,9 @@ import tensorflow as tf
 from tfstyle import controls
 from tfstyle.errors import ConfigError
 from tfstyle.models.sanet import Stylizer
-from tfstyle.style_features import StyleFeatures
 from tfstyle.segment import Segmenter
 from tfstyle.settings import BLENDS, PortraitSettings
+from tfstyle.style_features import StyleFeatures
 
 __all__ = ["BLENDS", "PortraitResult", "PortraitSettings", "PortraitStylizer", "feather",
            "feather_mask", "portrait_image", "region_features"]
@@ -101,10 +101,13 @@ def region_features(stylizer: Stylizer, c: StyleFeatures, s: StyleFeatures,
             cc.append(stylizer.attended_levels(c, c))
         return cc[0]
 
-    return {region: stylizer.merge(*controls.mix_alpha(cs, content_content, alpha), levels)
-            for region, alpha, levels in (
-                ("person", settings.person_alpha, settings.person_levels),
-                ("background", settings.background_alpha, settings.background_levels))}
+    features = {}
+    for region, alpha, levels in (("person", settings.person_alpha, settings.person_levels),
+                                  ("background", settings.background_alpha,
+                                   settings.background_levels)):
+        o4, up5 = controls.mix_alpha(cs, content_content, alpha)
+        features[region] = stylizer.merge(o4, up5, levels)
+    return features
 
 
 class PortraitStylizer:
@@ -127,4 +130,4 @@ class PortraitStylizer:
         mask = feather(np.asarray(mask, np.float32)[None, :, :, None], settings.feather)
         s = style_features if style_features is not None else self.stylizer.encode_style(style)
         image = portrait_image(self.stylizer, self.stylizer.encode(content), s, mask, settings)
-        return PortraitResult(image=image.numpy()[0], mask=mask.numpy()[0, :, :, 0])
+        return PortraitResult(image=np.asarray(image)[0], mask=np.asarray(mask)[0, :, :, 0])

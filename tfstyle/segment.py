@@ -47,8 +47,9 @@ class TFLiteSegmenter:
             raise WeightsError(f"{path}: cannot load as a TFLite model ({e})") from None
         inputs, outputs = self.interpreter.get_input_details(), self.interpreter.get_output_details()
         if len(inputs) != 1 or len(outputs) != 1 or list(inputs[0]["shape"][[0, 3]]) != [1, 3]:
+            shapes = [[list(d["shape"]) for d in details] for details in (inputs, outputs)]
             raise ConfigError(f"{path}: expected one [1, h, w, 3] input and one output, got "
-                              f"{[list(d['shape']) for d in inputs]} -> {[list(d['shape']) for d in outputs]}")
+                              f"{shapes[0]} -> {shapes[1]}")
         self._input, self._output = inputs[0], outputs[0]
         self.input_size = tuple(int(v) for v in inputs[0]["shape"][1:3])
 

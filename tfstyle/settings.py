@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Optional, Sequence
+from collections.abc import Sequence
+from typing import Optional
 
 from tfstyle.errors import ConfigError
 from tfstyle.models.vgg_taps import canonical_tap

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import zipfile
+from typing import Any
 
 import numpy as np
 
@@ -26,8 +27,8 @@ EXTENSION = ".npz"
 class StyleFeatures:
     """relu4_1 [N, h, w, 512] and relu5_1 [N, ⌈h/2⌉, ⌈w/2⌉, 512] features of style images."""
 
-    relu4_1: object  # tf.Tensor or np.ndarray
-    relu5_1: object
+    relu4_1: Any  # tf.Tensor or np.ndarray
+    relu5_1: Any
 
     def save(self, path: str) -> None:
         """Write to an ``.npz`` file atomically."""

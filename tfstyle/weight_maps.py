@@ -17,7 +17,6 @@ import tensorflow as tf
 from tfstyle.errors import ConfigError
 
 
-
 def depth_to_alpha(depth: np.ndarray, a_min: float, a_max: float) -> np.ndarray:
     """α per pixel: α_max at the nearest depth, α_min at the farthest, log-spaced.
 

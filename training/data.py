@@ -23,7 +23,11 @@ from typing import Optional
 import tensorflow as tf
 from absl import logging
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
+from tfstyle.errors import MissingExtraError
+from tfstyle.image import TF_DECODE_EXTENSIONS
+
+# The library's one table, less what tf.io.decode_image cannot read (TIFF).
+IMAGE_EXTENSIONS = TF_DECODE_EXTENSIONS
 RESIZE_MODES = ("shorter", "fixed")
 
 
@@ -38,14 +42,11 @@ class ImageSource:
     tfds_data_dir: Optional[str] = None  # default: tensorflow-datasets' own (~/tensorflow_datasets)
 
     @classmethod
-    def parse(cls, text: str, split: str = "train", data_dir: Optional[str] = None) -> "ImageSource":
+    def parse(cls, text: str, split: str = "train", data_dir: Optional[str] = None) -> ImageSource:
         """``tfds:NAME[/CONFIG]`` for a TFDS dataset, anything else is a folder."""
         if text.startswith("tfds:"):
             return cls(tfds_name=text[len("tfds:"):], tfds_split=split, tfds_data_dir=data_dir)
         return cls(path=text)
-
-    def describe(self) -> str:
-        return f"tfds:{self.tfds_name}[{self.tfds_split}]" if self.tfds_name else str(self.path)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -196,7 +197,7 @@ def _tfds_images(source: ImageSource, config: PipelineConfig, input_context,
     try:
         import tensorflow_datasets as tfds
     except ImportError:
-        raise ValueError("tensorflow-datasets sources need pip install 'tfstyle[train]'") from None
+        raise MissingExtraError("tensorflow-datasets", "train", "tensorflow-datasets sources") from None
     read_config = tfds.ReadConfig(shuffle_seed=config.seed, input_context=input_context)
     key = source.tfds_image_key
     # records stay encoded until after the skip, so resuming does not decode them

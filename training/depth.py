@@ -4,7 +4,7 @@ r"""Train the relative-depth hourglass (Chen et al. 2016) with the pairwise rank
     python -m training.depth --data_dir=/data/kitti_pairs --model_dir=runs/depth-kitti \
         --init_from=runs/depth/export/hourglass.weights.h5 --learning_rate=1e-4
 
-Defaults follow shared/specs/depth.md: RMSprop, batch 4, lr 1e-3, 240×320
+Defaults follow Chen et al. 2016 (§4, and their released training code): RMSprop, batch 4, lr 1e-3, 240×320
 inputs, 800 pairs per image sampled from dense depth (≤ 40 px apart, depth
 difference ≥ 1% of the range, 20% equal pairs). Validation loss, ordinal
 accuracy and WKDR go to TensorBoard. The export is
@@ -27,17 +27,19 @@ from tfstyle.colormap import colorize
 from tfstyle.losses import gather_pair_depths, ranking_loss
 from tfstyle.models.depth import build_hourglass
 from training import depth_data
+from training.config import DataSpec, data_spec_from_flags, define_data_flags, from_flags
 from training.flags_common import define_trainer_flags, run_task
 from training.trainer import Task
 
 WEIGHTS_FILE = "hourglass.weights.h5"
 
 
+DATA_KINDS = ("tfds", "folder", "csv", "synthetic")
+
+
 @dataclasses.dataclass
 class DepthConfig:
-    train: tf.data.Dataset  # (image, depth) examples, or (image, pairs, labels, valid) if sparse
-    validation: Optional[tf.data.Dataset] = None
-    sparse: bool = False  # examples carry labelled pairs (CSV) instead of dense depth
+    data: DataSpec  # dense depth (tfds, folder, synthetic) or labelled pairs (csv)
     size: tuple = (240, 320)
     pairs: depth_data.PairConfig = dataclasses.field(default_factory=depth_data.PairConfig)
     global_batch_size: int = 4
@@ -55,25 +57,30 @@ class DepthTask(Task):
         self.config = config
 
     def build(self):
+        self.config.data.check(DATA_KINDS)
+        self.train, self.validation = datasets(self.config.data, self.config.size[0],
+                                               self.config.seed)
         self.model = build_hourglass(self.config.init_from)
         self.models = {"hourglass": self.model}
+
+    @property
+    def sparse(self) -> bool:
+        """Examples carry labelled pairs (CSV) instead of dense depth."""
+        return self.config.data.kind == "csv"
 
     def trainable_variables(self):
         return self.model.trainable_variables
 
     def make_optimizer(self):
-        optimizer = keras.optimizers.RMSprop(self.config.learning_rate)
-        if keras.mixed_precision.global_policy().name == "mixed_float16":
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-        return optimizer
+        return keras.optimizers.RMSprop(self.config.learning_rate)
 
     def dataset(self, input_context, start):
         c = self.config
-        ds = c.train
+        ds = self.train
         if input_context.num_input_pipelines > 1:
             ds = ds.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
         batch = input_context.get_per_replica_batch_size(c.global_batch_size)
-        if c.sparse:
+        if self.sparse:
             return depth_data.sparse_pipeline(ds, c.size, batch, seed=c.seed, start=start)
         return depth_data.training_pipeline(ds, c.size, batch, c.pairs, seed=c.seed, start=start)
 
@@ -95,13 +102,13 @@ class DepthTask(Task):
 
     def evaluate(self):
         c = self.config
-        if c.validation is None:
+        if self.validation is None:
             return {}
-        if c.sparse:
-            ds = depth_data.sparse_pipeline(c.validation, c.size, c.global_batch_size,
+        if self.sparse:
+            ds = depth_data.sparse_pipeline(self.validation, c.size, c.global_batch_size,
                                             repeat=False, flip=False)
         else:
-            ds = depth_data.training_pipeline(c.validation, c.size, c.global_batch_size, c.pairs,
+            ds = depth_data.training_pipeline(self.validation, c.size, c.global_batch_size, c.pairs,
                                               seed=c.seed + 1, repeat=False, flip=False)
         diffs, labels, valids, losses = [], [], [], []
         for image, pairs, label, valid in ds.take(c.validation_batches):
@@ -125,15 +132,14 @@ FLAGS = flags.FLAGS
 
 def define_flags():
     define_trainer_flags(steps=100_000, batch_size=4)
-    flags.DEFINE_string("tfds", None, "tensorflow-datasets name, e.g. nyu_depth_v2")
-    flags.DEFINE_string("tfds_data_dir", None, "tensorflow-datasets data_dir")
-    flags.DEFINE_string("data_dir", None, "folder with rgb/NAME.jpg and depth/NAME.png|.npy")
-    flags.DEFINE_string("validation_dir", None, "folder like --data_dir for validation "
-                        "(with --tfds: its 'validation' split)")
-    flags.DEFINE_string("pairs_csv", None, "CSV of labelled pairs: image,y_a,x_a,y_b,x_b,relation "
-                        "(> farther, < closer, = equal), paths relative to the CSV")
-    flags.DEFINE_string("validation_csv", None, "CSV like --pairs_csv for validation")
-    flags.DEFINE_bool("synthetic", False, "generated scenes with known depth (smoke tests)")
+    define_data_flags({
+        "tfds": "tensorflow-datasets name, e.g. nyu_depth_v2 (validation: its 'validation' split)",
+        "data_dir": "folder with rgb/NAME.jpg and depth/NAME.png|.npy",
+        "validation_dir": "folder like --data_dir for validation",
+        "pairs_csv": "CSV of labelled pairs: image,y_a,x_a,y_b,x_b,relation (> farther, "
+                     "< closer, = equal), paths relative to the CSV",
+        "validation_csv": "CSV like --pairs_csv for validation",
+        "synthetic": "generated scenes with known depth (smoke tests)"})
     flags.DEFINE_list("size", ["240", "320"], "training height,width (multiples of 16)")
     flags.DEFINE_float("learning_rate", 1e-3, "RMSprop learning rate")
     flags.DEFINE_integer("pairs_per_image", 800, "sampled point pairs per image")
@@ -144,22 +150,19 @@ def define_flags():
     flags.DEFINE_string("init_from", None, "hourglass .weights.h5 to fine-tune from")
 
 
-def datasets_from_flags():
-    sources = [bool(FLAGS.tfds), bool(FLAGS.data_dir), bool(FLAGS.pairs_csv), FLAGS.synthetic]
-    if sum(sources) != 1:
-        raise app.UsageError("pass exactly one of --tfds, --data_dir, --pairs_csv or --synthetic")
-    if FLAGS.pairs_csv:
-        validation = depth_data.pairs_csv_dataset(FLAGS.validation_csv) if FLAGS.validation_csv else None
-        return depth_data.pairs_csv_dataset(FLAGS.pairs_csv), validation
-    if FLAGS.tfds:
-        return (depth_data.tfds_dataset(FLAGS.tfds, "train", FLAGS.tfds_data_dir),
-                depth_data.tfds_dataset(FLAGS.tfds, "validation", FLAGS.tfds_data_dir))
-    if FLAGS.data_dir:
-        validation = depth_data.folder_dataset(FLAGS.validation_dir) if FLAGS.validation_dir else None
-        return depth_data.folder_dataset(FLAGS.data_dir), validation
-    size = int(FLAGS.size[0])
-    return (depth_data.synthetic_dataset(256, size, seed=FLAGS.seed),
-            depth_data.synthetic_dataset(32, size, seed=FLAGS.seed + 1000))
+def datasets(spec: DataSpec, size: int, seed: int):
+    """(train, validation or None) tf.data sources for a `DataSpec`; `size` sizes synthetic scenes."""
+    if spec.kind == "csv":
+        validation = depth_data.pairs_csv_dataset(spec.validation) if spec.validation else None
+        return depth_data.pairs_csv_dataset(spec.location), validation
+    if spec.kind == "tfds":
+        return (depth_data.tfds_dataset(spec.location, "train", spec.data_dir),
+                depth_data.tfds_dataset(spec.location, "validation", spec.data_dir))
+    if spec.kind == "folder":
+        validation = depth_data.folder_dataset(spec.validation) if spec.validation else None
+        return depth_data.folder_dataset(spec.location), validation
+    return (depth_data.synthetic_dataset(256, size, seed=seed),
+            depth_data.synthetic_dataset(32, size, seed=seed + 1000))
 
 
 def main(argv):
@@ -167,14 +170,11 @@ def main(argv):
     size = tuple(int(s) for s in FLAGS.size)
     if len(size) != 2 or any(s % 16 for s in size):
         raise app.UsageError(f"--size takes height,width, multiples of 16; got {FLAGS.size}")
-    train, validation = datasets_from_flags()
-    config = DepthConfig(
-        train=train, validation=validation, size=size, global_batch_size=FLAGS.batch_size,
-        learning_rate=FLAGS.learning_rate, seed=FLAGS.seed, init_from=FLAGS.init_from,
-        sparse=bool(FLAGS.pairs_csv),
+    config = from_flags(
+        DepthConfig, FLAGS, data=data_spec_from_flags(FLAGS, DATA_KINDS), size=size,
         pairs=depth_data.PairConfig(FLAGS.pairs_per_image, FLAGS.max_distance, FLAGS.min_difference,
                                     FLAGS.equal_fraction, FLAGS.equal_threshold))
-    path = run_task(DepthTask(config))
+    path = run_task(DepthTask(config), config)
     logging.info("exported %s (tfstyle depth --depth-weights %s)", path, path)
 
 

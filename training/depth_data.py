@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from tfstyle.errors import MissingExtraError
 from training.data import IMAGE_EXTENSIONS, sniff
 
 
@@ -159,7 +160,7 @@ def tfds_dataset(name: str = "nyu_depth_v2", split: str = "train",
     try:
         import tensorflow_datasets as tfds
     except ImportError:
-        raise ValueError("tensorflow-datasets sources need pip install 'tfstyle[train]'") from None
+        raise MissingExtraError("tensorflow-datasets", "train", "tensorflow-datasets sources") from None
     ds = tfds.load(name, split=split, data_dir=data_dir)
     return ds.map(lambda ex: (tf.image.convert_image_dtype(ex["image"], tf.float32),
                               tf.cast(ex["depth"], tf.float32)))

@@ -4,7 +4,7 @@ r"""Train SANet (Park & Lee 2019) with the published recipe.
         --style_dir=/data/wikiart/train --vgg_weights=~/.keras/models/tfstyle-sanet \
         --model_dir=runs/sanet
 
-Defaults follow shared/specs/sanet.md: content 1, style 3, identity1 50,
+Defaults follow Park & Lee 2019 (§4.1) and the public port's train.py: content 1, style 3, identity1 50,
 identity2 1; Adam with lr 1e-4 / (1 + 5e-5·step); batch 5; images resized to
 512×512 then randomly cropped to 256. The encoder (normalised VGG19) is
 frozen; the transform and decoder train. At the end the weights are exported
@@ -26,6 +26,7 @@ from tfstyle import weights as weights_lib
 from tfstyle.models.sanet import TRAINING_TAPS, Stylizer
 from tfstyle.models.sanet_weights import ENCODER_FILE, load_encoder, load_weights_dir, save_weights_dir
 from training import data
+from training.config import from_flags
 from training.flags_common import define_trainer_flags, run_task
 from training.trainer import Task
 
@@ -47,7 +48,7 @@ class SANetConfig:
 
 
 def sanet_losses(stylizer: Stylizer, content, style) -> tuple[dict, dict]:
-    """The four SANet training losses for one batch (shared/specs/sanet.md, paper eq. 5–8).
+    """The four SANet training losses for one batch (Park & Lee 2019, eq. 5–8).
 
     Returns ({content, style, identity1, identity2}, images) with images the
     stylized batch and the two identity reconstructions.
@@ -105,10 +106,7 @@ class SANetTask(Task):
         # lr / (1 + decay·step): the recipe's adjust_learning_rate
         schedule = keras.optimizers.schedules.InverseTimeDecay(
             self.config.learning_rate, decay_steps=1, decay_rate=self.config.lr_decay)
-        optimizer = keras.optimizers.Adam(schedule)
-        if keras.mixed_precision.global_policy().name == "mixed_float16":
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-        return optimizer
+        return keras.optimizers.Adam(schedule)
 
     def dataset(self, input_context, start):
         batch = input_context.get_per_replica_batch_size(self.config.global_batch_size)
@@ -182,24 +180,21 @@ def config_from_flags() -> SANetConfig:
     if FLAGS.vgg_weights is None:
         raise app.UsageError("--vgg_weights is required (a converted SANet folder, see "
                              "'tfstyle weights import-sanet'); pass --vgg_weights=random for smoke tests")
-    task = SANetConfig(
+    return from_flags(
+        SANetConfig, FLAGS,
         content=source_from_flags(FLAGS.content_dir, FLAGS.content_tfds, "content"),
         style=source_from_flags(FLAGS.style_dir, FLAGS.style_tfds, "style"),
         vgg_weights=resolve_encoder(FLAGS.vgg_weights),
         init_from=FLAGS.init_from and weights_lib.resolve_weights(
             FLAGS.init_from, weights_lib.SANET, option="--init_from"),
         pipeline=data.PipelineConfig(resize=FLAGS.resize, size=FLAGS.image_size,
-                                     crop=FLAGS.crop_size, flip=FLAGS.flip, seed=FLAGS.seed),
-        global_batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
-        lr_decay=FLAGS.lr_decay, content_weight=FLAGS.content_weight,
-        style_weight=FLAGS.style_weight, identity1_weight=FLAGS.identity1_weight,
-        identity2_weight=FLAGS.identity2_weight)
-    return task
+                                     crop=FLAGS.crop_size, flip=FLAGS.flip, seed=FLAGS.seed))
 
 
 def main(argv):
     del argv
-    directory = run_task(SANetTask(config_from_flags()))
+    config = config_from_flags()
+    directory = run_task(SANetTask(config), config)
     logging.info("exported weights to %s (tfstyle stylize --weights %s)", directory, directory)
 
 

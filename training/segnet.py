@@ -7,7 +7,8 @@ r"""Train SegNet for person segmentation.
 Person masks come from COCO panoptic (segments labelled "person") or a folder
 of images + masks. The loss is softmax cross-entropy with median-frequency
 class balancing (weights estimated from the first 20 batches) and, by default,
-the original solver (SGD, momentum 0.9, weight decay 5e-4, batch 4); validation reports person IoU and mean IoU to TensorBoard. The
+the original solver (SGD, momentum 0.9, weight decay 5e-4, batch 4); validation
+reports person IoU and mean IoU to TensorBoard. The
 export, ``MODEL_DIR/export/segnet.weights.h5``, is what ``tfstyle segment``
 and ``tfstyle portrait`` take as ``--segmenter segnet:PATH``.
 """
@@ -24,16 +25,19 @@ from absl import app, flags, logging
 
 from tfstyle.models.segnet import build_segnet
 from training import segnet_data
+from training.config import DataSpec, data_spec_from_flags, define_data_flags, from_flags
 from training.flags_common import define_trainer_flags, run_task
 from training.trainer import Task
 
 WEIGHTS_FILE = "segnet.weights.h5"
 
 
+DATA_KINDS = ("tfds", "folder", "synthetic")
+
+
 @dataclasses.dataclass
 class SegNetConfig:
-    train: tf.data.Dataset  # (image, mask) examples
-    validation: Optional[tf.data.Dataset] = None
+    data: DataSpec  # (image, person mask) examples
     size: tuple = (256, 256)
     global_batch_size: int = 4
     learning_rate: float = 1e-3
@@ -59,9 +63,11 @@ class SegNetTask(Task):
 
     def build(self):
         c = self.config
+        c.data.check(DATA_KINDS)
+        self.train, self.validation = datasets(c.data, c.size[0], c.seed)
         self.model = build_segnet(2, weights=c.init_from, encoder_weights=c.encoder_weights)
         self.models = {"segnet": self.model}
-        sample = segnet_data.pipeline(c.train, c.size, c.global_batch_size, seed=c.seed, repeat=False)
+        sample = segnet_data.pipeline(self.train, c.size, c.global_batch_size, seed=c.seed, repeat=False)
         masks = [m.numpy() for _, m in sample.take(c.balance_batches)]
         self.class_weights = tf.constant(segnet_data.median_frequency_weights(masks, 2))
         logging.info("median-frequency class weights: %s", self.class_weights.numpy())
@@ -76,7 +82,7 @@ class SegNetTask(Task):
 
     def dataset(self, input_context, start):
         c = self.config
-        ds = c.train
+        ds = self.train
         if input_context.num_input_pipelines > 1:
             ds = ds.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
         batch = input_context.get_per_replica_batch_size(c.global_batch_size)
@@ -101,9 +107,9 @@ class SegNetTask(Task):
 
     def evaluate(self):
         c = self.config
-        if c.validation is None:
+        if self.validation is None:
             return {}
-        ds = segnet_data.pipeline(c.validation, c.size, c.global_batch_size, repeat=False, flip=False)
+        ds = segnet_data.pipeline(self.validation, c.size, c.global_batch_size, repeat=False, flip=False)
         predicted, truth = [], []
         for image, mask in ds.take(c.validation_batches):
             predicted.append(tf.argmax(self.model(image, training=False), axis=-1).numpy())
@@ -119,11 +125,11 @@ FLAGS = flags.FLAGS
 
 def define_flags():
     define_trainer_flags(steps=50_000, batch_size=4)
-    flags.DEFINE_string("tfds", None, "tensorflow-datasets name: coco/2017_panoptic")
-    flags.DEFINE_string("tfds_data_dir", None, "tensorflow-datasets data_dir")
-    flags.DEFINE_string("data_dir", None, "folder with images/NAME.jpg and masks/NAME.png")
-    flags.DEFINE_string("validation_dir", None, "folder like --data_dir for validation")
-    flags.DEFINE_bool("synthetic", False, "generated figures on textured backgrounds (smoke tests)")
+    define_data_flags({
+        "tfds": "tensorflow-datasets name: coco/2017_panoptic (validation: its 'validation' split)",
+        "data_dir": "folder with images/NAME.jpg and masks/NAME.png",
+        "validation_dir": "folder like --data_dir for validation",
+        "synthetic": "generated figures on textured backgrounds (smoke tests)"})
     flags.DEFINE_list("size", ["256", "256"], "training height,width")
     flags.DEFINE_float("learning_rate", 1e-3, "learning rate")
     flags.DEFINE_enum("optimizer", "sgd", ["sgd", "adam"],
@@ -133,29 +139,23 @@ def define_flags():
     flags.DEFINE_string("init_from", None, "SegNet .weights.h5 to fine-tune from")
 
 
-def datasets_from_flags():
-    if sum([bool(FLAGS.tfds), bool(FLAGS.data_dir), FLAGS.synthetic]) != 1:
-        raise app.UsageError("pass exactly one of --tfds, --data_dir or --synthetic")
-    if FLAGS.tfds:
-        return (segnet_data.coco_person_masks("train", FLAGS.tfds_data_dir, FLAGS.tfds),
-                segnet_data.coco_person_masks("validation", FLAGS.tfds_data_dir, FLAGS.tfds))
-    if FLAGS.data_dir:
-        validation = segnet_data.folder_masks(FLAGS.validation_dir) if FLAGS.validation_dir else None
-        return segnet_data.folder_masks(FLAGS.data_dir), validation
-    size = int(FLAGS.size[0])
-    return (segnet_data.synthetic_dataset(256, size, FLAGS.seed),
-            segnet_data.synthetic_dataset(32, size, FLAGS.seed + 1000))
+def datasets(spec: DataSpec, size: int, seed: int):
+    """(train, validation or None) tf.data sources for a `DataSpec`; `size` sizes synthetic figures."""
+    if spec.kind == "tfds":
+        return (segnet_data.coco_person_masks("train", spec.data_dir, spec.location),
+                segnet_data.coco_person_masks("validation", spec.data_dir, spec.location))
+    if spec.kind == "folder":
+        validation = segnet_data.folder_masks(spec.validation) if spec.validation else None
+        return segnet_data.folder_masks(spec.location), validation
+    return (segnet_data.synthetic_dataset(256, size, seed),
+            segnet_data.synthetic_dataset(32, size, seed + 1000))
 
 
 def main(argv):
     del argv
     size = tuple(int(s) for s in FLAGS.size)
-    train, validation = datasets_from_flags()
-    config = SegNetConfig(train=train, validation=validation, size=size,
-                          global_batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
-                          seed=FLAGS.seed, encoder_weights=FLAGS.encoder_weights,
-                          init_from=FLAGS.init_from, optimizer=FLAGS.optimizer)
-    path = run_task(SegNetTask(config))
+    config = from_flags(SegNetConfig, FLAGS, data=data_spec_from_flags(FLAGS, DATA_KINDS), size=size)
+    path = run_task(SegNetTask(config), config)
     logging.info("exported %s (tfstyle segment --segmenter segnet:%s)", path, path)
 
 

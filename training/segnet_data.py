@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from tfstyle.errors import MissingExtraError
 from training.data import IMAGE_EXTENSIONS, sniff
 
 #: Index of "person" among the COCO panoptic categories in tensorflow-datasets.
@@ -25,7 +26,7 @@ def coco_person_masks(split: str = "train", data_dir: Optional[str] = None,
     try:
         import tensorflow_datasets as tfds
     except ImportError:
-        raise ValueError("tensorflow-datasets sources need pip install 'tfstyle[train]'") from None
+        raise MissingExtraError("tensorflow-datasets", "train", "tensorflow-datasets sources") from None
     ds = tfds.load(name, split=split, data_dir=data_dir)
 
     def to_mask(example):

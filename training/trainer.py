@@ -12,7 +12,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from typing import Callable, Mapping, Optional
+from collections.abc import Callable, Mapping
+from typing import Optional
 
 import keras
 import tensorflow as tf
@@ -65,6 +66,8 @@ class TrainerConfig:
     max_checkpoints: int = 5
     eval_every: int = 0  # steps between Task.evaluate() calls; 0 = never
     jit_compile: bool = False
+    #: Keras dtype policy of the models; mixed_float16 adds dynamic loss scaling.
+    precision: str = "float32"
 
 
 class Task:
@@ -117,13 +120,19 @@ class Task:
 
 
 class Trainer:
+    """Runs a `Task`: decides the precision (the global dtype policy, set before the task
+    builds its models) and the loss scaling (float16 only) for every task alike."""
+
     def __init__(self, task: Task, config: TrainerConfig,
                  strategy: Optional[tf.distribute.Strategy] = None):
         self.task, self.config = task, config
         self.strategy = strategy or tf.distribute.get_strategy()
+        set_precision(config.precision)
         with self.strategy.scope():
             task.build()
             self.optimizer = task.make_optimizer()
+            if config.precision == "mixed_float16":  # float16 gradients underflow unscaled
+                self.optimizer = keras.optimizers.LossScaleOptimizer(self.optimizer)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step",
                                     aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
             self.optimizer.build(task.trainable_variables())

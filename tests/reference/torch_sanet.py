@@ -66,9 +66,9 @@ class SANet(nn.Module):
         S = self.sm(torch.bmm(F, G))
         b, c, h, w = H.size()
         H = H.view(b, -1, w * h)
-        O = torch.bmm(H, S.permute(0, 2, 1))
+        O = torch.bmm(H, S.permute(0, 2, 1))  # noqa: E741  (the paper's name)
         b, c, h, w = content.size()
-        O = O.view(b, c, h, w)
+        O = O.view(b, c, h, w)  # noqa: E741
         return self.out_conv(O) + content
 
 

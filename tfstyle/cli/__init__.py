@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Optional, Sequence
+from collections.abc import Sequence
+from typing import Optional
 
 from tfstyle import __version__
 from tfstyle.cli import depth, optimize, portrait, segment, stylize, weights

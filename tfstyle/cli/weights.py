@@ -32,7 +32,7 @@ def run(args) -> int:
     if args.action == "list":
         for source in weights_lib.REGISTRY.values():
             path = weights_lib.cached_path(source)
-            found = bool(path) and os.path.exists(path)
+            found = path is not None and os.path.exists(path)
             print(f"{source.name}: {source.description}\n  used by: {source.used_by}")
             if isinstance(source, weights_lib.WeightSpec):
                 print(f"  url:     {source.url}\n  cache:   {path} "

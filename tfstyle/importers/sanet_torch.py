@@ -9,11 +9,11 @@ needed here only (``pip install 'tfstyle[torch]'``); inference never imports it.
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
-from tfstyle.errors import WeightsError
+from tfstyle.errors import MissingExtraError, WeightsError
 
 #: Published encoder index → tfstyle layer name (the port's vgg Sequential). 45, 48
 #: and 51 (relu5_2..relu5_4) are in the file but never used.
@@ -31,8 +31,7 @@ def load_state_dict(path: str) -> dict[str, np.ndarray]:
     try:
         import torch
     except ImportError:
-        raise WeightsError("reading .pth files needs PyTorch; install it with "
-                           "pip install 'tfstyle[torch]'") from None
+        raise MissingExtraError("torch", "torch", "reading .pth files") from None
     if not os.path.isfile(path):
         raise WeightsError(f"{path}: no such file; download it from {PUBLISHED_AT}")
     try:

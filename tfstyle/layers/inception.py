@@ -1,6 +1,6 @@
 """The inception block of Chen et al.'s relative-depth hourglass (NIPS 2016)."""
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import keras
 

@@ -8,7 +8,8 @@ weights) are `tfstyle.controls`; weight folders are `tfstyle.models.sanet_weight
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
+from typing import Optional
 
 import keras
 import numpy as np
@@ -69,7 +70,8 @@ class SANetTransform(keras.Model):
         return self.merge_conv(self.merge_pad(tf.add(*controls.weight_levels(o4, up5, level_weights))))
 
     def call(self, c4, s4, c5, s5, level_weights=(1.0, 1.0)):
-        return self.merge(*self.levels(c4, s4, c5, s5), level_weights)
+        o4, up5 = self.levels(c4, s4, c5, s5)
+        return self.merge(o4, up5, level_weights)
 
     def get_config(self):
         return {**super().get_config(), "channels": self.channels, "chunk_size": self.chunk_size,

@@ -15,8 +15,8 @@ import keras
 
 from tfstyle import weights as weights_lib
 from tfstyle.errors import WeightsError
-from tfstyle.models.sanet import TRAINING_TAPS, Stylizer
-from tfstyle.models.vgg import build_vgg19
+from tfstyle.models.sanet import Stylizer
+from tfstyle.models.vgg import vgg19_full
 
 #: File names inside a Stylizer weights folder.
 ENCODER_FILE = "vgg_normalised.weights.h5"
@@ -39,8 +39,7 @@ def full_encoder(stylizer: Stylizer) -> keras.Model:
     """The encoder with every relu tap: the layout of ``vgg_normalised.weights.h5``."""
     if stylizer.training_taps:
         return stylizer.encoder
-    return build_vgg19(TRAINING_TAPS, weights=None, flavour="normalised",
-                       dtype=stylizer.dtype_policy)
+    return vgg19_full(weights=None, flavour="normalised", dtype=stylizer.dtype_policy)
 
 
 def load_encoder(stylizer: Stylizer, path: str) -> None:

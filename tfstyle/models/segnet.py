@@ -16,8 +16,7 @@ from typing import Optional
 import keras
 
 from tfstyle import weights as weights_lib
-from tfstyle.layers import (CaffePreprocess, CropLike, MaxPoolingWithArgmax2D, MaxUnpooling2D,
-                            PadToMultiple)
+from tfstyle.layers import CaffePreprocess, CropLike, MaxPoolingWithArgmax2D, MaxUnpooling2D, PadToMultiple
 
 #: (filters, convs) per block of VGG16.
 VGG16_BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))

@@ -16,14 +16,16 @@ layers up to the deepest requested tap are part of the returned model.
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from collections.abc import Iterable
+from typing import Optional
 
 import keras
 
 from tfstyle import weights as weights_lib
 from tfstyle.errors import ConfigError
-from tfstyle.models.vgg_taps import FLAVOURS, VGG19_BLOCKS, canonical_tap, tap_depth
 from tfstyle.layers import CaffePreprocess, ReflectionPadding2D
+from tfstyle.models.vgg_taps import FLAVOURS, VGG19_BLOCKS, canonical_tap, tap_depth
+
 
 def _imagenet_trunk(inputs, dtype) -> dict:
     """keras-applications VGG19 layers (same names, same order) after caffe preprocessing."""
@@ -110,7 +112,7 @@ def vgg19_full(*, weights: Optional[str], flavour: str = "imagenet",
     if flavour == "normalised":
         taps = [f"relu{b}_1" for b in range(1, 6)]
     else:
-        taps = [f"relu{b}_{l}" for b, (_, n) in enumerate(VGG19_BLOCKS, 1) for l in range(1, n + 1)]
+        taps = [f"relu{b}_{i}" for b, (_, n) in enumerate(VGG19_BLOCKS, 1) for i in range(1, n + 1)]
     return build_vgg19(taps, weights=weights, flavour=flavour, dtype=dtype)
 
 
