@@ -10,6 +10,7 @@ import textwrap
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from helpers import DATA, PAINTING, PORTRAIT, psnr, trained_like
 from PIL import Image
 
@@ -157,6 +158,7 @@ def reference(stylizer, content, style, **kwargs):
     return to_uint8(stylizer.stylize(content, style, **kwargs))
 
 
+@pytest.mark.slow  # exports the SavedModel with the program
 def test_serving_default_equals_keras(exported, replies):
     _, stylizer, _ = exported
     reply, _ = replies
@@ -171,6 +173,7 @@ def test_serving_default_equals_keras(exported, replies):
     assert psnr(expected, reference(stylizer, content, style, alpha=0.5)) < 40
 
 
+@pytest.mark.slow  # exports the SavedModel with the program
 def test_stylize_bytes_mixed_sizes_alpha_and_max_size(exported, replies, inputs):
     _, stylizer, _ = exported
     reply, _ = replies
@@ -186,6 +189,7 @@ def test_stylize_bytes_mixed_sizes_alpha_and_max_size(exported, replies, inputs)
     assert psnr(second, expected) >= 45
 
 
+@pytest.mark.slow  # exports the SavedModel with the program
 def test_stylize_uint8_tensors(exported, replies, inputs):
     _, stylizer, _ = exported
     reply, _ = replies
@@ -196,6 +200,7 @@ def test_stylize_uint8_tensors(exported, replies, inputs):
     assert psnr(got, expected) >= 45
 
 
+@pytest.mark.slow  # exports the SavedModel with the program
 def test_cached_style_split(exported, replies, inputs):
     _, stylizer, _ = exported
     reply, _ = replies
@@ -211,6 +216,7 @@ def test_cached_style_split(exported, replies, inputs):
     assert psnr(got, expected) >= 45
 
 
+@pytest.mark.slow  # exports the SavedModel with the program
 def test_portrait_segments_inside_the_graph(exported, replies):
     _, stylizer, segnet = exported
     reply, _ = replies
@@ -229,6 +235,7 @@ def test_portrait_segments_inside_the_graph(exported, replies):
     assert psnr(image, to_uint8(expected.image)) >= 45
 
 
+@pytest.mark.slow  # exports the SavedModel with the program
 def test_bad_requests_fail_with_clear_invalid_argument(replies):
     reply, bodies = replies
     for name, (_, expected) in ((k, v) for k, v in bodies.items() if k.startswith("bad_")):
@@ -238,6 +245,7 @@ def test_bad_requests_fail_with_clear_invalid_argument(replies):
         assert "Graph execution error" not in reply[name]["error"]
 
 
+@pytest.mark.slow  # exports the SavedModel with the program
 def test_rest_program_exits_1_with_the_error(exported, tmp_path, inputs):
     root, _, _ = exported
     body, expected = requests(inputs)["bad_max_size"]
@@ -249,6 +257,7 @@ def test_rest_program_exits_1_with_the_error(exported, tmp_path, inputs):
     assert expected in json.loads(out.read_text())["error"]
 
 
+@pytest.mark.slow  # exports the SavedModel with the program
 def test_program_refuses_an_existing_version_and_writes_nothing(exported, tmp_path):
     root, _, _ = exported
     result = run(["-m", "export.saved_model", "--weights=random", f"--output_dir={root / 'models'}",
@@ -262,3 +271,17 @@ def test_program_refuses_an_existing_version_and_writes_nothing(exported, tmp_pa
     assert result.returncode == 2 and "--weights" in result.stderr
     assert "none: does not exist; pass the folder of SANet" in result.stderr
     assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())
+
+
+def test_serving_graph_in_process_equals_keras(inputs):
+    """The `stylize` signature's function, traced in this process (no export), against
+    `Stylizer.stylize` on the same uint8 tensors, α 1 and 0.5."""
+    from export.serving import StylizeServing
+    stylizer = trained_like(Stylizer(dtype="float32"))
+    module = StylizeServing(stylizer)
+    content, style = inputs["content_u8"], inputs["style_u8"]
+    for alpha in (1.0, 0.5):
+        got = module.stylize(tf.constant(content[None]), tf.constant(style[None]),
+                             tf.constant([alpha]))["image"].numpy()[0]
+        expected = to_uint8(stylizer.stylize(content / 255.0, style / 255.0, alpha=alpha))
+        assert psnr(got, expected) >= 45

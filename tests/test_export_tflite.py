@@ -72,6 +72,7 @@ def reference(exported):
                 portrait=portrait.image)
 
 
+@pytest.mark.slow  # exports 12 models with the program (~1.5 min)
 @pytest.mark.parametrize("quantize", ["float32", "float16", "dynamic", "int8"])
 def test_each_model_matches_keras_on_litert(exported, reference, quantize):
     folder, _ = exported
@@ -93,12 +94,14 @@ def test_each_model_matches_keras_on_litert(exported, reference, quantize):
     assert min(scores.values()) >= FLOORS[quantize], scores
 
 
+@pytest.mark.slow  # exports 12 models with the program (~1.5 min)
 def test_psnr_bar_can_fail(reference):
     """Other settings of the same model are far below the bars: the check can fail."""
     r = reference
     assert psnr(r["transfer"], r["portrait"], peak=1.0) < 35
 
 
+@pytest.mark.slow  # exports 12 models with the program (~1.5 min)
 def test_models_have_the_documented_interface_and_all_ops_run_on_the_gpu_delegate(exported):
     folder, _ = exported
     report = json.loads((folder / "ops_report.json").read_text())
@@ -161,3 +164,21 @@ def test_program_bad_options_one_line_exit_2(tmp_path, args, message):
     errors = [line for line in result.stderr.splitlines() if line.startswith("export.tflite: error:")]
     assert result.returncode == 2 and len(errors) == 1 and message in errors[0], result.stderr[-800:]
     assert not (tmp_path / "o").exists()
+
+
+def test_mobile_functions_in_process_equal_keras():
+    """The transfer and portrait functions the TFLite models are converted from, run as
+    TF graphs here (no conversion), against the Keras API at the same fixed size."""
+    from export.mobile import MobileModels
+    stylizer = trained_like(Stylizer(dtype="float32", chunk_size=0))
+    models = MobileModels(stylizer, 64, 64, PortraitSettings(feather=0.0))
+    content, style = square(PAINTING, 64), square(DATA / "woman_smiling_portrait.jpg", 64)
+    features = models.style_encoder(tf.constant(style))
+    image = models.transfer(tf.constant(content), **features)["image"].numpy()[0]
+    np.testing.assert_allclose(image, stylizer.stylize(content[0], style[0]), atol=1e-4)
+    mask = np.zeros((1, 64, 64, 1), np.float32)
+    mask[:, :, 32:] = 1.0
+    portrait = models.portrait(tf.constant(content), **features, mask=tf.constant(mask))
+    expected = PortraitStylizer(stylizer).stylize(content[0], style[0], mask=mask[0, :, :, 0],
+                                                  settings=PortraitSettings(feather=0.0))
+    np.testing.assert_allclose(portrait["image"].numpy()[0], expected.image, atol=1e-4)
