@@ -35,9 +35,14 @@ WARMUP = 2
 
 def step_time(transfer, content, style, **kwargs):
     stamps = []
-    transfer.run(content, style, OptimizeConfig(steps=WARMUP + FLAGS.steps),
-                 callback=lambda *_: stamps.append(time.perf_counter()), **kwargs)
-    return statistics.median(np.diff(stamps)[WARMUP - 1:])
+    transfer.run(
+        content,
+        style,
+        OptimizeConfig(steps=WARMUP + FLAGS.steps),
+        callback=lambda *_: stamps.append(time.perf_counter()),
+        **kwargs,
+    )
+    return statistics.median(np.diff(stamps)[WARMUP - 1 :])
 
 
 def main(argv):
@@ -45,8 +50,10 @@ def main(argv):
     keras.utils.set_random_seed(0)
     transfer = GatysTransfer(None, precision=FLAGS.precision)
     hourglass = build_hourglass(None)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, loss network {transfer.policy}; "
-          f"median of {FLAGS.steps} steps after {WARMUP} warm-up\n")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, loss network {transfer.policy}; "
+        f"median of {FLAGS.steps} steps after {WARMUP} warm-up\n"
+    )
     print("| size | plain s/step | + depth loss | + depth-weighted content | both | depth loss overhead |")
     print("|---|---|---|---|---|---|")
     content_full = load_image("examples/grace_hopper.jpg")
@@ -59,8 +66,11 @@ def main(argv):
         depth = step_time(transfer, content, style, extra_terms=depth_terms)
         weighted = step_time(transfer, content, style, content_weight_map=alpha)
         both = step_time(transfer, content, style, extra_terms=depth_terms, content_weight_map=alpha)
-        print(f"| {content.shape[1]}x{content.shape[0]} | {plain:.3f} | {depth:.3f} | {weighted:.3f} | "
-              f"{both:.3f} | {depth / plain:.2f}× |", flush=True)
+        print(
+            f"| {content.shape[1]}x{content.shape[0]} | {plain:.3f} | {depth:.3f} | {weighted:.3f} | "
+            f"{both:.3f} | {depth / plain:.2f}× |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ WARMUP = 2
 
 # ---- the peer: TensorFlow tutorial loop, as published ------------------------
 
+
 def tutorial_gram_matrix(input_tensor):
     result = tf.linalg.einsum("bijc,bijd->bcd", input_tensor, input_tensor)
     input_shape = tf.shape(input_tensor)
@@ -57,10 +58,12 @@ class TutorialStyleContentModel(keras.Model):
         inputs = inputs * 255.0
         preprocessed = keras.applications.vgg19.preprocess_input(inputs)
         outputs = self.vgg(preprocessed)
-        style_outputs = [tutorial_gram_matrix(o) for o in outputs[:len(STYLE_LAYERS)]]
-        content_outputs = outputs[len(STYLE_LAYERS):]
-        return {"content": dict(zip(CONTENT_LAYERS, content_outputs)),
-                "style": dict(zip(STYLE_LAYERS, style_outputs))}
+        style_outputs = [tutorial_gram_matrix(o) for o in outputs[: len(STYLE_LAYERS)]]
+        content_outputs = outputs[len(STYLE_LAYERS) :]
+        return {
+            "content": dict(zip(CONTENT_LAYERS, content_outputs)),
+            "style": dict(zip(STYLE_LAYERS, style_outputs)),
+        }
 
 
 def tutorial_step_times(vgg, content, style, steps):
@@ -73,11 +76,19 @@ def tutorial_step_times(vgg, content, style, steps):
 
     def style_content_loss(outputs):
         style_outputs, content_outputs = outputs["style"], outputs["content"]
-        style_loss = tf.add_n([tf.reduce_mean((style_outputs[name] - style_targets[name]) ** 2)
-                               for name in style_outputs.keys()])
+        style_loss = tf.add_n(
+            [
+                tf.reduce_mean((style_outputs[name] - style_targets[name]) ** 2)
+                for name in style_outputs.keys()
+            ]
+        )
         style_loss *= style_weight / len(STYLE_LAYERS)
-        content_loss = tf.add_n([tf.reduce_mean((content_outputs[name] - content_targets[name]) ** 2)
-                                 for name in content_outputs.keys()])
+        content_loss = tf.add_n(
+            [
+                tf.reduce_mean((content_outputs[name] - content_targets[name]) ** 2)
+                for name in content_outputs.keys()
+            ]
+        )
         content_loss *= content_weight / len(CONTENT_LAYERS)
         return style_loss + content_loss
 
@@ -102,12 +113,14 @@ def tutorial_step_times(vgg, content, style, steps):
 
 # ---- tfstyle -----------------------------------------------------------------
 
+
 def tfstyle_run(transfer, content, style, steps):
     stamps = []
     config = OptimizeConfig(preset="tf-tutorial", steps=WARMUP + steps)
-    result = transfer.run(content, style, config,
-                          callback=lambda step, losses, image: stamps.append(time.perf_counter()))
-    return np.diff(stamps)[WARMUP - 1:], result
+    result = transfer.run(
+        content, style, config, callback=lambda step, losses, image: stamps.append(time.perf_counter())
+    )
+    return np.diff(stamps)[WARMUP - 1 :], result
 
 
 def psnr(a, b):
@@ -125,11 +138,15 @@ def main(argv):
             if layer.weights:
                 layer.set_weights(vgg.get_layer(layer.name).get_weights())
     content_full, style_full = load_image(FLAGS.content), load_image(FLAGS.style)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"bf16 native: {cpu_has_bf16()}, TF {tf.__version__}, Keras {keras.__version__}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"bf16 native: {cpu_has_bf16()}, TF {tf.__version__}, Keras {keras.__version__}"
+    )
     print(f"timed steps: {FLAGS.steps} after {WARMUP} warm-up; median seconds per step\n")
-    print("| size | peer (TF tutorial, f32) | tfstyle f32 | tfstyle bf16 | speed-up f32 | "
-          "speed-up bf16 | loss after N steps f32 / bf16 | PSNR bf16 vs f32 result |")
+    print(
+        "| size | peer (TF tutorial, f32) | tfstyle f32 | tfstyle bf16 | speed-up f32 | "
+        "speed-up bf16 | loss after N steps f32 / bf16 | PSNR bf16 vs f32 result |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for size in (int(s) for s in FLAGS.sizes):
         content = fit(content_full, size)
@@ -138,9 +155,12 @@ def main(argv):
         t32, r32 = tfstyle_run(ours32, content, style, FLAGS.steps)
         tbf, rbf = tfstyle_run(oursbf, content, style, FLAGS.steps)
         m32, mbf = statistics.median(t32), statistics.median(tbf)
-        print(f"| {content.shape[1]}x{content.shape[0]} | {peer:.3f} | {m32:.3f} | {mbf:.3f} | "
-              f"{peer / m32:.2f}x | {peer / mbf:.2f}x | {r32.history[-1]['total']:.4g} / "
-              f"{rbf.history[-1]['total']:.4g} | {psnr(r32.image, rbf.image):.1f} dB |", flush=True)
+        print(
+            f"| {content.shape[1]}x{content.shape[0]} | {peer:.3f} | {m32:.3f} | {mbf:.3f} | "
+            f"{peer / m32:.2f}x | {peer / mbf:.2f}x | {r32.history[-1]['total']:.4g} / "
+            f"{rbf.history[-1]['total']:.4g} | {psnr(r32.image, rbf.image):.1f} dB |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

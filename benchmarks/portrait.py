@@ -39,8 +39,10 @@ def main(argv):
     keras.utils.set_random_seed(0)
     stylizer = Stylizer(dtype=dtype_policy(FLAGS.precision))
     portrait = PortraitStylizer(stylizer, TFLiteSegmenter("tests/data/selfie_segmentation.tflite"))
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, SANet {stylizer.dtype_policy.name}; "
-          f"median of {FLAGS.repeats} runs after a warm-up\n")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, SANet {stylizer.dtype_policy.name}; "
+        f"median of {FLAGS.repeats} runs after a warm-up\n"
+    )
     print("| size | plain stylize s | portrait feature s | ratio | portrait pixel s | ratio |")
     print("|---|---|---|---|---|---|")
     content_full = load_image("tests/data/woman_smiling_portrait.jpg")
@@ -50,8 +52,11 @@ def main(argv):
         plain = timed(lambda: stylizer.stylize(content, style))
         feature = timed(lambda: portrait.stylize(content, style, settings=PortraitSettings()))
         pixel = timed(lambda: portrait.stylize(content, style, settings=PortraitSettings(blend="pixel")))
-        print(f"| {size}² | {plain:.2f} | {feature:.2f} | {feature / plain:.2f}× | {pixel:.2f} | "
-              f"{pixel / plain:.2f}× |", flush=True)
+        print(
+            f"| {size}² | {plain:.2f} | {feature:.2f} | {feature / plain:.2f}× | {pixel:.2f} | "
+            f"{pixel / plain:.2f}× |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ flags.DEFINE_integer("repeats", 3, "timed runs per configuration up to 1024 px (
 def _images(size):
     sys.path.insert(0, ROOT)
     from tfstyle.image import load_image, resize
+
     content = resize(load_image(os.path.join(ROOT, "examples/grace_hopper.jpg")), (size, size))
     style = resize(load_image(os.path.join(ROOT, "examples/hokusai_great_wave.jpg")), (size, size))
     return content, style
@@ -49,8 +50,10 @@ def child(spec):
     repeats, warmup = (1, False) if big else (FLAGS.repeats, True)
     if impl == "torch":
         import torch
+
         sys.path.insert(0, os.path.join(ROOT, "tests"))
         from reference.torch_sanet import seeded_reference, to_numpy, to_torch
+
         model = seeded_reference(0)
         c, s = to_torch(content[None]), to_torch(style[None])
 
@@ -62,6 +65,7 @@ def child(spec):
         sys.path.insert(0, ROOT)
         from tfstyle.models.sanet import Stylizer
         from tfstyle.precision import dtype_policy
+
         stylizer = Stylizer(dtype=dtype_policy(precision))
         features = stylizer.encode_style(style) if cached else None
 
@@ -69,15 +73,14 @@ def child(spec):
             if cached:
                 return stylizer.stylize(content, style_features=features)
             return stylizer.stylize(content, style)
+
     baseline = _peak_rss_mib()
     seconds = median_seconds(run, repeats, warmup)
-    print(json.dumps({"seconds": seconds, "peak_rss_mib": _peak_rss_mib(),
-                      "rss_before_run_mib": baseline}))
+    print(json.dumps({"seconds": seconds, "peak_rss_mib": _peak_rss_mib(), "rss_before_run_mib": baseline}))
 
 
 def measure(spec):
-    proc = subprocess.run([sys.executable, __file__, f"--child={spec}"], capture_output=True,
-                          text=True)
+    proc = subprocess.run([sys.executable, __file__, f"--child={spec}"], capture_output=True, text=True)
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
         return {"error": f"exit {proc.returncode}: {tail[:120]}"}
@@ -97,9 +100,12 @@ def main(argv):
         return
     import tensorflow as tf
     import torch
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, TF {tf.__version__}, "
-          f"torch {torch.__version__}; median of {FLAGS.repeats} runs after a warm-up up to "
-          f"1024 px, one run above\n")
+
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, TF {tf.__version__}, "
+        f"torch {torch.__version__}; median of {FLAGS.repeats} runs after a warm-up up to "
+        f"1024 px, one run above\n"
+    )
     print("| size | impl | precision | seconds | peak RSS GiB | speed-up vs reference |")
     print("|---|---|---|---|---|---|")
     for size in (int(s) for s in FLAGS.sizes + FLAGS.solo_sizes):
@@ -123,8 +129,11 @@ def main(argv):
             cached = measure(f"tfstyle:{size}:{precision}:cached")
             if "error" in full or "error" in cached:
                 continue
-            print(f"| {size}² | {precision} | {full['seconds']:.2f} | {cached['seconds']:.2f} | "
-                  f"{full['seconds'] / cached['seconds']:.2f}× |", flush=True)
+            print(
+                f"| {size}² | {precision} | {full['seconds']:.2f} | {cached['seconds']:.2f} | "
+                f"{full['seconds'] / cached['seconds']:.2f}× |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

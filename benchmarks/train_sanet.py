@@ -47,22 +47,42 @@ def child(config):
         os.makedirs(os.path.join(tmp, kind))
         for i in range(20):
             Image.fromarray(rng.integers(0, 256, (300, 300, 3), dtype=np.uint8)).save(
-                os.path.join(tmp, kind, f"{i}.jpg"))
+                os.path.join(tmp, kind, f"{i}.jpg")
+            )
     crop = FLAGS.crop
-    task = SANetTask(SANetConfig(content=data.ImageSource(path=os.path.join(tmp, "content")),
-                                 style=data.ImageSource(path=os.path.join(tmp, "style")),
-                                 vgg_weights=None, global_batch_size=FLAGS.batch_size,
-                                 pipeline=data.PipelineConfig(size=crop * 2, crop=crop)))
-    trainer = Trainer(task, TrainerConfig(model_dir=tmp, steps=10**9, global_batch_size=FLAGS.batch_size,
-                                          summary_every=10**9, image_every=10**9,
-                                          checkpoint_every=10**9, jit_compile=bool(xla)))
+    task = SANetTask(
+        SANetConfig(
+            content=data.ImageSource(path=os.path.join(tmp, "content")),
+            style=data.ImageSource(path=os.path.join(tmp, "style")),
+            vgg_weights=None,
+            global_batch_size=FLAGS.batch_size,
+            pipeline=data.PipelineConfig(size=crop * 2, crop=crop),
+        )
+    )
+    trainer = Trainer(
+        task,
+        TrainerConfig(
+            model_dir=tmp,
+            steps=10**9,
+            global_batch_size=FLAGS.batch_size,
+            summary_every=10**9,
+            image_every=10**9,
+            checkpoint_every=10**9,
+            jit_compile=bool(xla),
+        ),
+    )
     trainer.train(steps=2)
     start = time.perf_counter()
     trainer.train(steps=2 + FLAGS.steps)
     seconds = (time.perf_counter() - start) / FLAGS.steps
-    device = "GPU: " + tf.config.experimental.get_device_details(
-        tf.config.list_physical_devices("GPU")[0]).get("device_name", "?") \
-        if tf.config.list_physical_devices("GPU") else f"CPU ({os.cpu_count()} cores)"
+    device = (
+        "GPU: "
+        + tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0]).get(
+            "device_name", "?"
+        )
+        if tf.config.list_physical_devices("GPU")
+        else f"CPU ({os.cpu_count()} cores)"
+    )
     print(json.dumps({"seconds_per_step": seconds, "device": device}))
 
 
@@ -71,14 +91,25 @@ def main(argv):
     if FLAGS.child:
         child(FLAGS.child)
         return
-    print(f"machine: {platform.machine()}, batch {FLAGS.batch_size}, {FLAGS.crop}px crops, "
-          f"{FLAGS.steps} timed steps after 2 warm-up\n")
+    print(
+        f"machine: {platform.machine()}, batch {FLAGS.batch_size}, {FLAGS.crop}px crops, "
+        f"{FLAGS.steps} timed steps after 2 warm-up\n"
+    )
     print("| device | precision | XLA | s/step | steps/s | images/s |")
     print("|---|---|---|---|---|---|")
     for config in FLAGS.configs:
-        proc = subprocess.run([sys.executable, __file__, f"--child={config}",
-                               f"--steps={FLAGS.steps}", f"--batch_size={FLAGS.batch_size}",
-                               f"--crop={FLAGS.crop}"], capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                f"--child={config}",
+                f"--steps={FLAGS.steps}",
+                f"--batch_size={FLAGS.batch_size}",
+                f"--crop={FLAGS.crop}",
+            ],
+            capture_output=True,
+            text=True,
+        )
         precision, _, xla = config.partition("+")
         if proc.returncode != 0:
             tail = (proc.stderr.strip().splitlines() or ["?"])[-1][:100]
@@ -86,8 +117,11 @@ def main(argv):
             continue
         result = json.loads(proc.stdout.strip().splitlines()[-1])
         s = result["seconds_per_step"]
-        print(f"| {result['device']} | {precision} | {'yes' if xla else 'no'} | {s:.2f} | "
-              f"{1 / s:.3f} | {FLAGS.batch_size / s:.2f} |", flush=True)
+        print(
+            f"| {result['device']} | {precision} | {'yes' if xla else 'no'} | {s:.2f} | "
+            f"{1 / s:.3f} | {FLAGS.batch_size / s:.2f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

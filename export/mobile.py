@@ -37,50 +37,62 @@ def _image(name, size, channels=3):
 
 
 def _style_specs(style_size):
-    return [tf.TensorSpec([1, style_size // 8, style_size // 8, CHANNELS], tf.float32,
-                          name="style_relu4_1"),
-            tf.TensorSpec([1, style_size // 16, style_size // 16, CHANNELS], tf.float32,
-                          name="style_relu5_1")]
+    return [
+        tf.TensorSpec([1, style_size // 8, style_size // 8, CHANNELS], tf.float32, name="style_relu4_1"),
+        tf.TensorSpec([1, style_size // 16, style_size // 16, CHANNELS], tf.float32, name="style_relu5_1"),
+    ]
 
 
 class MobileModels(tf.Module):
     """The three models as tf.functions over one `Stylizer` (built with ``chunk_size=0``)."""
 
-    def __init__(self, stylizer: Stylizer, size: int, style_size: int,
-                 settings: PortraitSettings = PortraitSettings()):
+    def __init__(
+        self, stylizer: Stylizer, size: int, style_size: int, settings: PortraitSettings = PortraitSettings()
+    ):
         super().__init__(name="tfstyle_mobile")
         for name, value in (("size", size), ("style_size", style_size)):
             if value < 32 or value % MULTIPLE:
-                raise ExportError(f"--{name} must be a multiple of {MULTIPLE} and at least 32, "
-                                 f"got {value}")
+                raise ExportError(f"--{name} must be a multiple of {MULTIPLE} and at least 32, got {value}")
         settings.validate()
         self.stylizer, self.size, self.style_size, self.settings = stylizer, size, style_size, settings
-        self.style_encoder = tf.function(self._style_encoder,
-                                         input_signature=[_image("style", style_size)])
-        self.transfer = tf.function(self._transfer,
-                                    input_signature=[_image("content", size), *_style_specs(style_size)])
+        self.style_encoder = tf.function(self._style_encoder, input_signature=[_image("style", style_size)])
+        self.transfer = tf.function(
+            self._transfer, input_signature=[_image("content", size), *_style_specs(style_size)]
+        )
         self.portrait = tf.function(
             self._portrait,
-            input_signature=[_image("content", size), *_style_specs(style_size),
-                             _image("mask", size, channels=1)])
+            input_signature=[
+                _image("content", size),
+                *_style_specs(style_size),
+                _image("mask", size, channels=1),
+            ],
+        )
 
     def function(self, name: str):
         return getattr(self, name).get_concrete_function()
 
     def _style_encoder(self, style):
         features = self.stylizer.encode(style)
-        return {"style_relu4_1": tf.cast(features.relu4_1, tf.float32),
-                "style_relu5_1": tf.cast(features.relu5_1, tf.float32)}
+        return {
+            "style_relu4_1": tf.cast(features.relu4_1, tf.float32),
+            "style_relu5_1": tf.cast(features.relu5_1, tf.float32),
+        }
 
     def _transfer(self, content, style_relu4_1, style_relu5_1):
         fused = self.stylizer.controlled_features(
-            self.stylizer.encode(content), [StyleFeatures(style_relu4_1, style_relu5_1)])
+            self.stylizer.encode(content), [StyleFeatures(style_relu4_1, style_relu5_1)]
+        )
         return {"image": self.stylizer.render(fused, self.size, self.size)}
 
     def _portrait(self, content, style_relu4_1, style_relu5_1, mask):
         mask = feather(mask, self.settings.feather)
-        image = portrait_image(self.stylizer, self.stylizer.encode(content),
-                               StyleFeatures(style_relu4_1, style_relu5_1), mask, self.settings)
+        image = portrait_image(
+            self.stylizer,
+            self.stylizer.encode(content),
+            StyleFeatures(style_relu4_1, style_relu5_1),
+            mask,
+            self.settings,
+        )
         return {"image": image}
 
 
@@ -107,8 +119,10 @@ def representative_inputs(models: MobileModels, images: list, name: str, seed: i
         if name == "style_encoder":
             yield {"style": style}
             continue
-        inputs = {"content": square(image, models.size),
-                  **{k: v.numpy() for k, v in models.style_encoder(tf.constant(style)).items()}}
+        inputs = {
+            "content": square(image, models.size),
+            **{k: v.numpy() for k, v in models.style_encoder(tf.constant(style)).items()},
+        }
         if name == "portrait":
             inputs["mask"] = person_mask(models.size, rng)[None, :, :, None]
         yield inputs

@@ -75,8 +75,7 @@ def predict(signature, request: dict) -> dict:
     columns, rows = _columns(request, sorted(specs))
     if set(columns) != set(specs):
         missing, extra = sorted(set(specs) - set(columns)), sorted(set(columns) - set(specs))
-        raise RequestError(f"input size does not match signature: missing {missing}, "
-                           f"extra {extra}")
+        raise RequestError(f"input size does not match signature: missing {missing}, extra {extra}")
     tensors = {}
     for name, values in columns.items():
         try:
@@ -88,10 +87,13 @@ def predict(signature, request: dict) -> dict:
         return {"outputs": {name: _encode(name, value) for name, value in outputs.items()}}
     count = len(next(iter(outputs.values())))
     if len(outputs) == 1:
-        (name, value), = outputs.items()
+        ((name, value),) = outputs.items()
         return {"predictions": [_encode(name, value[i]) for i in range(count)]}
-    return {"predictions": [{name: _encode(name, value[i]) for name, value in outputs.items()}
-                            for i in range(count)]}
+    return {
+        "predictions": [
+            {name: _encode(name, value[i]) for name, value in outputs.items()} for i in range(count)
+        ]
+    }
 
 
 def error_line(message: str) -> str:
@@ -113,8 +115,10 @@ def main(argv):
     name = request.get("signature_name", "serving_default")
     try:
         if name not in loaded.signatures:
-            raise RequestError(f"Serving signature name: \"{name}\" not found in signature def; "
-                               f"have {sorted(loaded.signatures)}")
+            raise RequestError(
+                f'Serving signature name: "{name}" not found in signature def; '
+                f"have {sorted(loaded.signatures)}"
+            )
         reply, status = predict(loaded.signatures[name], request), 0
     except (RequestError, tf.errors.InvalidArgumentError) as e:
         message = e.message if isinstance(e, tf.errors.OpError) else str(e)

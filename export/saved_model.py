@@ -40,8 +40,10 @@ def load_segnet(path: str | None):
     if path is None:
         return None
     from tfstyle.models.segnet import build_segnet
-    return build_segnet(2, weights=weights_lib.resolve_weights(path, weights_lib.SEGNET,
-                                                               option="--segnet_weights"))
+
+    return build_segnet(
+        2, weights=weights_lib.resolve_weights(path, weights_lib.SEGNET, option="--segnet_weights")
+    )
 
 
 def version_path(output_dir: str, version: int | None = None, overwrite: bool = False) -> str:
@@ -51,13 +53,15 @@ def version_path(output_dir: str, version: int | None = None, overwrite: bool = 
         raise ExportError(f"--version must be >= 0, got {version}")
     target = os.path.join(output_dir, str(version))
     if os.path.exists(target) and not overwrite:
-        raise ExportError(f"{target} exists; pick another --version (TF Serving serves the "
-                          f"highest) or pass --overwrite")
+        raise ExportError(
+            f"{target} exists; pick another --version (TF Serving serves the highest) or pass --overwrite"
+        )
     return target
 
 
-def export_saved_model(module: StylizeServing, output_dir: str, version: int | None = None,
-                       overwrite: bool = False) -> str:
+def export_saved_model(
+    module: StylizeServing, output_dir: str, version: int | None = None, overwrite: bool = False
+) -> str:
     """Write `module` to OUTPUT_DIR/VERSION atomically; returns that path."""
     import tensorflow as tf
 
@@ -78,10 +82,13 @@ def export_saved_model(module: StylizeServing, output_dir: str, version: int | N
 
 def main(argv):
     del argv
-    options = ServingOptions(alpha=FLAGS.alpha, max_size=FLAGS.max_size,
-                             max_size_limit=FLAGS.max_size_limit,
-                             max_input_pixels=FLAGS.max_input_pixels,
-                             segment_max_side=FLAGS.segment_max_side)
+    options = ServingOptions(
+        alpha=FLAGS.alpha,
+        max_size=FLAGS.max_size,
+        max_size_limit=FLAGS.max_size_limit,
+        max_input_pixels=FLAGS.max_input_pixels,
+        segment_max_side=FLAGS.segment_max_side,
+    )
     options.validate()
     version_path(FLAGS.output_dir, FLAGS.version, FLAGS.overwrite)  # fail before the slow part
     settings = portrait_settings_from_flags()
@@ -92,15 +99,24 @@ def main(argv):
 
 
 def define_flags() -> None:
-    flags.DEFINE_string("weights", None, "folder of converted SANet weights (default: the Keras "
-                        "cache, see 'tfstyle weights import-sanet'); 'random' for tests only")
+    flags.DEFINE_string(
+        "weights",
+        None,
+        "folder of converted SANet weights (default: the Keras "
+        "cache, see 'tfstyle weights import-sanet'); 'random' for tests only",
+    )
     flags.DEFINE_string("output_dir", None, "model base path, e.g. MODELS/tfstyle")
     flags.DEFINE_integer("version", None, "version folder (default: one above the highest)")
     flags.DEFINE_bool("overwrite", False, "replace an existing version folder")
-    flags.DEFINE_string("segnet_weights", None, "two-class SegNet .weights.h5 for the portrait "
-                        "signature (left out without one); 'random' for tests only")
-    flags.DEFINE_enum("precision", "float32", PRECISIONS,
-                      "compute dtype policy; mixed_float16 suits NVIDIA GPUs")
+    flags.DEFINE_string(
+        "segnet_weights",
+        None,
+        "two-class SegNet .weights.h5 for the portrait "
+        "signature (left out without one); 'random' for tests only",
+    )
+    flags.DEFINE_enum(
+        "precision", "float32", PRECISIONS, "compute dtype policy; mixed_float16 suits NVIDIA GPUs"
+    )
     flags.DEFINE_float("alpha", 1.0, "serving_default's and portrait's content-style trade-off")
     flags.DEFINE_integer("max_size", 1024, "serving_default's and portrait's longest side")
     flags.DEFINE_integer("max_size_limit", 2048, "largest max_size or image side a request may ask for")

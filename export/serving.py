@@ -60,8 +60,10 @@ class ServingOptions:
         if not 0.0 <= self.alpha <= 1.0:
             raise ExportError(f"--alpha must be in [0, 1], got {self.alpha}")
         if not MIN_SIDE <= self.max_size <= self.max_size_limit:
-            raise ExportError(f"--max_size must be in [{MIN_SIDE}, max_size_limit="
-                             f"{self.max_size_limit}], got {self.max_size}")
+            raise ExportError(
+                f"--max_size must be in [{MIN_SIDE}, max_size_limit="
+                f"{self.max_size_limit}], got {self.max_size}"
+            )
 
 
 def _bytes_spec(name):
@@ -95,9 +97,13 @@ class StylizeServing(tf.Module):
       options: `ServingOptions`.
     """
 
-    def __init__(self, stylizer: Stylizer, segnet: Optional[keras.Model] = None,
-                 settings: PortraitSettings = PortraitSettings(),
-                 options: ServingOptions = ServingOptions()):
+    def __init__(
+        self,
+        stylizer: Stylizer,
+        segnet: Optional[keras.Model] = None,
+        settings: PortraitSettings = PortraitSettings(),
+        options: ServingOptions = ServingOptions(),
+    ):
         super().__init__(name="tfstyle")
         settings.validate()
         options.validate()
@@ -105,12 +111,14 @@ class StylizeServing(tf.Module):
         self._settings, self._options = settings, options
         if segnet is not None:  # saving traces every tf.function attribute: only with a SegNet
             self.portrait = tf.function(
-                self._portrait,
-                input_signature=[_bytes_spec("content_bytes"), _bytes_spec("style_bytes")])
+                self._portrait, input_signature=[_bytes_spec("content_bytes"), _bytes_spec("style_bytes")]
+            )
 
     def signatures(self) -> dict:
-        signatures = {name: getattr(self, name).get_concrete_function() for name in (
-            "serving_default", "stylize_bytes", "stylize", "encode_style", "stylize_with_style")}
+        signatures = {
+            name: getattr(self, name).get_concrete_function()
+            for name in ("serving_default", "stylize_bytes", "stylize", "encode_style", "stylize_with_style")
+        }
         if self.segnet is not None:
             signatures["portrait"] = self.portrait.get_concrete_function()
         return signatures
@@ -119,15 +127,27 @@ class StylizeServing(tf.Module):
     @tf.function(input_signature=[_bytes_spec("content_bytes"), _bytes_spec("style_bytes")])
     def serving_default(self, content_bytes, style_bytes):
         count = tf.shape(content_bytes)[0]
-        return self.stylize_bytes(content_bytes, style_bytes,
-                                  tf.fill([count], tf.constant(self._options.alpha, tf.float32)),
-                                  tf.fill([count], tf.constant(self._options.max_size, tf.int32)))
+        return self.stylize_bytes(
+            content_bytes,
+            style_bytes,
+            tf.fill([count], tf.constant(self._options.alpha, tf.float32)),
+            tf.fill([count], tf.constant(self._options.max_size, tf.int32)),
+        )
 
-    @tf.function(input_signature=[_bytes_spec("content_bytes"), _bytes_spec("style_bytes"), _ALPHA,
-                                  tf.TensorSpec([None], tf.int32, name="max_size")])
+    @tf.function(
+        input_signature=[
+            _bytes_spec("content_bytes"),
+            _bytes_spec("style_bytes"),
+            _ALPHA,
+            tf.TensorSpec([None], tf.int32, name="max_size"),
+        ]
+    )
     def stylize_bytes(self, content_bytes, style_bytes, alpha, max_size):
-        checks = [self._check_batch(content_bytes, style_bytes, alpha, max_size),
-                  self._check_alpha(alpha), self._check_max_size(max_size)]
+        checks = [
+            self._check_batch(content_bytes, style_bytes, alpha, max_size),
+            self._check_alpha(alpha),
+            self._check_max_size(max_size),
+        ]
         with tf.control_dependencies(checks):
             content_bytes = tf.identity(content_bytes)
 
@@ -137,15 +157,23 @@ class StylizeServing(tf.Module):
             image = self._stylize(content, self.stylizer.encode(style), a[None])
             return tf.io.encode_png(to_uint8(image)[0])
 
-        images = tf.map_fn(one, (content_bytes, style_bytes, alpha, max_size),
-                           fn_output_signature=tf.string, parallel_iterations=1)
+        images = tf.map_fn(
+            one,
+            (content_bytes, style_bytes, alpha, max_size),
+            fn_output_signature=tf.string,
+            parallel_iterations=1,
+        )
         return {"image_bytes": images}
 
     @tf.function(input_signature=[_image_spec("content"), _image_spec("style"), _ALPHA])
     def stylize(self, content, style, alpha):
-        checks = [self._check_pixels(content, "content"), self._check_pixels(style, "style"),
-                  self._check_alpha(alpha), self._check_styles(content, style, "style"),
-                  self._check_batch(content, alpha)]
+        checks = [
+            self._check_pixels(content, "content"),
+            self._check_pixels(style, "style"),
+            self._check_alpha(alpha),
+            self._check_styles(content, style, "style"),
+            self._check_batch(content, alpha),
+        ]
         with tf.control_dependencies(checks):
             content = _to_float(content)
         image = self._stylize(content, self.stylizer.encode(_to_float(style)), alpha)
@@ -155,21 +183,31 @@ class StylizeServing(tf.Module):
     def encode_style(self, style):
         with tf.control_dependencies([self._check_pixels(style, "style")]):
             features = self.stylizer.encode(_to_float(style))
-        return {"relu4_1": tf.cast(features.relu4_1, tf.float32),
-                "relu5_1": tf.cast(features.relu5_1, tf.float32)}
+        return {
+            "relu4_1": tf.cast(features.relu4_1, tf.float32),
+            "relu5_1": tf.cast(features.relu5_1, tf.float32),
+        }
 
-    @tf.function(input_signature=[_image_spec("content"), _features_spec("relu4_1"),
-                                  _features_spec("relu5_1"), _ALPHA])
+    @tf.function(
+        input_signature=[_image_spec("content"), _features_spec("relu4_1"), _features_spec("relu5_1"), _ALPHA]
+    )
     def stylize_with_style(self, content, relu4_1, relu5_1, alpha):
         shape4, shape5 = tf.shape(relu4_1), tf.shape(relu5_1)
-        checks = [self._check_pixels(content, "content"), self._check_alpha(alpha),
-                  self._check_batch(content, alpha), self._check_styles(content, relu4_1, "relu4_1"),
-                  tf.debugging.Assert(
-                      tf.reduce_all(tf.equal(shape5[:3], tf.concat([shape4[:1],
-                                                                    (shape4[1:3] + 1) // 2], 0))),
-                      ["relu5_1 must have the batch of relu4_1 and half its height and width "
-                       "(rounded up); pass both outputs of encode_style unchanged. Shapes:",
-                       shape4, shape5])]
+        checks = [
+            self._check_pixels(content, "content"),
+            self._check_alpha(alpha),
+            self._check_batch(content, alpha),
+            self._check_styles(content, relu4_1, "relu4_1"),
+            tf.debugging.Assert(
+                tf.reduce_all(tf.equal(shape5[:3], tf.concat([shape4[:1], (shape4[1:3] + 1) // 2], 0))),
+                [
+                    "relu5_1 must have the batch of relu4_1 and half its height and width "
+                    "(rounded up); pass both outputs of encode_style unchanged. Shapes:",
+                    shape4,
+                    shape5,
+                ],
+            ),
+        ]
         with tf.control_dependencies(checks):
             content = _to_float(content)
         image = self._stylize(content, StyleFeatures(relu4_1, relu5_1), alpha)
@@ -184,26 +222,36 @@ class StylizeServing(tf.Module):
             content, style = self._decode_fitted(*request, size)
             mask = segnet_person_probability(self.segnet, content, self._options.segment_max_side)
             mask = feather(mask, self._settings.feather)
-            image = portrait_image(self.stylizer, self.stylizer.encode(content),
-                                   self.stylizer.encode(style), mask, self._settings)
+            image = portrait_image(
+                self.stylizer,
+                self.stylizer.encode(content),
+                self.stylizer.encode(style),
+                mask,
+                self._settings,
+            )
             return (tf.io.encode_png(to_uint8(image)[0]), tf.io.encode_png(to_uint8(mask)[0]))
 
-        images, masks = tf.map_fn(one, (content_bytes, style_bytes),
-                                  fn_output_signature=(tf.string, tf.string), parallel_iterations=1)
+        images, masks = tf.map_fn(
+            one,
+            (content_bytes, style_bytes),
+            fn_output_signature=(tf.string, tf.string),
+            parallel_iterations=1,
+        )
         return {"image_bytes": images, "mask_bytes": masks}
 
     # -- pieces -------------------------------------------------------------
     def _stylize(self, content, style: StyleFeatures, alpha):
         """Images [N, H, W, 3] in [0, 1] with the runtime controls of `Stylizer.stylize`."""
-        fused = self.stylizer.controlled_features(self.stylizer.encode(content), [style],
-                                                  alpha=alpha)
+        fused = self.stylizer.controlled_features(self.stylizer.encode(content), [style], alpha=alpha)
         shape = tf.shape(content)
         return self.stylizer.render(fused, shape[1], shape[2])
 
     def _decode_fitted(self, content, style, max_size):
         """Both images of one request, decoded and fitted to `max_size` (never enlarged)."""
-        return (fit_tensor(self._decode(content, "content_bytes"), max_size),
-                fit_tensor(self._decode(style, "style_bytes"), max_size))
+        return (
+            fit_tensor(self._decode(content, "content_bytes"), max_size),
+            fit_tensor(self._decode(style, "style_bytes"), max_size),
+        )
 
     def _decode(self, data, name):
         """Encoded bytes → [1, H, W, 3] float32 in [0, 1], after format and size checks."""
@@ -212,9 +260,13 @@ class StylizeServing(tf.Module):
         looks_like_image &= tf.strings.substr(padded, 8, 4) == b"WEBP"
         for magic in _MAGIC:
             looks_like_image |= tf.strings.substr(padded, 0, len(magic)) == magic
-        check = tf.debugging.Assert(looks_like_image, [
-            f"{name}: not a {_FORMATS} file; send the file bytes, in REST JSON as "
-            f"{{b64: base64 of the file}}"])
+        check = tf.debugging.Assert(
+            looks_like_image,
+            [
+                f"{name}: not a {_FORMATS} file; send the file bytes, in REST JSON as "
+                f"{{b64: base64 of the file}}"
+            ],
+        )
         with tf.control_dependencies([check]):
             image = tf.io.decode_image(data, channels=3, expand_animations=False)
         image = tf.ensure_shape(image, [None, None, 3])[None]
@@ -227,42 +279,68 @@ class StylizeServing(tf.Module):
         shape = tf.shape(images)
         limit = self._options
         checks = [
-            tf.debugging.Assert(tf.reduce_min(shape[1:3]) >= MIN_SIDE, [
-                f"{name}: an image is smaller than {MIN_SIDE} px on its shorter side; send a "
-                f"larger image. Height, width:", shape[1], shape[2]]),
-            tf.debugging.Assert(shape[1] * shape[2] <= limit.max_input_pixels, [
-                f"{name}: an image has more than {limit.max_input_pixels} pixels; downscale it "
-                f"before sending. Height, width:", shape[1], shape[2]])]
+            tf.debugging.Assert(
+                tf.reduce_min(shape[1:3]) >= MIN_SIDE,
+                [
+                    f"{name}: an image is smaller than {MIN_SIDE} px on its shorter side; send a "
+                    f"larger image. Height, width:",
+                    shape[1],
+                    shape[2],
+                ],
+            ),
+            tf.debugging.Assert(
+                shape[1] * shape[2] <= limit.max_input_pixels,
+                [
+                    f"{name}: an image has more than {limit.max_input_pixels} pixels; downscale it "
+                    f"before sending. Height, width:",
+                    shape[1],
+                    shape[2],
+                ],
+            ),
+        ]
         if not name.endswith("_bytes"):
-            checks.append(tf.debugging.Assert(tf.reduce_max(shape[1:3]) <= limit.max_size_limit, [
-                f"{name}: an image is larger than {limit.max_size_limit} px on its longer side; "
-                f"downscale it before sending. Height, width:", shape[1], shape[2]]))
+            checks.append(
+                tf.debugging.Assert(
+                    tf.reduce_max(shape[1:3]) <= limit.max_size_limit,
+                    [
+                        f"{name}: an image is larger than {limit.max_size_limit} px on its longer side; "
+                        f"downscale it before sending. Height, width:",
+                        shape[1],
+                        shape[2],
+                    ],
+                )
+            )
         return tf.group(*checks)
 
     def _check_max_size(self, max_size):
         low, high = MIN_SIDE, self._options.max_size_limit
         return tf.debugging.Assert(
             tf.reduce_all((max_size >= low) & (max_size <= high)),
-            [f"max_size must be between {low} and {high} pixels; got", max_size])
+            [f"max_size must be between {low} and {high} pixels; got", max_size],
+        )
 
     @staticmethod
     def _check_alpha(alpha):
-        return tf.debugging.Assert(tf.reduce_all((alpha >= 0.0) & (alpha <= 1.0)),
-                                   ["alpha must be in [0, 1] (1 = full style); got", alpha])
+        return tf.debugging.Assert(
+            tf.reduce_all((alpha >= 0.0) & (alpha <= 1.0)),
+            ["alpha must be in [0, 1] (1 = full style); got", alpha],
+        )
 
     @staticmethod
     def _check_batch(first, *others):
         count = tf.shape(first)[0]
         same = [tf.equal(tf.shape(x)[0], count) for x in others]
-        return tf.debugging.Assert(tf.reduce_all(tf.stack(same)), [
-            "every input needs the same batch size (one entry per image)"])
+        return tf.debugging.Assert(
+            tf.reduce_all(tf.stack(same)), ["every input needs the same batch size (one entry per image)"]
+        )
 
     @staticmethod
     def _check_styles(content, style, name):
         styles = tf.shape(style)[0]
         return tf.debugging.Assert(
             (styles == 1) | (styles == tf.shape(content)[0]),
-            [f"{name}: give one style for the whole batch or one per content image"])
+            [f"{name}: give one style for the whole batch or one per content image"],
+        )
 
 
 def _to_float(images):

@@ -64,17 +64,19 @@ def converter_for(function, trackable, quantize: str, representative=None):
     import tensorflow as tf
 
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
-        [frozen(function)] if function is not None else [], trackable)
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS,
-                                           tf.lite.OpsSet.SELECT_TF_OPS]
+        [frozen(function)] if function is not None else [], trackable
+    )
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
     if quantize in ("float16", "dynamic", "int8"):
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if quantize == "float16":
         converter.target_spec.supported_types = [tf.float16]
     if quantize == "int8":
         if representative is None:
-            raise ExportError("--quantize=int8 needs --representative_dir: a folder of photos "
-                              "like the ones the app will see (100-500 is plenty)")
+            raise ExportError(
+                "--quantize=int8 needs --representative_dir: a folder of photos "
+                "like the ones the app will see (100-500 is plenty)"
+            )
         converter.representative_dataset = representative
     return converter
 
@@ -88,16 +90,14 @@ def _nodes(model: bytes) -> list:
     from tensorflow.lite.python import schema_util
     from tensorflow.lite.tools import flatbuffer_utils
 
-    names = {code: name for name, code in vars(schema.BuiltinOperator).items()
-             if not name.startswith("_")}
+    names = {code: name for name, code in vars(schema.BuiltinOperator).items() if not name.startswith("_")}
     parsed = flatbuffer_utils.convert_bytearray_to_object(bytearray(model))
     codes = []
     for code in parsed.operatorCodes:
         builtin = names.get(schema_util.get_builtin_code_from_operator_code(code), "?")
         custom = code.customCode.decode() if code.customCode else None
         codes.append(custom if builtin in _NOT_BUILTIN or custom else builtin)
-    return [(codes[op.opcodeIndex], op, graph)
-            for graph in parsed.subgraphs for op in graph.operators or []]
+    return [(codes[op.opcodeIndex], op, graph) for graph in parsed.subgraphs for op in graph.operators or []]
 
 
 def check_builtin_only(ops: list[str], name: str) -> None:
@@ -107,21 +107,25 @@ def check_builtin_only(ops: list[str], name: str) -> None:
 
     builtin = {n for n in vars(schema.BuiltinOperator) if not n.startswith("_")} - set(_NOT_BUILTIN)
     if "VAR_HANDLE" in ops:
-        raise ExportError(f"{name}: the weights were left as variables; freeze the function "
-                          f"before converting; nothing was written")
+        raise ExportError(
+            f"{name}: the weights were left as variables; freeze the function "
+            f"before converting; nothing was written"
+        )
     foreign = sorted({op for op in ops if op not in builtin})
     if foreign:
         raise ExportError(
             f"{name}: needs ops that are not TFLite builtins ({', '.join(foreign)}); the app "
             f"would need the Flex delegate or a custom op. Replace them with builtin-friendly "
-            f"TF ops; nothing was written")
+            f"TF ops; nothing was written"
+        )
 
 
 #: Ops the GPU delegate accepts: the cases of CheckGpuDelegateCompatibility in
 #: tensorflow/lite/tools/versioning/gpu_compatibility.cc. The model analyzer
 #: (tf.lite.experimental.Analyzer, gpu_compatibility=True) in TF 2.21's wheel
 #: calls even TOPK_V2 and GATHER_ND compatible, which that code refuses.
-GPU_OPS = frozenset("""
+GPU_OPS = frozenset(
+    """
     ABS ADD ADD_N ATAN2 AVERAGE_POOL_2D BATCH_MATMUL CAST CEIL CONCATENATION CONV_2D COS CUMSUM
     DENSIFY DEPTHWISE_CONV_2D DEPTH_TO_SPACE DEQUANTIZE DIV DYNAMIC_UPDATE_SLICE ELU
     EMBEDDING_LOOKUP EQUAL EXP FLOOR FLOOR_DIV FLOOR_MOD FULLY_CONNECTED GATHER GELU GREATER
@@ -130,7 +134,8 @@ GPU_OPS = frozenset("""
     QUANTIZE REDUCE_MAX REDUCE_MIN REDUCE_PROD RELU RELU6 RELU_N1_TO_1 RESHAPE RESIZE_BILINEAR
     RESIZE_NEAREST_NEIGHBOR RSQRT SELECT SELECT_V2 SIGN SIN SLICE SOFTMAX SPACE_TO_DEPTH SPLIT
     SPLIT_V SQRT SQUARE SQUARED_DIFFERENCE STABLEHLO_CLAMP STRIDED_SLICE SUB SUM TANH TILE
-    TRANSPOSE TRANSPOSE_CONV""".split())
+    TRANSPOSE TRANSPOSE_CONV""".split()
+)
 
 
 def gpu_fallbacks(model: bytes) -> list[str]:
@@ -148,8 +153,11 @@ def _gpu_problems(nodes) -> list[str]:
 
     problems = set()
     for name, op, graph in nodes:
-        ranks = [len(graph.tensors[t].shape if graph.tensors[t].shape is not None else [])
-                 for t in [*op.inputs, *op.outputs] if t >= 0]
+        ranks = [
+            len(graph.tensors[t].shape if graph.tensors[t].shape is not None else [])
+            for t in [*op.inputs, *op.outputs]
+            if t >= 0
+        ]
         options = op.builtinOptions
         if name not in GPU_OPS:
             problems.add(f"{name}: not supported by the GPU delegate")
@@ -173,9 +181,14 @@ def convert_model(function, trackable, name: str, quantize: str, representative=
     nodes = _nodes(model)
     ops = [op for op, _, _ in nodes]
     check_builtin_only(ops, name)
-    return {"model": model, "report": {
-        "bytes": len(model), "ops": dict(sorted(collections.Counter(ops).items())),
-        "gpu_delegate_fallbacks": _gpu_problems(nodes)}}
+    return {
+        "model": model,
+        "report": {
+            "bytes": len(model),
+            "ops": dict(sorted(collections.Counter(ops).items())),
+            "gpu_delegate_fallbacks": _gpu_problems(nodes),
+        },
+    }
 
 
 def export_all(models, output_dir: str, quantizations, names=None, representative_images=None) -> dict:
@@ -189,18 +202,22 @@ def export_all(models, output_dir: str, quantizations, names=None, representativ
             representative = None
             if quantize == "int8" and representative_images:
                 representative = lambda n=name: representative_inputs(  # noqa: E731
-                    models, representative_images, n)
+                    models, representative_images, n
+                )
             filename = f"{name}_{quantize}.tflite"
             logging.info("converting %s", filename)
-            converted[filename] = convert_model(models.function(name), models, filename, quantize,
-                                                representative)
+            converted[filename] = convert_model(
+                models.function(name), models, filename, quantize, representative
+            )
     os.makedirs(output_dir, exist_ok=True)
     for filename, item in converted.items():
         write_atomic(os.path.join(output_dir, filename), item["model"])
-    report = {"size": models.size, "style_size": models.style_size,
-              "models": {k: v["report"] for k, v in converted.items()}}
-    write_atomic(os.path.join(output_dir, "ops_report.json"),
-                 json.dumps(report, indent=1).encode())
+    report = {
+        "size": models.size,
+        "style_size": models.style_size,
+        "models": {k: v["report"] for k, v in converted.items()},
+    }
+    write_atomic(os.path.join(output_dir, "ops_report.json"), json.dumps(report, indent=1).encode())
     return report
 
 
@@ -211,7 +228,7 @@ def load_representative(folder: str, limit: int = 200) -> list:
     if not os.path.isdir(folder):
         raise ExportError(f"--representative_dir {folder}: no such folder")
     images = []
-    for path in list_images(folder)[:limit * 2]:
+    for path in list_images(folder)[: limit * 2]:
         try:
             images.append(load_image(path, min_side=MIN_SIDE, max_side=512))
         except ImageError as e:
@@ -219,8 +236,9 @@ def load_representative(folder: str, limit: int = 200) -> list:
         if len(images) == limit:
             break
     if len(images) < 2:
-        raise ExportError(f"--representative_dir {folder}: needs at least 2 readable images, "
-                          f"found {len(images)}")
+        raise ExportError(
+            f"--representative_dir {folder}: needs at least 2 readable images, found {len(images)}"
+        )
     return images
 
 
@@ -246,14 +264,19 @@ def main(argv):
     report = export_all(models, FLAGS.output, quantizations, FLAGS.models, representative)
     for filename, item in report["models"].items():
         fallbacks = item["gpu_delegate_fallbacks"]
-        print(f"{filename}: {item['bytes'] / 2**20:.1f} MiB, {sum(item['ops'].values())} ops, "
-              f"GPU delegate: {'all ops' if not fallbacks else 'falls back for ' + '; '.join(fallbacks)}")
+        print(
+            f"{filename}: {item['bytes'] / 2**20:.1f} MiB, {sum(item['ops'].values())} ops, "
+            f"GPU delegate: {'all ops' if not fallbacks else 'falls back for ' + '; '.join(fallbacks)}"
+        )
     print(f"wrote {FLAGS.output}")
 
 
 def define_flags() -> None:
-    flags.DEFINE_string("weights", None, "folder of converted SANet weights (default: the Keras "
-                        "cache); 'random' for tests only")
+    flags.DEFINE_string(
+        "weights",
+        None,
+        "folder of converted SANet weights (default: the Keras cache); 'random' for tests only",
+    )
     flags.DEFINE_string("output", None, "folder for the .tflite files and ops_report.json")
     flags.DEFINE_integer("size", 384, "content size S (the models take S×S), a multiple of 16")
     flags.DEFINE_integer("style_size", 256, "style size T (T×T), a multiple of 16; 0: same as S")

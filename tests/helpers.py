@@ -14,6 +14,7 @@ def trained_like(stylizer, seed=2):
     """He-normal convs and a decoder output around 0.5, like tests/reference/torch_sanet.py:
     Keras' default init leaves a random SANet's output near 0, where clipping hides differences."""
     import keras
+
     rng = np.random.default_rng(seed)
     for layer in stylizer._flatten_layers():
         if isinstance(layer, keras.layers.Conv2D):
@@ -30,4 +31,4 @@ def trained_like(stylizer, seed=2):
 def psnr(a, b, peak: float = 255.0) -> float:
     """Peak signal-to-noise ratio in dB of two images (inf when equal)."""
     mse = np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2)
-    return float("inf") if mse == 0 else float(10 * np.log10(peak ** 2 / mse))
+    return float("inf") if mse == 0 else float(10 * np.log10(peak**2 / mse))

@@ -16,8 +16,7 @@ FAST = ["--size", "48", "--steps", "3", "--quiet", "--precision", "float32"]
 
 def run_optimize(tmp_path, *extra, content=PORTRAIT, style=PAINTING, output="out.png"):
     out = tmp_path / output
-    argv = ["optimize", "--content", str(content), "--style", str(style), "--output", str(out),
-            *FAST, *extra]
+    argv = ["optimize", "--content", str(content), "--style", str(style), "--output", str(out), *FAST, *extra]
     return main(argv), out
 
 
@@ -34,9 +33,22 @@ def test_console_script_exit_code_and_message(tmp_path):
     """The real entry point, in a fresh process: stderr is one error line, exit 2."""
     out = tmp_path / "out.png"
     proc = subprocess.run(
-        [sys.executable, "-m", "tfstyle", "optimize", "--content", str(tmp_path / "missing.jpg"),
-         "--style", str(PAINTING), "--output", str(out)],
-        capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        [
+            sys.executable,
+            "-m",
+            "tfstyle",
+            "optimize",
+            "--content",
+            str(tmp_path / "missing.jpg"),
+            "--style",
+            str(PAINTING),
+            "--output",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     assert proc.returncode == 2
     errors = [line for line in proc.stderr.splitlines() if line.startswith("tfstyle: error:")]
     assert errors == [f"tfstyle: error: {tmp_path / 'missing.jpg'}: no such file; check the path"]
@@ -50,6 +62,7 @@ def bad_files(tmp_path):
     data = PORTRAIT.read_bytes()
     (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 3])
     from PIL import Image
+
     Image.new("RGB", (20, 12)).save(tmp_path / "tiny.png")
 
 
@@ -63,11 +76,17 @@ CASES = {
     "unknown output ext": (dict(output="out.gif"), [], "unknown output extension"),
     "missing output folder": (dict(output="nope/out.png"), [], "does not exist"),
     "missing weights file": (dict(), ["--vgg-weights", "/nonexistent/vgg.h5"], "no such file"),
-    "unknown layer": (dict(), ["--content-layers", "relu9_1", "--vgg-weights", "random"],
-                      "blocks are numbered 1 to 5"),
+    "unknown layer": (
+        dict(),
+        ["--content-layers", "relu9_1", "--vgg-weights", "random"],
+        "blocks are numbered 1 to 5",
+    ),
     "negative weight": (dict(), ["--style-weight", "-1", "--vgg-weights", "random"], ">= 0"),
-    "layer weights count": (dict(), ["--style-layer-weights", "1,2", "--vgg-weights", "random"],
-                            "one per layer"),
+    "layer weights count": (
+        dict(),
+        ["--style-layer-weights", "1,2", "--vgg-weights", "random"],
+        "one per layer",
+    ),
     "size below network minimum": (dict(), ["--size", "8"], "too small"),
 }
 
@@ -82,16 +101,21 @@ def test_bad_input_exits_2_with_one_line_and_no_file(tmp_path, capsys, case):
     assert code == 2
     assert len(err) == 1 and err[0].startswith("tfstyle: error: ") and fragment in err[0], err
     assert not out.exists()
-    assert not [p for p in tmp_path.rglob("*") if p.suffix in (".png", ".gif", ".part")
-                and p.name != "tiny.png"]
+    assert not [
+        p for p in tmp_path.rglob("*") if p.suffix in (".png", ".gif", ".part") and p.name != "tiny.png"
+    ]
 
 
 def test_offline_default_weights_message(tmp_path, capsys, offline):
     code, out = run_optimize(tmp_path)
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
-    for fragment in ("vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5", "https://",
-                     str(offline / "models"), "--vgg-weights PATH"):
+    for fragment in (
+        "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "https://",
+        str(offline / "models"),
+        "--vgg-weights PATH",
+    ):
         assert fragment in err[0]
     assert not out.exists()
 
@@ -100,8 +124,14 @@ def test_weights_list_shows_every_weight_the_library_loads(capsys, offline):
     assert main(["weights", "list"]) == 0
     text = capsys.readouterr().out
     # the names every loader in the library resolves through
-    for name in ("vgg19-imagenet", "vgg16-imagenet", "selfie-segmentation", "sanet",
-                 "hourglass-depth", "segnet"):
+    for name in (
+        "vgg19-imagenet",
+        "vgg16-imagenet",
+        "selfie-segmentation",
+        "sanet",
+        "hourglass-depth",
+        "segnet",
+    ):
         assert f"{name}:" in text
     assert "not cached" in text and "PATH PATH" not in text
 
@@ -112,15 +142,28 @@ def test_fetch_of_a_local_only_weight_says_how_to_make_it(capsys, offline):
 
 
 def test_preserve_color_and_lbfgs_run(tmp_path):
-    code, out = run_optimize(tmp_path, "--vgg-weights", "random", "--optimizer", "lbfgs",
-                             "--preserve-color", "--init", "noise", "--scales", "2",
-                             "--size", "64", output="out.jpg")
+    code, out = run_optimize(
+        tmp_path,
+        "--vgg-weights",
+        "random",
+        "--optimizer",
+        "lbfgs",
+        "--preserve-color",
+        "--init",
+        "noise",
+        "--scales",
+        "2",
+        "--size",
+        "64",
+        output="out.jpg",
+    )
     assert code == 0 and load_image(out).shape[:2] == (64, 55)
     assert np.isfinite(load_image(out)).all()
 
 
 def test_missing_optional_package_names_the_install_line(monkeypatch, capsys, tmp_path):
     import sys
+
     monkeypatch.setitem(sys.modules, "ai_edge_litert", None)  # as if not installed
     monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)
     code = main(["segment", "--input", str(PORTRAIT), "--output", str(tmp_path / "m.png")])

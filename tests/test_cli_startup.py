@@ -20,8 +20,7 @@ print(json.dumps({"parser": after_parser, "code": code,
 
 
 def probe(*argv):
-    result = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, timeout=120)
     return json.loads(result.stdout.strip().splitlines()[-1]), result
 
 
@@ -38,21 +37,26 @@ def test_weights_list_imports_no_tensorflow_nor_models():
     assert report["seconds"] < 1.0
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["stylize", "--alpha", "nan"],
-                                  ["optimize", "--content", "a"], ["bogus"]])
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["--version"], ["stylize", "--alpha", "nan"], ["optimize", "--content", "a"], ["bogus"]],
+)
 def test_help_version_and_usage_errors_exit_without_tensorflow(argv):
     started = time.perf_counter()
-    code = ("import sys\nfrom tfstyle.cli import main\ntry:\n    main(sys.argv[1:])\n"
-            "except SystemExit as e:\n    print('TF' if 'tensorflow' in sys.modules else 'noTF', e.code)\n")
-    result = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
-                            timeout=120)
+    code = (
+        "import sys\nfrom tfstyle.cli import main\ntry:\n    main(sys.argv[1:])\n"
+        "except SystemExit as e:\n    print('TF' if 'tensorflow' in sys.modules else 'noTF', e.code)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip().splitlines()[-1] in ("noTF 0", "noTF 2")
     assert time.perf_counter() - started < 5  # the interpreter's own start included
 
 
 def test_registry_module_imports_no_model_code():
-    code = ("import sys, tfstyle.weights as w; print(len(w.REGISTRY), "
-            "sorted(m for m in sys.modules if m.startswith(('tfstyle.models', 'tensorflow', 'keras'))))")
+    code = (
+        "import sys, tfstyle.weights as w; print(len(w.REGISTRY), "
+        "sorted(m for m in sys.modules if m.startswith(('tfstyle.models', 'tensorflow', 'keras'))))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     count, modules = result.stdout.split(" ", 1)
     assert int(count) >= 6 and modules.strip() == "[]"

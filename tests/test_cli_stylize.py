@@ -21,8 +21,21 @@ def weights_dir(tmp_path_factory):
 
 def stylize(tmp_path, weights_dir, *extra, output="out.png", content=PORTRAIT):
     out = tmp_path / output
-    argv = ["stylize", "--content", str(content), "--output", str(out), "--weights",
-            str(weights_dir), "--max-size", "64", "--precision", "float32", "--quiet", *extra]
+    argv = [
+        "stylize",
+        "--content",
+        str(content),
+        "--output",
+        str(out),
+        "--weights",
+        str(weights_dir),
+        "--max-size",
+        "64",
+        "--precision",
+        "float32",
+        "--quiet",
+        *extra,
+    ]
     return main(argv), out
 
 
@@ -33,8 +46,9 @@ def test_stylize_one_image(tmp_path, weights_dir):
 
 def test_cached_style_features_give_the_same_image(tmp_path, weights_dir):
     npz = tmp_path / "wave.npz"
-    code, first = stylize(tmp_path, weights_dir, "--style", str(PAINTING),
-                          "--save-style-features", str(npz), output="a.png")
+    code, first = stylize(
+        tmp_path, weights_dir, "--style", str(PAINTING), "--save-style-features", str(npz), output="a.png"
+    )
     assert code == 0 and npz.exists()
     code, second = stylize(tmp_path, weights_dir, "--style-features", str(npz), output="b.png")
     assert code == 0
@@ -43,11 +57,27 @@ def test_cached_style_features_give_the_same_image(tmp_path, weights_dir):
 
 def test_mixing_masks_and_controls(tmp_path, weights_dir):
     from PIL import Image
+
     Image.new("L", (10, 10), 255).save(tmp_path / "all.png")
     Image.new("L", (10, 10), 0).save(tmp_path / "none.png")
-    code, out = stylize(tmp_path, weights_dir, "--style", str(PAINTING), "--style", str(PORTRAIT),
-                        "--mask", str(tmp_path / "all.png"), "--mask", str(tmp_path / "none.png"),
-                        "--alpha", "0.6", "--level-weights", "1,0.5", "--preserve-color", "luminance")
+    code, out = stylize(
+        tmp_path,
+        weights_dir,
+        "--style",
+        str(PAINTING),
+        "--style",
+        str(PORTRAIT),
+        "--mask",
+        str(tmp_path / "all.png"),
+        "--mask",
+        str(tmp_path / "none.png"),
+        "--alpha",
+        "0.6",
+        "--level-weights",
+        "1,0.5",
+        "--preserve-color",
+        "luminance",
+    )
     assert code == 0 and out.exists()
 
 
@@ -57,8 +87,7 @@ def test_folder_of_contents_skips_bad_files_and_exits_2(tmp_path, weights_dir, c
     shutil.copy(PORTRAIT, folder / "a.jpg")
     shutil.copy(PAINTING, folder / "sub" / "b.jpg")
     (folder / "broken.png").write_bytes(b"not a png")
-    code, out = stylize(tmp_path, weights_dir, "--style", str(PAINTING), output="results",
-                        content=folder)
+    code, out = stylize(tmp_path, weights_dir, "--style", str(PAINTING), output="results", content=folder)
     assert code == 2
     assert (out / "a.png").exists() and (out / "sub" / "b.png").exists()
     assert not (out / "broken.png").exists()
@@ -66,13 +95,16 @@ def test_folder_of_contents_skips_bad_files_and_exits_2(tmp_path, weights_dir, c
     assert "broken.png" in err and "1 of 3 images failed" in err
 
 
-@pytest.mark.parametrize("extra,fragment", [
-    ([], "pass --style or --style-features"),
-    (["--style", str(PAINTING), "--level-weights", "1,2,3"], "two numbers"),
-    (["--style", str(PAINTING), "--alpha", "2"], "alpha must be in [0, 1]"),
-    (["--style-features", "/nonexistent.npz"], "no such style-features file"),
-    (["--style", "/nonexistent.jpg"], "no such file"),
-])
+@pytest.mark.parametrize(
+    "extra,fragment",
+    [
+        ([], "pass --style or --style-features"),
+        (["--style", str(PAINTING), "--level-weights", "1,2,3"], "two numbers"),
+        (["--style", str(PAINTING), "--alpha", "2"], "alpha must be in [0, 1]"),
+        (["--style-features", "/nonexistent.npz"], "no such style-features file"),
+        (["--style", "/nonexistent.jpg"], "no such file"),
+    ],
+)
 def test_bad_input_exits_2_with_one_line(tmp_path, weights_dir, capsys, extra, fragment):
     code, out = stylize(tmp_path, weights_dir, *extra)
     err = capsys.readouterr().err.strip().splitlines()
@@ -81,8 +113,17 @@ def test_bad_input_exits_2_with_one_line(tmp_path, weights_dir, capsys, extra, f
 
 
 def test_missing_weights_folder_says_how_to_get_them(tmp_path, capsys, offline):
-    code = main(["stylize", "--content", str(PORTRAIT), "--style", str(PAINTING),
-                 "--output", str(tmp_path / "out.png")])
+    code = main(
+        [
+            "stylize",
+            "--content",
+            str(PORTRAIT),
+            "--style",
+            str(PAINTING),
+            "--output",
+            str(tmp_path / "out.png"),
+        ]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
     assert "tfstyle-sanet" in err[0] and "import-sanet" in err[0]
@@ -92,10 +133,39 @@ def test_missing_weights_folder_says_how_to_get_them(tmp_path, capsys, offline):
 def test_import_sanet_command_writes_what_stylize_reads(tmp_path, offline):
     pytest.importorskip("torch", reason="needs PyTorch: pip install 'tfstyle[torch]'")
     from reference.torch_sanet import save_published_files, seeded_reference
+
     paths = save_published_files(seeded_reference(0), tmp_path)
-    assert main(["weights", "import-sanet", "--vgg", paths["vgg"], "--decoder", paths["decoder"],
-                 "--transformer", paths["transformer"]]) == 0
+    assert (
+        main(
+            [
+                "weights",
+                "import-sanet",
+                "--vgg",
+                paths["vgg"],
+                "--decoder",
+                paths["decoder"],
+                "--transformer",
+                paths["transformer"],
+            ]
+        )
+        == 0
+    )
     out = tmp_path / "out.png"
-    assert main(["stylize", "--content", str(PORTRAIT), "--style", str(PAINTING), "--output",
-                 str(out), "--max-size", "64", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "stylize",
+                "--content",
+                str(PORTRAIT),
+                "--style",
+                str(PAINTING),
+                "--output",
+                str(out),
+                "--max-size",
+                "64",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert out.exists()

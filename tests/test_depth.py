@@ -46,22 +46,35 @@ def test_hourglass_any_size_and_keras_roundtrip(hw, tmp_path):
     out = model(image, training=False).numpy()
     assert out.shape == (2, *hw, 1) and np.isfinite(out).all()
     model.save(tmp_path / "hourglass.keras")
-    np.testing.assert_allclose(keras.models.load_model(tmp_path / "hourglass.keras")(image).numpy(),
-                               out, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        keras.models.load_model(tmp_path / "hourglass.keras")(image).numpy(), out, rtol=1e-5, atol=1e-5
+    )
     model.save_weights(tmp_path / "hourglass.weights.h5")
-    np.testing.assert_allclose(build_hourglass(str(tmp_path / "hourglass.weights.h5"))(image).numpy(),
-                               out, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        build_hourglass(str(tmp_path / "hourglass.weights.h5"))(image).numpy(), out, rtol=1e-5, atol=1e-5
+    )
 
 
 def test_ranking_loss_and_metrics_match_numpy(rng):
     depth = rng.normal(size=(2, 9, 7, 1)).astype(np.float32)
-    pairs = np.stack([rng.integers(0, 9, (2, 30)), rng.integers(0, 7, (2, 30)),
-                      rng.integers(0, 9, (2, 30)), rng.integers(0, 7, (2, 30))], -1)
+    pairs = np.stack(
+        [
+            rng.integers(0, 9, (2, 30)),
+            rng.integers(0, 7, (2, 30)),
+            rng.integers(0, 9, (2, 30)),
+            rng.integers(0, 7, (2, 30)),
+        ],
+        -1,
+    )
     labels = rng.integers(-1, 2, (2, 30))
     valid = (rng.uniform(size=(2, 30)) > 0.2).astype(np.float32)
-    diff = np.stack([depth[n, pairs[n, :, 0], pairs[n, :, 1], 0] - depth[n, pairs[n, :, 2], pairs[n, :, 3], 0]
-                     for n in range(2)])
-    per = np.where(labels == 0, diff ** 2, np.log1p(np.exp(-labels * diff)))
+    diff = np.stack(
+        [
+            depth[n, pairs[n, :, 0], pairs[n, :, 1], 0] - depth[n, pairs[n, :, 2], pairs[n, :, 3], 0]
+            for n in range(2)
+        ]
+    )
+    per = np.where(labels == 0, diff**2, np.log1p(np.exp(-labels * diff)))
     expected = (per * valid).sum() / valid.sum()
     np.testing.assert_allclose(losses.ranking_loss(depth, pairs, labels, valid).numpy(), expected, rtol=1e-5)
     np.testing.assert_allclose(losses.gather_pair_depths(depth, pairs).numpy(), diff, rtol=1e-6)
@@ -91,14 +104,14 @@ def np_window_mean(x, k):
     out = np.empty_like(x)
     for i in range(h):
         for j in range(w):
-            out[i, j] = x[max(0, i - r):i + r + 1, max(0, j - r):j + r + 1].mean()
+            out[i, j] = x[max(0, i - r) : i + r + 1, max(0, j - r) : j + r + 1].mean()
     return out
 
 
 def np_avg_pool(x, ceil):
     h, w = x.shape
     oh, ow = (-(-h // 2), -(-w // 2)) if ceil else (h // 2, w // 2)
-    return np.array([[x[2 * i:2 * i + 2, 2 * j:2 * j + 2].mean() for j in range(ow)] for i in range(oh)])
+    return np.array([[x[2 * i : 2 * i + 2, 2 * j : 2 * j + 2].mean() for j in range(ow)] for i in range(oh)])
 
 
 @pytest.mark.parametrize("ceil", [False, True])
@@ -111,19 +124,25 @@ def test_alpha_propagation_matches_numpy(rng, ceil):
     np.testing.assert_allclose(propagate(alpha, path), expected, rtol=1e-5)
 
 
-@pytest.mark.parametrize("flavour,taps", [("imagenet", ("relu2_2", "relu4_2")),
-                                          ("normalised", ("relu2_1", "relu4_1"))])
+@pytest.mark.parametrize(
+    "flavour,taps", [("imagenet", ("relu2_2", "relu4_2")), ("normalised", ("relu2_1", "relu4_1"))]
+)
 def test_encoder_path_shapes_match_the_encoder(flavour, taps):
     from tfstyle.models.vgg import build_vgg19
+
     alpha = np.ones((45, 37))
     encoder = build_vgg19(taps, weights=None, flavour=flavour)
     features = encoder(np.zeros((1, 45, 37, 3), np.float32))
     for tap in taps:
-        assert propagate(alpha, encoder_path(encoder, tap, flavour)).shape == \
-            tuple(features[tap].shape[1:3])
+        assert propagate(alpha, encoder_path(encoder, tap, flavour)).shape == tuple(features[tap].shape[1:3])
     if flavour == "imagenet":  # VGG19 table 1: two 3x3 convs, a 2x2 pool, two 3x3 convs
-        assert encoder_path(encoder, "relu2_2") == [("conv", 3), ("conv", 3), ("pool", 2, False),
-                                                    ("conv", 3), ("conv", 3)]
+        assert encoder_path(encoder, "relu2_2") == [
+            ("conv", 3),
+            ("conv", 3),
+            ("pool", 2, False),
+            ("conv", 3),
+            ("conv", 3),
+        ]
 
 
 @pytest.fixture(scope="module")
@@ -166,32 +185,92 @@ def test_weight_map_scales_the_content_loss(scene):
     plain = transfer.objective(content, style, config)
     doubled = transfer.objective(content, style, config, content_weight_map=np.full(content.shape[:2], 2.0))
     features = transfer.encoder_for(plain.taps)(image)
-    np.testing.assert_allclose(float(doubled(image, features)[0]), 2 * float(plain(image, features)[0]),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        float(doubled(image, features)[0]), 2 * float(plain(image, features)[0]), rtol=1e-5
+    )
 
 
 def test_cli_depth_options_and_depth_command(tmp_path):
     out = tmp_path / "out.png"
-    assert main(["optimize", "--content", str(PORTRAIT), "--style", str(PAINTING), "--output", str(out),
-                 "--size", "48", "--steps", "2", "--quiet", "--vgg-weights", "random",
-                 "--depth-weights", "random", "--depth-weight", "20",
-                 "--depth-content-weights", "1,5"]) == 0
+    assert (
+        main(
+            [
+                "optimize",
+                "--content",
+                str(PORTRAIT),
+                "--style",
+                str(PAINTING),
+                "--output",
+                str(out),
+                "--size",
+                "48",
+                "--steps",
+                "2",
+                "--quiet",
+                "--vgg-weights",
+                "random",
+                "--depth-weights",
+                "random",
+                "--depth-weight",
+                "20",
+                "--depth-content-weights",
+                "1,5",
+            ]
+        )
+        == 0
+    )
     assert out.exists()
-    assert main(["depth", "--input", str(PORTRAIT), "--output", str(tmp_path / "d.png"),
-                 "--raw", str(tmp_path / "d.npy"), "--depth-weights", "random", "--max-size", "64"]) == 0
+    assert (
+        main(
+            [
+                "depth",
+                "--input",
+                str(PORTRAIT),
+                "--output",
+                str(tmp_path / "d.png"),
+                "--raw",
+                str(tmp_path / "d.npy"),
+                "--depth-weights",
+                "random",
+                "--max-size",
+                "64",
+            ]
+        )
+        == 0
+    )
     raw = np.load(tmp_path / "d.npy")
     assert raw.shape == (64, 55) and load_image(tmp_path / "d.png").shape == (64, 55, 3)
 
 
-@pytest.mark.parametrize("extra,fragment", [
-    (["--depth-weight", "5"], "pass --depth-weights PATH"),
-    (["--depth-content-weights", "5,1", "--depth-weights", "random"], "0 < A_MIN <= A_MAX"),
-    (["--depth-weight", "5", "--depth-weights", "/nope.weights.h5"], "no such file"),
-])
+@pytest.mark.parametrize(
+    "extra,fragment",
+    [
+        (["--depth-weight", "5"], "pass --depth-weights PATH"),
+        (["--depth-content-weights", "5,1", "--depth-weights", "random"], "0 < A_MIN <= A_MAX"),
+        (["--depth-weight", "5", "--depth-weights", "/nope.weights.h5"], "no such file"),
+    ],
+)
 def test_cli_depth_bad_input(tmp_path, capsys, extra, fragment):
     out = tmp_path / "out.png"
-    code = main(["optimize", "--content", str(PORTRAIT), "--style", str(PAINTING), "--output", str(out),
-                 "--size", "48", "--steps", "2", "--quiet", "--vgg-weights", "random", *extra])
+    code = main(
+        [
+            "optimize",
+            "--content",
+            str(PORTRAIT),
+            "--style",
+            str(PAINTING),
+            "--output",
+            str(out),
+            "--size",
+            "48",
+            "--steps",
+            "2",
+            "--quiet",
+            "--vgg-weights",
+            "random",
+            *extra,
+        ]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and fragment in err[0], err
     assert not out.exists()

@@ -41,22 +41,32 @@ def decode_png(reply) -> np.ndarray:
 
 
 def run(args, **kwargs):
-    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600, **kwargs)
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=600, **kwargs
+    )
 
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     """Random-but-trained-like weights written to disk, exported by the program."""
     from tfstyle.models.segnet import build_segnet
+
     root = tmp_path_factory.mktemp("saved_model")
     stylizer = trained_like(Stylizer(dtype="float32"))
     save_weights_dir(stylizer, str(root / "sanet"))
     segnet = build_segnet(2, weights=None)
     segnet.save_weights(str(root / "segnet.weights.h5"))
-    result = run(["-m", "export.saved_model", f"--weights={root / 'sanet'}",
-                  f"--segnet_weights={root / 'segnet.weights.h5'}", f"--output_dir={root / 'models'}",
-                  f"--max_size={MAX_SIZE}", "--feather=0.02"])
+    result = run(
+        [
+            "-m",
+            "export.saved_model",
+            f"--weights={root / 'sanet'}",
+            f"--segnet_weights={root / 'segnet.weights.h5'}",
+            f"--output_dir={root / 'models'}",
+            f"--max_size={MAX_SIZE}",
+            "--feather=0.02",
+        ]
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert (root / "models" / "1" / "saved_model.pb").is_file()
     return root, stylizer, segnet
@@ -66,56 +76,142 @@ def exported(tmp_path_factory):
 def inputs():
     content_file, style_file, second_file = (p.read_bytes() for p in (PORTRAIT, PAINTING, SECOND))
     small = lambda path, side: to_uint8(fit(load_image(path), side, upscale=False))  # noqa: E731
-    return dict(content_file=content_file, style_file=style_file, second_file=second_file,
-                content_u8=small(PORTRAIT, 80), style_u8=small(PAINTING, 64))
+    return dict(
+        content_file=content_file,
+        style_file=style_file,
+        second_file=second_file,
+        content_u8=small(PORTRAIT, 80),
+        style_u8=small(PAINTING, 64),
+    )
 
 
 def requests(inputs) -> dict:
     """One TF Serving REST :predict body per signature, as a client would send it."""
     i = inputs
     return {
-        "serving_default": {"instances": [
-            {"content_bytes": b64(i["content_file"]), "style_bytes": b64(i["style_file"])}]},
-        "stylize_bytes": {"signature_name": "stylize_bytes", "instances": [
-            {"content_bytes": b64(i["content_file"]), "style_bytes": b64(i["style_file"]),
-             "alpha": 0.5, "max_size": 64},
-            {"content_bytes": b64(i["second_file"]), "style_bytes": b64(png_bytes(i["style_u8"])),
-             "alpha": 1.0, "max_size": 72}]},
-        "stylize": {"signature_name": "stylize", "instances": [
-            {"content": i["content_u8"].tolist(), "style": i["style_u8"].tolist(), "alpha": 0.7}]},
-        "encode_style": {"signature_name": "encode_style", "instances": [
-            {"style": i["style_u8"].tolist()}]},
-        "portrait": {"signature_name": "portrait", "instances": [
-            {"content_bytes": b64(i["second_file"]), "style_bytes": b64(i["style_file"])}]},
+        "serving_default": {
+            "instances": [{"content_bytes": b64(i["content_file"]), "style_bytes": b64(i["style_file"])}]
+        },
+        "stylize_bytes": {
+            "signature_name": "stylize_bytes",
+            "instances": [
+                {
+                    "content_bytes": b64(i["content_file"]),
+                    "style_bytes": b64(i["style_file"]),
+                    "alpha": 0.5,
+                    "max_size": 64,
+                },
+                {
+                    "content_bytes": b64(i["second_file"]),
+                    "style_bytes": b64(png_bytes(i["style_u8"])),
+                    "alpha": 1.0,
+                    "max_size": 72,
+                },
+            ],
+        },
+        "stylize": {
+            "signature_name": "stylize",
+            "instances": [
+                {"content": i["content_u8"].tolist(), "style": i["style_u8"].tolist(), "alpha": 0.7}
+            ],
+        },
+        "encode_style": {"signature_name": "encode_style", "instances": [{"style": i["style_u8"].tolist()}]},
+        "portrait": {
+            "signature_name": "portrait",
+            "instances": [{"content_bytes": b64(i["second_file"]), "style_bytes": b64(i["style_file"])}],
+        },
         # bad requests: (body, expected error text)
-        "bad_bytes": ({"instances": [{"content_bytes": b64(b"GIF? no, text"),
-                                      "style_bytes": b64(i["style_file"])}]},
-                      "content_bytes: not a JPEG, PNG, WebP, GIF or BMP file"),
-        "bad_truncated": ({"instances": [{"content_bytes": b64(i["content_file"][:300]),
-                                          "style_bytes": b64(i["style_file"])}]}, ""),
-        "bad_max_size": ({"signature_name": "stylize_bytes", "instances": [
-            {"content_bytes": b64(i["content_file"]), "style_bytes": b64(i["style_file"]),
-             "alpha": 1.0, "max_size": 100000}]}, "max_size must be between 32 and 2048"),
-        "bad_alpha": ({"signature_name": "stylize_bytes", "instances": [
-            {"content_bytes": b64(i["content_file"]), "style_bytes": b64(i["style_file"]),
-             "alpha": 2.0, "max_size": 64}]}, "alpha must be in [0, 1]"),
-        "bad_tiny": ({"instances": [{"content_bytes": b64(png_bytes(np.zeros((16, 40, 3)))),
-                                     "style_bytes": b64(i["style_file"])}]},
-                     "smaller than 32 px on its shorter side"),
-        "bad_missing": ({"signature_name": "stylize_bytes", "instances": [
-            {"content_bytes": b64(i["content_file"]), "style_bytes": b64(i["style_file"])}]},
-                        "input size does not match signature"),
-        "bad_batch": ({"signature_name": "stylize_bytes", "inputs": {  # columnar format
-            "content_bytes": [b64(i["content_file"]), b64(i["second_file"])],
-            "style_bytes": [b64(i["style_file"])], "alpha": [1.0, 1.0], "max_size": [64, 64]}},
-                      "every input needs the same batch size"),
-        "bad_features": ({"signature_name": "stylize_with_style", "instances": [
-            {"content": i["content_u8"].tolist(), "alpha": 1.0,
-             "relu4_1": np.zeros((4, 4, 512)).tolist(), "relu5_1": np.zeros((4, 4, 512)).tolist()}]},
-                         "relu5_1 must have the batch of relu4_1 and half its height and width"),
-        "bad_large_tensor": ({"signature_name": "encode_style", "inputs": {
-            "style": np.zeros((1, 32, 2100, 3), np.uint8).tolist()}},
-                             "larger than 2048 px on its longer side"),
+        "bad_bytes": (
+            {"instances": [{"content_bytes": b64(b"GIF? no, text"), "style_bytes": b64(i["style_file"])}]},
+            "content_bytes: not a JPEG, PNG, WebP, GIF or BMP file",
+        ),
+        "bad_truncated": (
+            {
+                "instances": [
+                    {"content_bytes": b64(i["content_file"][:300]), "style_bytes": b64(i["style_file"])}
+                ]
+            },
+            "",
+        ),
+        "bad_max_size": (
+            {
+                "signature_name": "stylize_bytes",
+                "instances": [
+                    {
+                        "content_bytes": b64(i["content_file"]),
+                        "style_bytes": b64(i["style_file"]),
+                        "alpha": 1.0,
+                        "max_size": 100000,
+                    }
+                ],
+            },
+            "max_size must be between 32 and 2048",
+        ),
+        "bad_alpha": (
+            {
+                "signature_name": "stylize_bytes",
+                "instances": [
+                    {
+                        "content_bytes": b64(i["content_file"]),
+                        "style_bytes": b64(i["style_file"]),
+                        "alpha": 2.0,
+                        "max_size": 64,
+                    }
+                ],
+            },
+            "alpha must be in [0, 1]",
+        ),
+        "bad_tiny": (
+            {
+                "instances": [
+                    {
+                        "content_bytes": b64(png_bytes(np.zeros((16, 40, 3)))),
+                        "style_bytes": b64(i["style_file"]),
+                    }
+                ]
+            },
+            "smaller than 32 px on its shorter side",
+        ),
+        "bad_missing": (
+            {
+                "signature_name": "stylize_bytes",
+                "instances": [{"content_bytes": b64(i["content_file"]), "style_bytes": b64(i["style_file"])}],
+            },
+            "input size does not match signature",
+        ),
+        "bad_batch": (
+            {
+                "signature_name": "stylize_bytes",
+                "inputs": {  # columnar format
+                    "content_bytes": [b64(i["content_file"]), b64(i["second_file"])],
+                    "style_bytes": [b64(i["style_file"])],
+                    "alpha": [1.0, 1.0],
+                    "max_size": [64, 64],
+                },
+            },
+            "every input needs the same batch size",
+        ),
+        "bad_features": (
+            {
+                "signature_name": "stylize_with_style",
+                "instances": [
+                    {
+                        "content": i["content_u8"].tolist(),
+                        "alpha": 1.0,
+                        "relu4_1": np.zeros((4, 4, 512)).tolist(),
+                        "relu5_1": np.zeros((4, 4, 512)).tolist(),
+                    }
+                ],
+            },
+            "relu5_1 must have the batch of relu4_1 and half its height and width",
+        ),
+        "bad_large_tensor": (
+            {
+                "signature_name": "encode_style",
+                "inputs": {"style": np.zeros((1, 32, 2100, 3), np.uint8).tolist()},
+            },
+            "larger than 2048 px on its longer side",
+        ),
     }
 
 
@@ -194,8 +290,7 @@ def test_stylize_uint8_tensors(exported, replies, inputs):
     _, stylizer, _ = exported
     reply, _ = replies
     got = np.asarray(reply["stylize"]["predictions"][0], np.uint8)
-    expected = reference(stylizer, inputs["content_u8"] / 255.0, inputs["style_u8"] / 255.0,
-                         alpha=0.7)
+    expected = reference(stylizer, inputs["content_u8"] / 255.0, inputs["style_u8"] / 255.0, alpha=0.7)
     assert got.shape == inputs["content_u8"].shape
     assert psnr(got, expected) >= 45
 
@@ -227,10 +322,13 @@ def test_portrait_segments_inside_the_graph(exported, replies):
     content = fit(load_image(SECOND), MAX_SIZE, upscale=False)
     style = fit(load_image(PAINTING), MAX_SIZE, upscale=False)
     expected = PortraitStylizer(stylizer, segmenter).stylize(
-        content, style, settings=PortraitSettings(feather=0.02))
+        content, style, settings=PortraitSettings(feather=0.02)
+    )
     assert image.shape == content.shape and mask.shape == content.shape[:2]
-    print(f"portrait PSNR image {psnr(image, to_uint8(expected.image)):.1f} dB, "
-          f"mask {psnr(mask, to_uint8(expected.mask)):.1f} dB")
+    print(
+        f"portrait PSNR image {psnr(image, to_uint8(expected.image)):.1f} dB, "
+        f"mask {psnr(mask, to_uint8(expected.mask)):.1f} dB"
+    )
     assert psnr(mask, to_uint8(expected.mask)) >= 45
     assert psnr(image, to_uint8(expected.image)) >= 45
 
@@ -251,8 +349,15 @@ def test_rest_program_exits_1_with_the_error(exported, tmp_path, inputs):
     body, expected = requests(inputs)["bad_max_size"]
     request, out = tmp_path / "bad.json", tmp_path / "reply.json"
     request.write_text(json.dumps(body))
-    result = run(["-m", "export.rest", f"--model_dir={root / 'models' / '1'}",
-                  f"--request={request}", f"--output={out}"])
+    result = run(
+        [
+            "-m",
+            "export.rest",
+            f"--model_dir={root / 'models' / '1'}",
+            f"--request={request}",
+            f"--output={out}",
+        ]
+    )
     assert result.returncode == 1
     assert expected in json.loads(out.read_text())["error"]
 
@@ -260,14 +365,16 @@ def test_rest_program_exits_1_with_the_error(exported, tmp_path, inputs):
 @pytest.mark.slow  # exports the SavedModel with the program
 def test_program_refuses_an_existing_version_and_writes_nothing(exported, tmp_path):
     root, _, _ = exported
-    result = run(["-m", "export.saved_model", "--weights=random", f"--output_dir={root / 'models'}",
-                  "--version=1"])
+    result = run(
+        ["-m", "export.saved_model", "--weights=random", f"--output_dir={root / 'models'}", "--version=1"]
+    )
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if "export.saved_model: error:" in line]
     assert len(errors) == 1 and "exists; pick another --version" in errors[0]
     assert sorted(p.name for p in (root / "models").iterdir()) == ["1"]
-    result = run(["-m", "export.saved_model", f"--weights={tmp_path / 'none'}",
-                  f"--output_dir={tmp_path / 'models'}"])
+    result = run(
+        ["-m", "export.saved_model", f"--weights={tmp_path / 'none'}", f"--output_dir={tmp_path / 'models'}"]
+    )
     assert result.returncode == 2 and "--weights" in result.stderr
     assert "none: does not exist; pass the folder of SANet" in result.stderr
     assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())
@@ -277,11 +384,13 @@ def test_serving_graph_in_process_equals_keras(inputs):
     """The `stylize` signature's function, traced in this process (no export), against
     `Stylizer.stylize` on the same uint8 tensors, α 1 and 0.5."""
     from export.serving import StylizeServing
+
     stylizer = trained_like(Stylizer(dtype="float32"))
     module = StylizeServing(stylizer)
     content, style = inputs["content_u8"], inputs["style_u8"]
     for alpha in (1.0, 0.5):
-        got = module.stylize(tf.constant(content[None]), tf.constant(style[None]),
-                             tf.constant([alpha]))["image"].numpy()[0]
+        got = module.stylize(tf.constant(content[None]), tf.constant(style[None]), tf.constant([alpha]))[
+            "image"
+        ].numpy()[0]
         expected = to_uint8(stylizer.stylize(content / 255.0, style / 255.0, alpha=alpha))
         assert psnr(got, expected) >= 45

@@ -48,11 +48,25 @@ def exported(tmp_path_factory):
     stylizer = trained_like(Stylizer(dtype="float32", chunk_size=0))
     save_weights_dir(stylizer, str(root / "sanet"))
     result = subprocess.run(
-        [sys.executable, "-m", "export.tflite", f"--weights={root / 'sanet'}",
-         f"--output={root / 'mobile'}", f"--size={SIZE}", f"--style_size={STYLE_SIZE}",
-         "--quantize=none,float16,dynamic,int8", f"--representative_dir={DATA}",
-         "--person_alpha=0.5", "--person_levels=1,0.3", "--feather=0.02"],
-        cwd=ROOT, capture_output=True, text=True, timeout=900)
+        [
+            sys.executable,
+            "-m",
+            "export.tflite",
+            f"--weights={root / 'sanet'}",
+            f"--output={root / 'mobile'}",
+            f"--size={SIZE}",
+            f"--style_size={STYLE_SIZE}",
+            "--quantize=none,float16,dynamic,int8",
+            f"--representative_dir={DATA}",
+            "--person_alpha=0.5",
+            "--person_levels=1,0.3",
+            "--feather=0.02",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return root / "mobile", stylizer
 
@@ -61,15 +75,22 @@ def exported(tmp_path_factory):
 def reference(exported):
     """Keras outputs for the shared images: features, transfer and portrait (TFLite mask)."""
     from tfstyle.segment import TFLiteSegmenter
+
     _, stylizer = exported
     content, style = square(SECOND, SIZE), square(PAINTING, STYLE_SIZE)
     features = stylizer.encode_style(style[0])
     mask = TFLiteSegmenter(str(DATA / "selfie_segmentation.tflite")).segment(content[0])
-    portrait = PortraitStylizer(stylizer).stylize(content[0], style_features=features,
-                                                  settings=SETTINGS, mask=mask)
-    return dict(content=content, style=style, features=features, mask=mask,
-                transfer=stylizer.stylize(content[0], style_features=features),
-                portrait=portrait.image)
+    portrait = PortraitStylizer(stylizer).stylize(
+        content[0], style_features=features, settings=SETTINGS, mask=mask
+    )
+    return dict(
+        content=content,
+        style=style,
+        features=features,
+        mask=mask,
+        transfer=stylizer.stylize(content[0], style_features=features),
+        portrait=portrait.image,
+    )
 
 
 @pytest.mark.slow  # exports 12 models with the program (~1.5 min)
@@ -78,17 +99,24 @@ def test_each_model_matches_keras_on_litert(exported, reference, quantize):
     folder, _ = exported
     r = reference
     encoded = run_signature(folder / f"style_encoder_{quantize}.tflite", style=r["style"])
-    scores = {tap: feature_psnr(encoded[f"style_{tap}"], getattr(r["features"], tap))
-              for tap in ("relu4_1", "relu5_1")}
+    scores = {
+        tap: feature_psnr(encoded[f"style_{tap}"], getattr(r["features"], tap))
+        for tap in ("relu4_1", "relu5_1")
+    }
     style = {"style_relu4_1": r["features"].relu4_1, "style_relu5_1": r["features"].relu5_1}
     transfer = run_signature(folder / f"transfer_{quantize}.tflite", content=r["content"], **style)
     scores["transfer"] = psnr(transfer["image"][0], r["transfer"], peak=1.0)
-    portrait = run_signature(folder / f"portrait_{quantize}.tflite", content=r["content"],
-                             mask=r["mask"][None, :, :, None], **style)
+    portrait = run_signature(
+        folder / f"portrait_{quantize}.tflite",
+        content=r["content"],
+        mask=r["mask"][None, :, :, None],
+        **style,
+    )
     scores["portrait"] = psnr(portrait["image"][0], r["portrait"], peak=1.0)
     # the app's chain: TFLite style features into the TFLite transfer model
-    chained = run_signature(folder / f"transfer_{quantize}.tflite", content=r["content"],
-                            **{k: encoded[k] for k in style})
+    chained = run_signature(
+        folder / f"transfer_{quantize}.tflite", content=r["content"], **{k: encoded[k] for k in style}
+    )
     scores["chain"] = psnr(chained["image"][0], r["transfer"], peak=1.0)
     print(quantize, " ".join(f"{k} {v:.1f} dB" for k, v in scores.items()))
     assert min(scores.values()) >= FLOORS[quantize], scores
@@ -110,8 +138,12 @@ def test_models_have_the_documented_interface_and_all_ops_run_on_the_gpu_delegat
         assert item["gpu_delegate_fallbacks"] == [], name
         assert "BATCH_MATMUL" in item["ops"] or name.startswith("style_encoder")
     signature = Interpreter(model_path=str(folder / "portrait_float32.tflite")).get_signature_list()
-    assert signature == {"serving_default": {
-        "inputs": ["content", "mask", "style_relu4_1", "style_relu5_1"], "outputs": ["image"]}}
+    assert signature == {
+        "serving_default": {
+            "inputs": ["content", "mask", "style_relu4_1", "style_relu5_1"],
+            "outputs": ["image"],
+        }
+    }
     sizes = {q: (folder / f"transfer_{q}.tflite").stat().st_size for q in FLOORS}
     assert sizes["float16"] < 0.6 * sizes["float32"] and sizes["dynamic"] < 0.35 * sizes["float32"]
 
@@ -140,9 +172,12 @@ def test_gpu_report_flags_what_the_delegate_refuses():
         @tf.function(input_signature=[tf.TensorSpec([1, 8, 8, 3], tf.float32)])
         def call(self, x):
             padded = tf.pad(x, [[0, 0], [2, 2], [2, 2], [0, 0]], mode="SYMMETRIC")
-            return {"five_d": tf.reshape(x, [1, 2, 4, 8, 3]) * 2.0, "padded": padded,
-                    "top": tf.math.top_k(tf.reshape(x, [1, -1]), 3).values,
-                    "soft": tf.nn.softmax(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], "REFLECT"))}
+            return {
+                "five_d": tf.reshape(x, [1, 2, 4, 8, 3]) * 2.0,
+                "padded": padded,
+                "top": tf.math.top_k(tf.reshape(x, [1, -1]), 3).values,
+                "soft": tf.nn.softmax(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], "REFLECT")),
+            }
 
     model = Model()
     converted = convert_model(model.call.get_concrete_function(), model, "m", "float32")
@@ -152,15 +187,22 @@ def test_gpu_report_flags_what_the_delegate_refuses():
     assert converted["report"]["gpu_delegate_fallbacks"] == gpu_fallbacks(converted["model"])
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--quantize=int8"], "needs --representative_dir"),
-    (["--size=100"], "--size must be a multiple of 16"),
-    (["--quantize=int4"], "--quantize int4: use none, float16, dynamic or int8"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--quantize=int8"], "needs --representative_dir"),
+        (["--size=100"], "--size must be a multiple of 16"),
+        (["--quantize=int4"], "--quantize int4: use none, float16, dynamic or int8"),
+    ],
+)
 def test_program_bad_options_one_line_exit_2(tmp_path, args, message):
     result = subprocess.run(
-        [sys.executable, "-m", "export.tflite", "--weights=random", f"--output={tmp_path / 'o'}",
-         *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        [sys.executable, "-m", "export.tflite", "--weights=random", f"--output={tmp_path / 'o'}", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     errors = [line for line in result.stderr.splitlines() if line.startswith("export.tflite: error:")]
     assert result.returncode == 2 and len(errors) == 1 and message in errors[0], result.stderr[-800:]
     assert not (tmp_path / "o").exists()
@@ -170,6 +212,7 @@ def test_mobile_functions_in_process_equal_keras():
     """The transfer and portrait functions the TFLite models are converted from, run as
     TF graphs here (no conversion), against the Keras API at the same fixed size."""
     from export.mobile import MobileModels
+
     stylizer = trained_like(Stylizer(dtype="float32", chunk_size=0))
     models = MobileModels(stylizer, 64, 64, PortraitSettings(feather=0.0))
     content, style = square(PAINTING, 64), square(DATA / "woman_smiling_portrait.jpg", 64)
@@ -179,6 +222,7 @@ def test_mobile_functions_in_process_equal_keras():
     mask = np.zeros((1, 64, 64, 1), np.float32)
     mask[:, :, 32:] = 1.0
     portrait = models.portrait(tf.constant(content), **features, mask=tf.constant(mask))
-    expected = PortraitStylizer(stylizer).stylize(content[0], style[0], mask=mask[0, :, :, 0],
-                                                  settings=PortraitSettings(feather=0.0))
+    expected = PortraitStylizer(stylizer).stylize(
+        content[0], style[0], mask=mask[0, :, :, 0], settings=PortraitSettings(feather=0.0)
+    )
     np.testing.assert_allclose(portrait["image"].numpy()[0], expected.image, atol=1e-4)

@@ -42,8 +42,11 @@ def test_exif_orientation_is_applied():
 @pytest.mark.parametrize("mode", ["L", "1", "P", "CMYK", "LA", "I;16"])
 def test_modes_convert_to_rgb(mode, rng):
     rgb = Image.fromarray(rng.integers(0, 256, (24, 32, 3), dtype=np.uint8))
-    img = rgb.convert(mode) if mode != "I;16" else Image.fromarray(
-        rng.integers(0, 65536, (24, 32), dtype=np.uint16))
+    img = (
+        rgb.convert(mode)
+        if mode != "I;16"
+        else Image.fromarray(rng.integers(0, 65536, (24, 32), dtype=np.uint16))
+    )
     fmt = "JPEG" if mode == "CMYK" else "PNG"
     out = image_lib.load_image(encode(img, fmt), min_side=1)
     assert out.shape == (24, 32, 3) and out.dtype == np.float32
@@ -60,9 +63,9 @@ def test_sixteen_bit_values_keep_their_scale():
 
 def test_rgba_composites_on_white():
     rgba = np.zeros((16, 16, 4), np.uint8)
-    rgba[..., 0] = 255            # red ...
-    rgba[:8, :, 3] = 0            # ... fully transparent on top
-    rgba[8:, :, 3] = 128          # ... half transparent below
+    rgba[..., 0] = 255  # red ...
+    rgba[:8, :, 3] = 0  # ... fully transparent on top
+    rgba[8:, :, 3] = 128  # ... half transparent below
     out = image_lib.load_image(encode(Image.fromarray(rgba, "RGBA")), min_side=1)
     np.testing.assert_allclose(out[0, 0], [1, 1, 1])
     np.testing.assert_allclose(out[12, 0], [1, 127 / 255, 127 / 255], atol=1 / 255)
@@ -131,9 +134,15 @@ def test_refuses_too_small():
     assert_one_line(e, "40x12", "at least 16 px")
 
 
-@pytest.mark.parametrize("h,w,side,upscale,expected", [
-    (606, 517, 256, True, (256, 218)), (100, 300, 600, True, (200, 600)),
-    (100, 300, 600, False, (100, 300)), (50, 50, 32, False, (32, 32))])
+@pytest.mark.parametrize(
+    "h,w,side,upscale,expected",
+    [
+        (606, 517, 256, True, (256, 218)),
+        (100, 300, 600, True, (200, 600)),
+        (100, 300, 600, False, (100, 300)),
+        (50, 50, 32, False, (32, 32)),
+    ],
+)
 def test_fitted_size_keeps_aspect(h, w, side, upscale, expected):
     assert image_lib.fitted_size(h, w, side, upscale=upscale) == expected
 
@@ -181,11 +190,21 @@ def test_saved_file_has_normal_permissions(tmp_path):
     assert path.stat().st_mode & 0o044  # readable by group/others under a usual umask
 
 
-@pytest.mark.parametrize("shape, max_side, upscale", [
-    ((37, 90), 64, False), ((90, 37), 64, False), ((30, 20), 64, False), ((30, 20), 64, True),
-    ((50, 25), 5, False), ((64, 64), 64, True), ((7, 9), 14, True)])
+@pytest.mark.parametrize(
+    "shape, max_side, upscale",
+    [
+        ((37, 90), 64, False),
+        ((90, 37), 64, False),
+        ((30, 20), 64, False),
+        ((30, 20), 64, True),
+        ((50, 25), 5, False),
+        ((64, 64), 64, True),
+        ((7, 9), 14, True),
+    ],
+)
 def test_fit_tensor_matches_fit(shape, max_side, upscale):
     from tfstyle.image import fit, fit_tensor
+
     image = np.random.default_rng(0).uniform(size=(*shape, 3)).astype(np.float32)
     expected = fit(image, max_side, upscale=upscale)
     got = fit_tensor(image[None], tf.constant(max_side), upscale=upscale).numpy()[0]

@@ -14,8 +14,9 @@ def test_upsample_nearest_is_numpy_repeat(shape, dtype):
     x = np.random.default_rng(0).normal(size=shape).astype(np.float32)
     expected = np.repeat(np.repeat(x, 2, axis=1), 2, axis=2)
     got = upsample_nearest(tf.cast(x, dtype))
-    np.testing.assert_array_equal(tf.cast(got, tf.float32).numpy(),
-                                  tf.cast(tf.cast(expected, dtype), tf.float32).numpy())
+    np.testing.assert_array_equal(
+        tf.cast(got, tf.float32).numpy(), tf.cast(tf.cast(expected, dtype), tf.float32).numpy()
+    )
 
 
 def test_layer_config_round_trip_and_factor_3():
@@ -30,12 +31,15 @@ def test_layer_config_round_trip_and_factor_3():
 def _layer_cases():
     """(layer, inputs) for every layer tfstyle defines, with a non-default setting each."""
     from tfstyle import layers
+
     rng = np.random.default_rng(3)
     x = rng.normal(size=(2, 9, 7, 4)).astype(np.float32)
     pooled, argmax = layers.MaxPoolingWithArgmax2D(name="p")(x)
     return {
-        "SANetAttention": (layers.SANetAttention(channels=4, chunk_size=5, memory_budget_mb=3.0),
-                           (x, x[:1, :5, :6])),
+        "SANetAttention": (
+            layers.SANetAttention(channels=4, chunk_size=5, memory_budget_mb=3.0),
+            (x, x[:1, :5, :6]),
+        ),
         "InceptionBlock": (layers.InceptionBlock(2, 3, 4, kernels=(3, 5, 7)), (x,)),
         "MeanVarianceNormalization": (layers.MeanVarianceNormalization(epsilon=1e-3), (x,)),
         "CropLike": (layers.CropLike(), ([x, x[:, :5, :3]],)),
@@ -50,6 +54,7 @@ def _layer_cases():
 
 def test_every_layer_is_covered_by_the_round_trip():
     from tfstyle import layers
+
     classes = {name for name in layers.__all__ if isinstance(getattr(layers, name), type)}
     assert classes == set(_layer_cases())
 
@@ -63,8 +68,9 @@ def test_layer_get_config_round_trip(name):
     assert clone.get_config() == layer.get_config()
     clone(*inputs)  # build, then take the original's weights
     clone.set_weights(layer.get_weights())
-    tf.nest.map_structure(lambda a, b: np.testing.assert_array_equal(np.asarray(a), np.asarray(b)),
-                          clone(*inputs), expected)
+    tf.nest.map_structure(
+        lambda a, b: np.testing.assert_array_equal(np.asarray(a), np.asarray(b)), clone(*inputs), expected
+    )
     # and through Keras' registry, as a .keras file would
     revived = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
     assert type(revived) is type(layer) and revived.get_config() == layer.get_config()

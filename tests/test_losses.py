@@ -23,8 +23,10 @@ def np_mean_std(f, eps=1e-5):
 
 @pytest.fixture
 def feats(rng):
-    return (rng.normal(size=(2, 7, 5, 6)).astype(np.float32),
-            rng.normal(size=(2, 7, 5, 6)).astype(np.float32))
+    return (
+        rng.normal(size=(2, 7, 5, 6)).astype(np.float32),
+        rng.normal(size=(2, 7, 5, 6)).astype(np.float32),
+    )
 
 
 def test_gram_matrix_matches_numpy(feats):
@@ -49,19 +51,19 @@ def test_style_loss_matches_numpy(feats):
     a, b = feats
     c = a.shape[-1]
     target = np_gram(b)
-    expected = np.mean([np.sum((np_gram(a)[i] - target[i]) ** 2) / c ** 2 for i in range(2)])
-    np.testing.assert_allclose(losses.style_loss(a, target.astype(np.float32)).numpy(), expected,
-                               rtol=RTOL)
+    expected = np.mean([np.sum((np_gram(a)[i] - target[i]) ** 2) / c**2 for i in range(2)])
+    np.testing.assert_allclose(losses.style_loss(a, target.astype(np.float32)).numpy(), expected, rtol=RTOL)
 
 
-@pytest.mark.parametrize("variant,beta", [("squared", 2.0), ("absolute", 1.0), ("power", 1.0),
-                                          ("power", 2.5)])
+@pytest.mark.parametrize(
+    "variant,beta", [("squared", 2.0), ("absolute", 1.0), ("power", 1.0), ("power", 2.5)]
+)
 def test_total_variation_matches_numpy(rng, variant, beta):
     x = rng.uniform(size=(2, 9, 11, 3)).astype(np.float64)
     dx = x[:, :, 1:] - x[:, :, :-1]
     dy = x[:, 1:] - x[:, :-1]
     if variant == "squared":
-        expected = (dx ** 2).mean() + (dy ** 2).mean()
+        expected = (dx**2).mean() + (dy**2).mean()
     elif variant == "absolute":
         expected = np.abs(dx).mean() + np.abs(dy).mean()
     else:

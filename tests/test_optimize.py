@@ -23,6 +23,7 @@ SIZE = 96
 @pytest.fixture(scope="module")
 def transfer():
     import keras
+
     keras.utils.set_random_seed(3)
     return GatysTransfer(None, precision="float32")
 
@@ -106,8 +107,12 @@ def test_snapshots_every_n_steps(transfer, images):
 
 def test_bad_config_is_refused(transfer, images):
     content, style = images
-    for bad in [OptimizeConfig(optimizer="sgd"), OptimizeConfig(style_weight=-1),
-                OptimizeConfig(style_layer_weights=[1.0]), OptimizeConfig(content_layers=["fc6"])]:
+    for bad in [
+        OptimizeConfig(optimizer="sgd"),
+        OptimizeConfig(style_weight=-1),
+        OptimizeConfig(style_layer_weights=[1.0]),
+        OptimizeConfig(content_layers=["fc6"]),
+    ]:
         with pytest.raises(ConfigError):
             transfer.run(content, style, bad)
 

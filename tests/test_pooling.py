@@ -16,7 +16,7 @@ def np_pool_unpool(x):
         for i in range(pooled.shape[1]):
             for j in range(pooled.shape[2]):
                 for k in range(c):
-                    window = x[b, 2 * i:2 * i + 2, 2 * j:2 * j + 2, k]
+                    window = x[b, 2 * i : 2 * i + 2, 2 * j : 2 * j + 2, k]
                     di, dj = np.unravel_index(np.argmax(window), window.shape)
                     pooled[b, i, j, k] = window[di, dj]
                     out[b, 2 * i + di, 2 * j + dj, k] = window[di, dj]

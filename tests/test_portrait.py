@@ -46,8 +46,9 @@ def test_blends_stay_between_the_two_settings(portrait, images):
     person = single(portrait, content, style, 0.4, (1.0, 0.2))
     background = single(portrait, content, style, 1.0, (1.0, 1.0))
     half = np.full(content.shape[:2], 0.5)
-    pixel = portrait.stylize(content, style, mask=half,
-                             settings=PortraitSettings(**{**SETTINGS.__dict__, "blend": "pixel"})).image
+    pixel = portrait.stylize(
+        content, style, mask=half, settings=PortraitSettings(**{**SETTINGS.__dict__, "blend": "pixel"})
+    ).image
     low, high = np.minimum(person, background), np.maximum(person, background)
     assert (pixel >= low - 1e-6).all() and (pixel <= high + 1e-6).all()  # a convex mix, per pixel
     # feature blending decodes the per-element mix of the two settings' decoder inputs,
@@ -76,6 +77,7 @@ def test_feather_softens_edges_only():
 @pytest.mark.parametrize("amount, shape", [(0.05, (40, 40)), (0.02, (37, 90)), (0.2, (23, 31))])
 def test_feather_is_scipys_mirrored_gaussian(amount, shape):
     from scipy.ndimage import gaussian_filter
+
     mask = np.random.default_rng(1).uniform(size=shape)
     expected = gaussian_filter(mask, amount * min(shape), mode="mirror", truncate=4.0)
     np.testing.assert_allclose(feather_mask(mask, amount), expected, atol=1e-5)
@@ -83,12 +85,14 @@ def test_feather_is_scipys_mirrored_gaussian(amount, shape):
 
 def test_area_resize_pools_whole_factors_like_resize_area():
     from tfstyle.ops import area_resize
+
     masks = np.random.default_rng(2).uniform(size=(2, 48, 40, 1)).astype(np.float32)
     pooled = area_resize(masks, (6, 5)).numpy()
     expected = masks.reshape(2, 6, 8, 5, 8, 1).mean(axis=(2, 4))
     np.testing.assert_allclose(pooled, expected, atol=1e-6)
-    np.testing.assert_allclose(area_resize(masks, (7, 5)).numpy(),
-                               tf.image.resize(masks, (7, 5), method="area").numpy(), atol=1e-6)
+    np.testing.assert_allclose(
+        area_resize(masks, (7, 5)).numpy(), tf.image.resize(masks, (7, 5), method="area").numpy(), atol=1e-6
+    )
 
 
 def test_bad_settings_are_refused(portrait, images):
@@ -104,10 +108,29 @@ def test_bad_settings_are_refused(portrait, images):
 def test_portrait_cli_with_tflite_segmenter(tmp_path):
     pytest.importorskip("ai_edge_litert", reason="needs pip install 'tfstyle[export]'")
     out, mask = tmp_path / "out.png", tmp_path / "mask.png"
-    code = main(["portrait", "--content", str(DATA / "woman_smiling_portrait.jpg"), "--style",
-                 str(PAINTING), "--output", str(out), "--save-mask", str(mask), "--weights", "random",
-                 "--segmenter", f"tflite:{DATA / 'selfie_segmentation.tflite'}", "--max-size", "96",
-                 "--blend", "pixel", "--precision", "float32"])
+    code = main(
+        [
+            "portrait",
+            "--content",
+            str(DATA / "woman_smiling_portrait.jpg"),
+            "--style",
+            str(PAINTING),
+            "--output",
+            str(out),
+            "--save-mask",
+            str(mask),
+            "--weights",
+            "random",
+            "--segmenter",
+            f"tflite:{DATA / 'selfie_segmentation.tflite'}",
+            "--max-size",
+            "96",
+            "--blend",
+            "pixel",
+            "--precision",
+            "float32",
+        ]
+    )
     assert code == 0
     saved = load_image(mask)[..., 0]
     assert saved.shape == load_image(out).shape[:2]
@@ -115,8 +138,17 @@ def test_portrait_cli_with_tflite_segmenter(tmp_path):
 
 
 def test_portrait_cli_bad_input(tmp_path, capsys):
-    code = main(["portrait", "--content", str(DATA / "woman_smiling_portrait.jpg"), "--output",
-                 str(tmp_path / "out.png"), "--weights", "random"])
+    code = main(
+        [
+            "portrait",
+            "--content",
+            str(DATA / "woman_smiling_portrait.jpg"),
+            "--output",
+            str(tmp_path / "out.png"),
+            "--weights",
+            "random",
+        ]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "pass --style or --style-features" in err[0]
     assert not (tmp_path / "out.png").exists()

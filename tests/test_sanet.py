@@ -46,8 +46,9 @@ def test_chunked_attention_equals_one_shot_and_numpy(chunk, rng):
     v = rng.normal(size=(1, 31, 8)).astype(np.float32)
     one_shot = softmax_attention(q, k, v).numpy()
     chunked = chunked_softmax_attention(q, k, v, chunk).numpy()
-    np.testing.assert_allclose(one_shot, np_attention(q, np.repeat(k, 2, 0), np.repeat(v, 2, 0)),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        one_shot, np_attention(q, np.repeat(k, 2, 0), np.repeat(v, 2, 0)), rtol=1e-5, atol=1e-5
+    )
     np.testing.assert_allclose(chunked, one_shot, rtol=1e-6, atol=1e-6)
 
 
@@ -64,8 +65,9 @@ def test_attention_layer_budget_chunks_give_same_output(rng):
 
 def test_alpha_zero_is_content_content_path(stylizer):
     content, style = images(3, (64, 64), (48, 48))
-    np.testing.assert_allclose(stylizer.stylize(content, style[0], alpha=0.0),
-                               stylizer.stylize(content, content[0]), atol=1e-5)
+    np.testing.assert_allclose(
+        stylizer.stylize(content, style[0], alpha=0.0), stylizer.stylize(content, content[0]), atol=1e-5
+    )
 
 
 def test_alpha_interpolates_features(stylizer):
@@ -87,8 +89,9 @@ def test_interpolation_weights_one_zero_equal_single_style(stylizer):
 def test_mask_of_ones_equals_no_mask_and_masks_select(stylizer):
     content, first, second = images(6, (64, 192), (48, 48), (56, 40))
     ones = np.ones((64, 192), np.float32)
-    np.testing.assert_allclose(stylizer.stylize(content, first[0], masks=[ones]),
-                               stylizer.stylize(content, first[0]), atol=1e-5)
+    np.testing.assert_allclose(
+        stylizer.stylize(content, first[0], masks=[ones]), stylizer.stylize(content, first[0]), atol=1e-5
+    )
     left = np.zeros((64, 192), np.float32)
     left[:, :96] = 1.0
     split = stylizer.stylize(content, [first[0], second[0]], masks=[left, 1 - left])
@@ -121,8 +124,9 @@ def test_cached_style_features_roundtrip(stylizer, tmp_path):
     features = stylizer.encode_style(style)
     features.save(tmp_path / "style.npz")
     cached = StyleFeatures.load(tmp_path / "style.npz")
-    np.testing.assert_allclose(stylizer.stylize(content, style_features=cached),
-                               stylizer.stylize(content, style[0]), atol=1e-6)
+    np.testing.assert_allclose(
+        stylizer.stylize(content, style_features=cached), stylizer.stylize(content, style[0]), atol=1e-6
+    )
 
 
 def test_max_style_positions_caps_and_logs(converted, caplog):
@@ -142,6 +146,7 @@ def test_preserve_color_runs(stylizer, mode):
     assert out.shape == content.shape and np.isfinite(out).all()
     if mode == "luminance":
         from tfstyle.color import rgb_to_yiq
+
         assert np.abs(rgb_to_yiq(out)[..., 1:] - rgb_to_yiq(content)[..., 1:]).mean() < 0.02
 
 
@@ -159,6 +164,7 @@ def test_bad_controls_are_refused(stylizer):
 
 def test_keras_and_weights_h5_roundtrips(stylizer, tmp_path):
     import keras
+
     content, style = images(12, (64, 64), (48, 48))
     expected = stylizer([content, style]).numpy()
     stylizer.save(tmp_path / "stylizer.keras")
@@ -172,8 +178,6 @@ def test_keras_and_weights_h5_roundtrips(stylizer, tmp_path):
 
 def test_decoder_parameter_count():
     assert build_decoder().count_params() == 3_505_219
-
-
 
 
 def test_transform_parameter_count():

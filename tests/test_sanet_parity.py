@@ -61,7 +61,8 @@ def test_importer_refuses_wrong_files(reference, tmp_path):
         import_sanet(paths["decoder"], paths["vgg"], paths["transformer"], str(tmp_path / "out"))
     (tmp_path / "junk.pth").write_bytes(b"junk")
     with pytest.raises(WeightsError, match="not a PyTorch state dict"):
-        import_sanet(str(tmp_path / "junk.pth"), paths["decoder"], paths["transformer"],
-                     str(tmp_path / "out"))
+        import_sanet(
+            str(tmp_path / "junk.pth"), paths["decoder"], paths["transformer"], str(tmp_path / "out")
+        )
     with pytest.raises(WeightsError, match="missing vgg_normalised.weights.h5"):
         load_stylizer(str(tmp_path))

@@ -19,7 +19,7 @@ def ellipse(yy, xx, cy, cx, ry, rx):
 
 def rough_mask(name, shape):
     """Drawn by eye from the pictures, in fractions of height and width."""
-    yy, xx = np.mgrid[0:shape[0], 0:shape[1]]
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
     yy, xx = yy / shape[0], xx / shape[1]
     if name == "grace_hopper.jpg":
         return ellipse(yy, xx, 0.33, 0.5, 0.3, 0.27) | ((yy > 0.55) & (xx > 0.05))
@@ -35,8 +35,9 @@ def segmenter():
     return TFLiteSegmenter(str(MODEL))
 
 
-@pytest.mark.parametrize("name", ["grace_hopper.jpg", "woman_smiling_portrait.jpg",
-                                  "man_selfie_with_sheep.jpg"])
+@pytest.mark.parametrize(
+    "name", ["grace_hopper.jpg", "woman_smiling_portrait.jpg", "man_selfie_with_sheep.jpg"]
+)
 def test_tflite_mask_covers_the_person_not_the_corners(segmenter, name):
     image = load_image(DATA / name, max_side=512)
     mask = segmenter.segment(image)
@@ -47,13 +48,14 @@ def test_tflite_mask_covers_the_person_not_the_corners(segmenter, name):
     print(f"{name}: IoU with the hand-made mask {iou:.3f}")
     assert iou >= 0.75
     h, w = mask.shape
-    assert mask[: h // 10, : w // 10].mean() < 0.1 and mask[: h // 10, -w // 10:].mean() < 0.1
+    assert mask[: h // 10, : w // 10].mean() < 0.1 and mask[: h // 10, -w // 10 :].mean() < 0.1
 
 
 def test_registry_entry_and_bad_model(tmp_path, offline):
     import hashlib
 
     from tfstyle import weights
+
     spec = weights.get_spec("selfie-segmentation")
     assert hashlib.sha256(MODEL.read_bytes()).hexdigest() == spec.file_hash
     with pytest.raises(WeightsError, match="TFSTYLE_OFFLINE"):

@@ -28,8 +28,11 @@ def collect(ds, batches):
 def test_folder_pipeline_shapes_and_range(tmp_path):
     folder = write_images(tmp_path / "imgs", 6)
     write_images(tmp_path / "imgs" / "nested", 2, prefix="deep")
-    ds = data.image_dataset(data.ImageSource(path=str(folder)),
-                            data.PipelineConfig(resize="shorter", size=36, crop=32, flip=True), 4)
+    ds = data.image_dataset(
+        data.ImageSource(path=str(folder)),
+        data.PipelineConfig(resize="shorter", size=36, crop=32, flip=True),
+        4,
+    )
     batch = next(iter(ds)).numpy()
     assert batch.shape == (4, 32, 32, 3) and batch.dtype == np.float32
     assert 0.0 <= batch.min() and batch.max() <= 1.0
@@ -46,9 +49,11 @@ def test_bad_files_are_skipped_counted_and_logged(tmp_path, caplog):
         good, skipped = data.usable_images(data.list_images(str(folder)))
     assert len(good) == 4
     reasons = dict((p.split("/")[-1], r) for p, r in skipped)
-    assert reasons == {"notes.jpg": "not an image (unknown file signature)",
-                       "cut.jpg": "truncated JPEG (no end-of-image marker)",
-                       "empty.png": "empty file"}
+    assert reasons == {
+        "notes.jpg": "not an image (unknown file signature)",
+        "cut.jpg": "truncated JPEG (no end-of-image marker)",
+        "empty.png": "empty file",
+    }
     text = caplog.text
     assert "notes.jpg" in text and "cut.jpg" in text and "skipped 3 of 7 files" in text
     ds = data.image_dataset(data.ImageSource(path=str(folder)), data.PipelineConfig(size=40, crop=32), 2)
@@ -60,15 +65,17 @@ def test_corrupt_data_inside_a_valid_looking_file_is_skipped(tmp_path):
     data_bytes = (folder / "img000.png").read_bytes()
     # keep signature and IEND trailer but corrupt the middle
     (folder / "img000.png").write_bytes(data_bytes[:40] + b"\0" * 200 + data_bytes[-40:])
-    ds = data.image_dataset(data.ImageSource(path=str(folder)), data.PipelineConfig(size=40, crop=32),
-                            1, repeat=False)
+    ds = data.image_dataset(
+        data.ImageSource(path=str(folder)), data.PipelineConfig(size=40, crop=32), 1, repeat=False
+    )
     assert len(collect(ds, 10)) == 2
 
 
 def test_seeded_pipeline_is_reproducible(tmp_path):
     folder = write_images(tmp_path / "imgs", 5)
     make = lambda seed: data.image_dataset(  # noqa: E731
-        data.ImageSource(path=str(folder)), data.PipelineConfig(size=40, crop=24, flip=True, seed=seed), 2)
+        data.ImageSource(path=str(folder)), data.PipelineConfig(size=40, crop=24, flip=True, seed=seed), 2
+    )
     a, b, c = collect(make(1), 4), collect(make(1), 4), collect(make(2), 4)
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
@@ -79,11 +86,16 @@ def test_shards_split_the_files(tmp_path):
     folder = write_images(tmp_path / "imgs", 6)
     seen = []
     for pipeline_id in range(2):
-        context = tf.distribute.InputContext(num_input_pipelines=2, input_pipeline_id=pipeline_id,
-                                             num_replicas_in_sync=2)
-        ds = data.image_dataset(data.ImageSource(path=str(folder)),
-                                data.PipelineConfig(size=40, crop=40, shuffle_files=False), 1,
-                                context, repeat=False)
+        context = tf.distribute.InputContext(
+            num_input_pipelines=2, input_pipeline_id=pipeline_id, num_replicas_in_sync=2
+        )
+        ds = data.image_dataset(
+            data.ImageSource(path=str(folder)),
+            data.PipelineConfig(size=40, crop=40, shuffle_files=False),
+            1,
+            context,
+            repeat=False,
+        )
         seen.append({b.tobytes() for b in collect(ds, 10)})
     assert len(seen[0]) == 3 and len(seen[1]) == 3 and not seen[0] & seen[1]
 
@@ -104,8 +116,10 @@ def test_tfds_source_by_name_and_resume(tmp_path):
         VERSION = tfds.core.Version("1.0.0")
 
         def _info(self):
-            return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict(
-                {"image": tfds.features.Image(shape=(None, None, 3))}))
+            return tfds.core.DatasetInfo(
+                builder=self,
+                features=tfds.features.FeaturesDict({"image": tfds.features.Image(shape=(None, None, 3))}),
+            )
 
         def _split_generators(self, dl_manager):
             return {"train": self._generate_examples()}

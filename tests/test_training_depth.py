@@ -21,8 +21,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_pair_sampler_obeys_distance_and_difference_rules(rng):
-    config = depth_data.PairConfig(pairs_per_image=300, max_distance=12, min_difference=0.05,
-                                   equal_fraction=0.25, equal_threshold=0.01)
+    config = depth_data.PairConfig(
+        pairs_per_image=300, max_distance=12, min_difference=0.05, equal_fraction=0.25, equal_threshold=0.01
+    )
     checked = 0
     for trial in range(20):
         depth = np.cumsum(rng.normal(size=(48, 40)), axis=0).astype(np.float32)
@@ -34,7 +35,7 @@ def test_pair_sampler_obeys_distance_and_difference_rules(rng):
                 continue
             checked += 1
             assert 0 <= min(ya, yb) and max(ya, yb) < 48 and 0 <= min(xa, xb) and max(xa, xb) < 40
-            assert 0 < (ya - yb) ** 2 + (xa - xb) ** 2 <= 12 ** 2
+            assert 0 < (ya - yb) ** 2 + (xa - xb) ** 2 <= 12**2
             gap = depth[ya, xa] - depth[yb, xb]
             if label == 0:
                 assert abs(gap) < 0.01 * span
@@ -54,8 +55,15 @@ def test_sampler_is_deterministic_per_seed(rng):
 
 
 def held_out_accuracy(model, count=64, size=32):
-    ds = depth_data.training_pipeline(depth_data.synthetic_dataset(count, size, seed=999), (size, size),
-                                      16, depth_data.PairConfig(200, 16), seed=5, repeat=False, flip=False)
+    ds = depth_data.training_pipeline(
+        depth_data.synthetic_dataset(count, size, seed=999),
+        (size, size),
+        16,
+        depth_data.PairConfig(200, 16),
+        seed=5,
+        repeat=False,
+        flip=False,
+    )
     diffs, labels, valids = [], [], []
     for image, pairs, label, valid in ds:
         diffs.append(gather_pair_depths(model(image, training=False), pairs).numpy())
@@ -67,12 +75,25 @@ def held_out_accuracy(model, count=64, size=32):
 @pytest.mark.slow
 def test_hourglass_learns_generated_scenes(tmp_path):
     keras.utils.set_random_seed(0)
-    config = DepthConfig(data=DataSpec("synthetic"), size=(32, 32),
-                         pairs=depth_data.PairConfig(200, 16), global_batch_size=8, learning_rate=1e-3)
-    trainer = Trainer(DepthTask(config), TrainerConfig(model_dir=str(tmp_path), steps=300,
-                                                       global_batch_size=8, log_every=50,
-                                                       summary_every=50, image_every=300,
-                                                       checkpoint_every=300))
+    config = DepthConfig(
+        data=DataSpec("synthetic"),
+        size=(32, 32),
+        pairs=depth_data.PairConfig(200, 16),
+        global_batch_size=8,
+        learning_rate=1e-3,
+    )
+    trainer = Trainer(
+        DepthTask(config),
+        TrainerConfig(
+            model_dir=str(tmp_path),
+            steps=300,
+            global_batch_size=8,
+            log_every=50,
+            summary_every=50,
+            image_every=300,
+            checkpoint_every=300,
+        ),
+    )
     before = held_out_accuracy(trainer.task.model)
     trainer.train()
     after = held_out_accuracy(trainer.task.model)
@@ -83,9 +104,19 @@ def test_hourglass_learns_generated_scenes(tmp_path):
 @pytest.mark.slow
 def test_depth_program_resumes_and_exports(tmp_path):
     model_dir = tmp_path / "run"
-    base = [sys.executable, "-m", "training.depth", "--synthetic", "--size=32,32",
-            f"--model_dir={model_dir}", "--batch_size=4", "--pairs_per_image=64",
-            "--log_every=2", "--checkpoint_every=2", "--eval_every=4"]
+    base = [
+        sys.executable,
+        "-m",
+        "training.depth",
+        "--synthetic",
+        "--size=32,32",
+        f"--model_dir={model_dir}",
+        "--batch_size=4",
+        "--pairs_per_image=64",
+        "--log_every=2",
+        "--checkpoint_every=2",
+        "--eval_every=4",
+    ]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     first = subprocess.run(base + ["--steps=4"], capture_output=True, text=True, cwd=ROOT, env=env)
     assert first.returncode == 0, first.stderr[-3000:]
@@ -95,14 +126,29 @@ def test_depth_program_resumes_and_exports(tmp_path):
     weights = model_dir / "export" / "hourglass.weights.h5"
     assert weights.exists() and (model_dir / "validation").is_dir()
     out = tmp_path / "depth.png"
-    assert tfstyle_main(["depth", "--input", str(PORTRAIT), "--output", str(out),
-                         "--depth-weights", str(weights), "--max-size", "64"]) == 0
+    assert (
+        tfstyle_main(
+            [
+                "depth",
+                "--input",
+                str(PORTRAIT),
+                "--output",
+                str(out),
+                "--depth-weights",
+                str(weights),
+                "--max-size",
+                "64",
+            ]
+        )
+        == 0
+    )
     assert out.exists()
 
 
 def write_pairs_csv(folder, count=4, size=48):
     """Generated scenes saved as PNGs plus a CSV of pairs labelled from their depth."""
     from PIL import Image
+
     rng = np.random.default_rng(1)
     rows = ["image,y_a,x_a,y_b,x_b,relation"]
     for i in range(count):
@@ -121,8 +167,9 @@ def test_pairs_csv_source_scales_coordinates(tmp_path):
     csv_path = write_pairs_csv(tmp_path)
     grouped = depth_data.read_pairs_csv(str(csv_path))
     assert len(grouped) == 4 and sorted(len(rows) for _, rows in grouped.values()) == [5, 6, 7, 8]
-    ds = depth_data.sparse_pipeline(depth_data.pairs_csv_dataset(str(csv_path)), (32, 16), 2,
-                                    repeat=False, flip=False)
+    ds = depth_data.sparse_pipeline(
+        depth_data.pairs_csv_dataset(str(csv_path)), (32, 16), 2, repeat=False, flip=False
+    )
     image, pairs, labels, valid = next(iter(ds))
     assert image.shape == (2, 32, 16, 3) and pairs.shape == (2, 8, 4)
     first_image = sorted(grouped)[0]
@@ -140,10 +187,13 @@ def test_pairs_csv_bad_relation_is_a_clear_error(tmp_path):
 
 def test_training_on_pairs_csv_runs(tmp_path):
     csv_path = write_pairs_csv(tmp_path)
-    config = DepthConfig(data=DataSpec("csv", str(csv_path), validation=str(csv_path)),
-                         size=(32, 32), global_batch_size=2)
-    trainer = Trainer(DepthTask(config), TrainerConfig(model_dir=str(tmp_path / "run"), steps=2,
-                                                       global_batch_size=2, eval_every=2))
+    config = DepthConfig(
+        data=DataSpec("csv", str(csv_path), validation=str(csv_path)), size=(32, 32), global_batch_size=2
+    )
+    trainer = Trainer(
+        DepthTask(config),
+        TrainerConfig(model_dir=str(tmp_path / "run"), steps=2, global_batch_size=2, eval_every=2),
+    )
     losses = trainer.train()
     assert np.isfinite(losses["ranking"])
     assert 0.0 <= trainer.evaluate()["ordinal_accuracy"] <= 1.0
@@ -151,24 +201,29 @@ def test_training_on_pairs_csv_runs(tmp_path):
 
 def test_trainer_decides_precision_and_loss_scaling_for_every_task(tmp_path):
     import keras
-    config = DepthConfig(data=DataSpec("synthetic"), size=(32, 32), global_batch_size=2,
-                         pairs=depth_data.PairConfig(32, 16))
+
+    config = DepthConfig(
+        data=DataSpec("synthetic"), size=(32, 32), global_batch_size=2, pairs=depth_data.PairConfig(32, 16)
+    )
     try:
-        trainer = Trainer(DepthTask(config), TrainerConfig(model_dir=str(tmp_path), steps=1,
-                                                           global_batch_size=2,
-                                                           precision="mixed_float16"))
+        trainer = Trainer(
+            DepthTask(config),
+            TrainerConfig(model_dir=str(tmp_path), steps=1, global_batch_size=2, precision="mixed_float16"),
+        )
         assert isinstance(trainer.optimizer, keras.optimizers.LossScaleOptimizer)
         assert trainer.task.model.compute_dtype == "float16"
         assert np.isfinite(trainer.train()["ranking"])
     finally:
         keras.mixed_precision.set_global_policy("float32")
-    plain = Trainer(DepthTask(config), TrainerConfig(model_dir=str(tmp_path / "f32"), steps=1,
-                                                     global_batch_size=2))
+    plain = Trainer(
+        DepthTask(config), TrainerConfig(model_dir=str(tmp_path / "f32"), steps=1, global_batch_size=2)
+    )
     assert not isinstance(plain.optimizer, keras.optimizers.LossScaleOptimizer)
 
 
 def test_flags_override_config_fields_by_name():
     from absl import flags
+
     values = flags.FlagValues()
     flags.DEFINE_float("learning_rate", 0.5, "", flag_values=values)
     flags.DEFINE_integer("batch_size", 7, "", flag_values=values)

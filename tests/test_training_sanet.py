@@ -27,19 +27,26 @@ def folders(tmp_path_factory):
     content = write_images(base / "content", 8, (72, 64), rng)
     raw = PORTRAIT.read_bytes()
     (content / "corrupt.jpg").write_bytes(raw[: len(raw) // 2])  # truncated JPEG
-    (content / "readme.png").write_text("not an image")          # non-image with an image name
+    (content / "readme.png").write_text("not an image")  # non-image with an image name
     return str(content), str(write_images(base / "style", 8, (64, 80), rng))
 
 
 def make_trainer(folders, model_dir, steps, lr=1e-4, init_seed=0, batch=2, **trainer_kw):
     keras.utils.set_random_seed(init_seed)
-    config = SANetConfig(content=data.ImageSource(path=folders[0]),
-                         style=data.ImageSource(path=folders[1]), vgg_weights=None,
-                         pipeline=data.PipelineConfig(size=64, crop=64, seed=0),
-                         global_batch_size=batch, learning_rate=lr)
-    trainer_config = TrainerConfig(model_dir=str(model_dir), steps=steps, global_batch_size=batch,
-                                   **{"log_every": 5, "summary_every": 5, "image_every": 10,
-                                      "checkpoint_every": 10, **trainer_kw})
+    config = SANetConfig(
+        content=data.ImageSource(path=folders[0]),
+        style=data.ImageSource(path=folders[1]),
+        vgg_weights=None,
+        pipeline=data.PipelineConfig(size=64, crop=64, seed=0),
+        global_batch_size=batch,
+        learning_rate=lr,
+    )
+    trainer_config = TrainerConfig(
+        model_dir=str(model_dir),
+        steps=steps,
+        global_batch_size=batch,
+        **{"log_every": 5, "summary_every": 5, "image_every": 10, "checkpoint_every": 10, **trainer_kw},
+    )
     return Trainer(SANetTask(config), trainer_config)
 
 
@@ -72,8 +79,16 @@ def test_smoke_training_lowers_the_loss(folders, tmp_path, caplog):
     assert last["total"] < 0.7 * first["total"], (first, last)
     assert len(trainer.manager.checkpoints) >= 1
     scalars, images = read_events(str(tmp_path))
-    for tag in ("loss/total", "loss/content", "loss/style", "loss/identity1", "loss/identity2",
-                "learning_rate", "throughput/steps_per_second", "throughput/images_per_second"):
+    for tag in (
+        "loss/total",
+        "loss/content",
+        "loss/style",
+        "loss/identity1",
+        "loss/identity2",
+        "learning_rate",
+        "throughput/steps_per_second",
+        "throughput/images_per_second",
+    ):
         assert tag in scalars, tag
     assert np.isfinite(scalars["loss/total"]).all()
     assert images == {"content | style | stylized | identity"}
@@ -104,6 +119,7 @@ def test_resume_continues_exactly(folders, tmp_path):
 @pytest.mark.slow
 def test_mixed_bfloat16_step_is_finite(folders, tmp_path):
     from training.trainer import set_precision
+
     try:
         trainer = make_trainer(folders, tmp_path, steps=2, precision="mixed_bfloat16")
         assert trainer.task.stylizer.compute_dtype == "bfloat16"
@@ -152,10 +168,15 @@ MIRRORED_CHECK = textwrap.dedent("""
 @pytest.mark.slow
 def test_mirrored_strategy_matches_default(folders, tmp_path):
     """Two logical CPUs need a fresh process (devices are fixed once TF starts)."""
-    script = MIRRORED_CHECK.format(root=ROOT, tests=os.path.join(ROOT, "tests"), content=folders[0],
-                                   style=folders[1], tmp=str(tmp_path))
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    script = MIRRORED_CHECK.format(
+        root=ROOT, tests=os.path.join(ROOT, "tests"), content=folders[0], style=folders[1], tmp=str(tmp_path)
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "max difference" in proc.stdout
     print(proc.stdout.strip())
@@ -164,10 +185,21 @@ def test_mirrored_strategy_matches_default(folders, tmp_path):
 @pytest.mark.slow
 def test_program_end_to_end_and_export_loads_in_stylize(folders, tmp_path):
     model_dir = tmp_path / "run"
-    cmd = [sys.executable, "-m", "training.sanet", f"--content_dir={folders[0]}",
-           f"--style_dir={folders[1]}", f"--model_dir={model_dir}", "--vgg_weights=random",
-           "--steps=4", "--batch_size=2", "--image_size=64", "--crop_size=64", "--log_every=2",
-           "--checkpoint_every=2"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "training.sanet",
+        f"--content_dir={folders[0]}",
+        f"--style_dir={folders[1]}",
+        f"--model_dir={model_dir}",
+        "--vgg_weights=random",
+        "--steps=4",
+        "--batch_size=2",
+        "--image_size=64",
+        "--crop_size=64",
+        "--log_every=2",
+        "--checkpoint_every=2",
+    ]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -175,11 +207,30 @@ def test_program_end_to_end_and_export_loads_in_stylize(folders, tmp_path):
     flagfile = (model_dir / "flags.txt").read_text()
     assert "--steps=4" in flagfile and "--batch_size=2" in flagfile
     # restarting with a larger --steps resumes from step 4
-    proc = subprocess.run(cmd[:-6] + ["--steps=6"] + cmd[-5:], capture_output=True, text=True,
-                          cwd=ROOT, env=env)
+    proc = subprocess.run(
+        cmd[:-6] + ["--steps=6"] + cmd[-5:], capture_output=True, text=True, cwd=ROOT, env=env
+    )
     assert proc.returncode == 0 and "at step 4" in proc.stderr, proc.stderr[-3000:]
     out = tmp_path / "stylized.png"
     from tfstyle.cli import main
-    assert main(["stylize", "--content", str(PORTRAIT), "--style", str(PAINTING), "--output", str(out),
-                 "--weights", str(model_dir / "export"), "--max-size", "64", "--quiet"]) == 0
+
+    assert (
+        main(
+            [
+                "stylize",
+                "--content",
+                str(PORTRAIT),
+                "--style",
+                str(PAINTING),
+                "--output",
+                str(out),
+                "--weights",
+                str(model_dir / "export"),
+                "--max-size",
+                "64",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert out.exists()

@@ -38,15 +38,20 @@ def applications_file(tmp_path_factory):
 
 @pytest.mark.parametrize("size", [(40, 52), (33, 47)])
 def test_imagenet_flavour_matches_keras_applications(applications_file, size, rng):
-    reference = keras.applications.VGG19(include_top=False, weights=str(applications_file),
-                                         input_shape=(None, None, 3))
+    reference = keras.applications.VGG19(
+        include_top=False, weights=str(applications_file), input_shape=(None, None, 3)
+    )
     taps = ["block1_conv1", "relu3_2", "conv4_2", "block5_conv4"]
     ours = vgg.build_vgg19(taps, weights=str(applications_file))
     image = rng.uniform(size=(2, *size, 3)).astype(np.float32)
     got = ours(image)
     caffe = keras.applications.vgg19.preprocess_input(image * 255.0)
-    for tap, layer in [("relu1_1", "block1_conv1"), ("relu3_2", "block3_conv2"),
-                       ("relu4_2", "block4_conv2"), ("relu5_4", "block5_conv4")]:
+    for tap, layer in [
+        ("relu1_1", "block1_conv1"),
+        ("relu3_2", "block3_conv2"),
+        ("relu4_2", "block4_conv2"),
+        ("relu5_4", "block5_conv4"),
+    ]:
         expected = keras.Model(reference.input, reference.get_layer(layer).output)(caffe).numpy()
         assert got[tap].shape == expected.shape
         scale = np.abs(expected).max()
@@ -65,8 +70,9 @@ def test_select_taps_shares_weights_and_truncates():
     encoder = vgg.build_vgg19(["relu5_1"], weights=None)
     shallow = vgg.select_taps(encoder, ["relu2_1"])
     x = np.random.default_rng(1).uniform(size=(1, 32, 32, 3)).astype(np.float32)
-    np.testing.assert_allclose(shallow(x)["relu2_1"].numpy(),
-                               vgg.select_taps(encoder, ["relu2_1", "relu5_1"])(x)["relu2_1"].numpy())
+    np.testing.assert_allclose(
+        shallow(x)["relu2_1"].numpy(), vgg.select_taps(encoder, ["relu2_1", "relu5_1"])(x)["relu2_1"].numpy()
+    )
     assert not any(layer.name.startswith("block3") for layer in shallow.layers)
 
 
@@ -89,14 +95,16 @@ def test_bad_weights_file_is_one_line_error(tmp_path):
 def test_bfloat16_policy_stays_close_to_float32(applications_file, rng):
     image = rng.uniform(size=(1, 48, 48, 3)).astype(np.float32)
     f32 = vgg.build_vgg19(["relu4_1"], weights=str(applications_file))(image)["relu4_1"].numpy()
-    bf16 = vgg.build_vgg19(["relu4_1"], weights=str(applications_file),
-                           dtype="mixed_bfloat16")(image)["relu4_1"]
+    bf16 = vgg.build_vgg19(["relu4_1"], weights=str(applications_file), dtype="mixed_bfloat16")(image)[
+        "relu4_1"
+    ]
     assert bf16.dtype == "bfloat16"
     rel = np.linalg.norm(np.asarray(bf16, np.float32) - f32) / np.linalg.norm(f32)
     assert rel < 0.05
 
 
 # ---- normalised flavour ---------------------------------------------------
+
 
 def np_conv(x, kernel, bias, reflect):
     """[H, W, Cin] * [kh, kw, Cin, Cout], stride 1, reflect-pad by kh//2 first."""
@@ -107,14 +115,14 @@ def np_conv(x, kernel, bias, reflect):
     out = np.zeros((h, w, kernel.shape[-1]))
     for i in range(k):
         for j in range(k):
-            out += x[i:i + h, j:j + w] @ kernel[i, j]
+            out += x[i : i + h, j : j + w] @ kernel[i, j]
     return out + bias
 
 
 def np_ceil_pool(x):
     h, w = -(-x.shape[0] // 2) * 2, -(-x.shape[1] // 2) * 2
     padded = np.full((h, w, x.shape[2]), -np.inf)
-    padded[:x.shape[0], :x.shape[1]] = x
+    padded[: x.shape[0], : x.shape[1]] = x
     return padded.reshape(h // 2, 2, w // 2, 2, -1).max(axis=(1, 3))
 
 
@@ -133,8 +141,9 @@ def test_normalised_flavour_matches_numpy_reference(rng):
         x = np_ceil_pool(x)
     for tap in ("relu1_1", "relu2_1", "relu3_1"):
         assert got[tap].shape[1:] == expected[tap].shape
-        np.testing.assert_allclose(got[tap].numpy()[0], expected[tap], rtol=1e-4,
-                                   atol=1e-5 * np.abs(expected[tap]).max())
+        np.testing.assert_allclose(
+            got[tap].numpy()[0], expected[tap], rtol=1e-4, atol=1e-5 * np.abs(expected[tap]).max()
+        )
     assert got["relu5_1"].shape == (1, 3, 3, 512)  # 35 → 18 → 9 → 5 → 3 with ceil-mode pooling
 
 
@@ -152,7 +161,11 @@ def test_normalised_weights_h5_roundtrip_and_keras_format(tmp_path, rng):
 
 def test_normalised_parameter_count():
     # conv0 (3·3+3) + the 3x3 convs up to relu5_1, from the spec's shapes.
-    shapes = [(3, 64), (64, 64), (64, 128), (128, 128), (128, 256)] + [(256, 256)] * 3 + \
-             [(256, 512)] + [(512, 512)] * 4
+    shapes = (
+        [(3, 64), (64, 64), (64, 128), (128, 128), (128, 256)]
+        + [(256, 256)] * 3
+        + [(256, 512)]
+        + [(512, 512)] * 4
+    )
     expected = 12 + sum(9 * cin * cout + cout for cin, cout in shapes)
     assert vgg.vgg19_full(weights=None, flavour="normalised").count_params() == expected

@@ -16,10 +16,15 @@ def published(tmp_path):
     source.parent.mkdir()
     source.write_bytes(b"weights" * 1000)
     spec = weights.WeightSpec(
-        name="test-model", url=source.as_uri(),
+        name="test-model",
+        url=source.as_uri(),
         file_hash=hashlib.sha256(source.read_bytes()).hexdigest(),
-        filename="model.h5", format="keras-weights-h5", option="--test-weights",
-        description="test model", used_by="tests")
+        filename="model.h5",
+        format="keras-weights-h5",
+        option="--test-weights",
+        description="test model",
+        used_by="tests",
+    )
     return spec, source
 
 
@@ -75,6 +80,7 @@ def test_offline_mode_uses_the_cache(published, offline, monkeypatch):
     spec, source = published
     target = weights.cached_path(spec)
     import os
+
     os.makedirs(os.path.dirname(target))
     with open(target, "wb") as f:
         f.write(source.read_bytes())
@@ -93,6 +99,7 @@ def test_registry_entry_for_vgg19():
 def test_random_means_untrained_and_says_so(published, caplog):
     spec, _ = published
     import logging
+
     with caplog.at_level(logging.WARNING):
         assert weights.resolve_weights("random", spec) is None
     assert "untrained" in caplog.text and "--test-weights random" in caplog.text
@@ -100,8 +107,9 @@ def test_random_means_untrained_and_says_so(published, caplog):
 
 def test_local_folder_weights(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
-    with pytest.raises(WeightsError, match="no .*SANet.* at .*tfstyle-sanet; make them with "
-                                           "'tfstyle weights import-sanet"):
+    with pytest.raises(
+        WeightsError, match="no .*SANet.* at .*tfstyle-sanet; make them with 'tfstyle weights import-sanet"
+    ):
         weights.resolve_weights(None, weights.SANET)
     (tmp_path / "file").write_text("x")
     with pytest.raises(WeightsError, match="--weights .*file: is a file; pass the folder"):

@@ -11,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 # NTSC RGB → YIQ (FCC 1953); rows give Y, I, Q.
-_RGB_TO_YIQ = np.array([[0.299, 0.587, 0.114],
-                        [0.595716, -0.274453, -0.321263],
-                        [0.211456, -0.522591, 0.311135]], dtype=np.float64)
+_RGB_TO_YIQ = np.array(
+    [[0.299, 0.587, 0.114], [0.595716, -0.274453, -0.321263], [0.211456, -0.522591, 0.311135]],
+    dtype=np.float64,
+)
 _YIQ_TO_RGB = np.linalg.inv(_RGB_TO_YIQ)
 
 
@@ -54,5 +55,6 @@ def match_histograms(source: np.ndarray, reference: np.ndarray) -> np.ndarray:
         ranks = np.argsort(np.argsort(src, kind="stable"), kind="stable")
         quantiles = (ranks + 0.5) / src.size
         out[..., c] = np.interp(quantiles, (np.arange(ref.size) + 0.5) / ref.size, ref).reshape(
-            source.shape[:-1])
+            source.shape[:-1]
+        )
     return out

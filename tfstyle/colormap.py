@@ -3,8 +3,9 @@
 import numpy as np
 
 # Anchor colours of matplotlib's "viridis" at 0, 0.25, 0.5, 0.75, 1 (sRGB, 0-255).
-_ANCHORS = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]],
-                    np.float32) / 255.0
+_ANCHORS = (
+    np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], np.float32) / 255.0
+)
 
 
 def colorize(values: np.ndarray, near_is_bright: bool = True) -> np.ndarray:

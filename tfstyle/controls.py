@@ -29,8 +29,15 @@ from tfstyle.errors import ConfigError
 from tfstyle.ops import area_resize
 from tfstyle.settings import check_alpha, check_level_weights, convex_weights
 
-__all__ = ["check_alpha", "check_level_weights", "combine_styles", "convex_weights", "mask_at",
-           "mix_alpha", "weight_levels"]
+__all__ = [
+    "check_alpha",
+    "check_level_weights",
+    "combine_styles",
+    "convex_weights",
+    "mask_at",
+    "mix_alpha",
+    "weight_levels",
+]
 
 
 def mask_at(mask, size, batch) -> tf.Tensor:
@@ -43,8 +50,12 @@ def mask_at(mask, size, batch) -> tf.Tensor:
     return tf.broadcast_to(area_resize(mask, size), [batch, size[0], size[1], 1])
 
 
-def combine_styles(per_style: Sequence[tf.Tensor], *, weights: Optional[Sequence[float]] = None,
-                   masks: Optional[Sequence] = None) -> tf.Tensor:
+def combine_styles(
+    per_style: Sequence[tf.Tensor],
+    *,
+    weights: Optional[Sequence[float]] = None,
+    masks: Optional[Sequence] = None,
+) -> tf.Tensor:
     """Σ_k M_k ⊙ F_k with masks (resized to the features), else Σ_k w_k·F_k (float32)."""
     features = [tf.cast(f, tf.float32) for f in per_style]
     if masks is not None:

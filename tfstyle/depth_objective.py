@@ -85,8 +85,9 @@ def load_depth_model(value: Optional[str]):
     return build_hourglass(weights_lib.resolve_weights(value, weights_lib.HOURGLASS))
 
 
-def depth_options(options: DepthOptions, content: np.ndarray
-                  ) -> tuple[Callable[[np.ndarray], list] | tuple, Optional[np.ndarray]]:
+def depth_options(
+    options: DepthOptions, content: np.ndarray
+) -> tuple[Callable[[np.ndarray], list] | tuple, Optional[np.ndarray]]:
     """(extra objective terms for `GatysTransfer.run`, content weight map) for `options`."""
     options.validate()
     weight_map = options.content_weight_map
@@ -99,8 +100,9 @@ def depth_options(options: DepthOptions, content: np.ndarray
         depth = model(content[None]).numpy()[0, :, :, 0]
         weight_map = depth_to_alpha(depth, *options.content_weights)
     if options.depth_weight > 0:
+
         def terms(level_content):
             return [DepthTerm(model, level_content, options.depth_weight, options.downscale)]
+
         return terms, weight_map
     return (), weight_map
-

@@ -24,5 +24,6 @@ class MissingExtraError(TfstyleError, ImportError):
     """An optional package is not installed; the message names the ``pip install`` line."""
 
     def __init__(self, package: str, extra: str, what: str):
-        super().__init__(f"{what} needs {package}: pip install '{package}' "
-                         f"(from a clone: pip install -e '.[{extra}]')")
+        super().__init__(
+            f"{what} needs {package}: pip install '{package}' (from a clone: pip install -e '.[{extra}]')"
+        )

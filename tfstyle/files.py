@@ -18,8 +18,7 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
     The file gets the usual permissions (0666 less the umask), not mkstemp's 0600.
     """
     path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
-                               prefix=".tfstyle-", suffix=".part")
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tfstyle-", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

@@ -42,10 +42,16 @@ def output_paths(inputs: list[str], input_dir: str, output_dir: str) -> dict[str
     return paths
 
 
-def stylize_folder(stylize: Callable[[np.ndarray], np.ndarray], input_dir: str, output_dir: str, *,
-                   max_size: int, max_pixels: int = image_lib.DEFAULT_MAX_PIXELS,
-                   progress: bool = True,
-                   on_error: Optional[Callable[[str, str], None]] = None) -> FolderReport:
+def stylize_folder(
+    stylize: Callable[[np.ndarray], np.ndarray],
+    input_dir: str,
+    output_dir: str,
+    *,
+    max_size: int,
+    max_pixels: int = image_lib.DEFAULT_MAX_PIXELS,
+    progress: bool = True,
+    on_error: Optional[Callable[[str, str], None]] = None,
+) -> FolderReport:
     """Run `stylize` ([H, W, 3] → [H, W, 3], both in [0, 1]) on every image under `input_dir`.
 
     Each image is loaded (refused with a reason if unreadable), fitted to
@@ -54,16 +60,14 @@ def stylize_folder(stylize: Callable[[np.ndarray], np.ndarray], input_dir: str, 
     """
     inputs = image_lib.list_images(input_dir, skip=output_dir)
     if not inputs:
-        raise TfstyleError(f"{input_dir}: no images ({', '.join(image_lib.IMAGE_EXTENSIONS)}) "
-                           f"in this folder")
+        raise TfstyleError(f"{input_dir}: no images ({', '.join(image_lib.IMAGE_EXTENSIONS)}) in this folder")
     report = on_error or (lambda path, reason: print(f"tfstyle: error: {reason}", file=sys.stderr))
     bar = None
     if progress:
         import keras
 
         # Keras' bar redraws with control characters; a pipe gets a line per image.
-        bar = keras.utils.Progbar(len(inputs), unit_name="image",
-                                  verbose=1 if sys.stdout.isatty() else 2)
+        bar = keras.utils.Progbar(len(inputs), unit_name="image", verbose=1 if sys.stdout.isatty() else 2)
     started = time.perf_counter()
     written, failed = [], []
     for i, (path, out_path) in enumerate(output_paths(inputs, input_dir, output_dir).items()):

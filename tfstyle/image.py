@@ -52,7 +52,8 @@ def _to_rgb_array(img: Image.Image) -> np.ndarray:
         gray = np.clip(np.asarray(img, dtype=np.float32), 0.0, 1.0)
         return np.repeat(gray[..., None], 3, axis=-1)
     has_alpha = img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
-        img.mode == "P" and "transparency" in img.info)
+        img.mode == "P" and "transparency" in img.info
+    )
     if has_alpha:  # composite on white, as a viewer would show it
         rgba = img.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -60,8 +61,13 @@ def _to_rgb_array(img: Image.Image) -> np.ndarray:
     return np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
 
 
-def load_image(source: ImageSource, *, max_pixels: int = DEFAULT_MAX_PIXELS,
-               min_side: int = MIN_SIDE, max_side: int | None = None) -> np.ndarray:
+def load_image(
+    source: ImageSource,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    min_side: int = MIN_SIDE,
+    max_side: int | None = None,
+) -> np.ndarray:
     """Decode a file path or encoded bytes to float32 RGB [H, W, 3] in [0, 1].
 
     Applies EXIF orientation; converts grayscale, palette, RGBA/LA (composited
@@ -90,12 +96,16 @@ def load_image(source: ImageSource, *, max_pixels: int = DEFAULT_MAX_PIXELS,
     except UnidentifiedImageError:
         raise ImageError(f"{name}: not an image Pillow can read; pass a JPEG, PNG or WebP image") from None
     except Image.DecompressionBombError:
-        raise ImageError(f"{name}: too many pixels (possible decompression bomb); "
-                         f"downscale it or raise max_pixels/--max-pixels") from None
+        raise ImageError(
+            f"{name}: too many pixels (possible decompression bomb); "
+            f"downscale it or raise max_pixels/--max-pixels"
+        ) from None
     width, height = img.size
     if width * height > max_pixels:
-        raise ImageError(f"{name}: {width}x{height} = {width * height} pixels exceeds the limit of "
-                         f"{max_pixels}; downscale it or raise max_pixels/--max-pixels")
+        raise ImageError(
+            f"{name}: {width}x{height} = {width * height} pixels exceeds the limit of "
+            f"{max_pixels}; downscale it or raise max_pixels/--max-pixels"
+        )
     try:
         img.load()
         img = ImageOps.exif_transpose(img)  # type: ignore[assignment]
@@ -103,8 +113,10 @@ def load_image(source: ImageSource, *, max_pixels: int = DEFAULT_MAX_PIXELS,
         raise ImageError(f"{name}: truncated or corrupt image data ({e}); re-export the file") from None
     array = _to_rgb_array(img)
     if min(array.shape[:2]) < min_side:
-        raise ImageError(f"{name}: {array.shape[1]}x{array.shape[0]} is too small; the network needs "
-                         f"at least {min_side} px on the shorter side, use a larger image")
+        raise ImageError(
+            f"{name}: {array.shape[1]}x{array.shape[0]} is too small; the network needs "
+            f"at least {min_side} px on the shorter side, use a larger image"
+        )
     if max_side is not None:
         array = fit(array, max_side)
     return array
@@ -157,13 +169,15 @@ def fit_tensor(images, max_side, *, upscale: bool = False):
     if not upscale:
         new = tf.where(longer <= max_side, old, new)
     return tf.cond(
-        tf.reduce_all(tf.equal(new, old)), lambda: tf.identity(images),
-        lambda: tf.clip_by_value(tf.image.resize(images, new, method="bicubic", antialias=True),
-                                 0.0, 1.0))
+        tf.reduce_all(tf.equal(new, old)),
+        lambda: tf.identity(images),
+        lambda: tf.clip_by_value(tf.image.resize(images, new, method="bicubic", antialias=True), 0.0, 1.0),
+    )
 
 
-def load_mask(source: ImageSource, size: tuple[int, int], *, max_pixels: int = DEFAULT_MAX_PIXELS
-              ) -> np.ndarray:
+def load_mask(
+    source: ImageSource, size: tuple[int, int], *, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> np.ndarray:
     """A grayscale mask file (white = 1) as float32 [height, width] in [0, 1] at `size`."""
     grey = load_image(source, max_pixels=max_pixels, min_side=1)[..., 0]
     return resize(np.repeat(grey[..., None], 3, axis=-1), size)[..., 0]
@@ -177,8 +191,7 @@ def list_images(folder: str | os.PathLike, *, skip: str | os.PathLike | None = N
     for root, dirs, names in os.walk(os.fspath(folder)):
         if skip_path is not None:
             dirs[:] = [d for d in dirs if os.path.abspath(os.path.join(root, d)) != skip_path]
-        found += [os.path.join(root, name) for name in names
-                  if name.lower().endswith(IMAGE_EXTENSIONS)]
+        found += [os.path.join(root, name) for name in names if name.lower().endswith(IMAGE_EXTENSIONS)]
     return sorted(found)
 
 
@@ -206,8 +219,10 @@ def check_output_path(path: str | os.PathLike) -> str:
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower()
     if ext not in _SAVE_FORMATS:
-        raise ImageError(f"{path}: unknown output extension {ext or '(none)'!r}; "
-                         f"use one of {', '.join(sorted(_SAVE_FORMATS))}")
+        raise ImageError(
+            f"{path}: unknown output extension {ext or '(none)'!r}; "
+            f"use one of {', '.join(sorted(_SAVE_FORMATS))}"
+        )
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise ImageError(f"{path}: folder {parent} does not exist; create it first")

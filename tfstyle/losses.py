@@ -85,14 +85,12 @@ def mean_std_style_loss(features, target) -> tf.Tensor:
     """
     mean, std = channel_mean_std(_f32(features))
     target_mean, target_std = channel_mean_std(_f32(target))
-    return (tf.reduce_mean(tf.square(mean - target_mean))
-            + tf.reduce_mean(tf.square(std - target_std)))
+    return tf.reduce_mean(tf.square(mean - target_mean)) + tf.reduce_mean(tf.square(std - target_std))
 
 
 def mvn_content_loss(features, target) -> tf.Tensor:
     """SANet content loss for one layer: MSE(mvn(Φ), mvn(Φc)) (Park & Lee 2019, eq. 5)."""
-    return tf.reduce_mean(tf.square(mean_variance_norm(_f32(features))
-                                    - mean_variance_norm(_f32(target))))
+    return tf.reduce_mean(tf.square(mean_variance_norm(_f32(features)) - mean_variance_norm(_f32(target))))
 
 
 def gather_pair_depths(depth, pairs):

@@ -40,5 +40,4 @@ def wkdr(diff, labels, tau: float, valid=None) -> dict:
     predicted = np.where(diff > tau, 1, np.where(diff < -tau, -1, 0))
     wrong = predicted != labels
     rate = lambda mask: float(wrong[mask].mean()) if mask.any() else float("nan")  # noqa: E731
-    return {"wkdr": rate(np.ones_like(wrong)), "wkdr_eq": rate(labels == 0),
-            "wkdr_neq": rate(labels != 0)}
+    return {"wkdr": rate(np.ones_like(wrong)), "wkdr_eq": rate(labels == 0), "wkdr_neq": rate(labels != 0)}

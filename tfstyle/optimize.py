@@ -55,9 +55,13 @@ class ContentTerm(Term):
 
     name = "content"
 
-    def __init__(self, targets: Mapping[str, tf.Tensor], weight: float,
-                 layer_weights: Optional[Mapping[str, float]] = None,
-                 weight_maps: Optional[Mapping[str, tf.Tensor]] = None):
+    def __init__(
+        self,
+        targets: Mapping[str, tf.Tensor],
+        weight: float,
+        layer_weights: Optional[Mapping[str, float]] = None,
+        weight_maps: Optional[Mapping[str, tf.Tensor]] = None,
+    ):
         self.targets = dict(targets)
         self.taps = tuple(self.targets)
         self.weight = weight
@@ -65,8 +69,13 @@ class ContentTerm(Term):
         self.weight_maps = dict(weight_maps or {})
 
     def __call__(self, image, features):
-        return tf.add_n([self.layer_weights[t] * losses.content_loss(
-            features[t], self.targets[t], self.weight_maps.get(t)) for t in self.taps])
+        return tf.add_n(
+            [
+                self.layer_weights[t]
+                * losses.content_loss(features[t], self.targets[t], self.weight_maps.get(t))
+                for t in self.taps
+            ]
+        )
 
 
 class StyleTerm(Term):
@@ -74,16 +83,21 @@ class StyleTerm(Term):
 
     name = "style"
 
-    def __init__(self, target_grams: Mapping[str, tf.Tensor], weight: float,
-                 layer_weights: Optional[Mapping[str, float]] = None):
+    def __init__(
+        self,
+        target_grams: Mapping[str, tf.Tensor],
+        weight: float,
+        layer_weights: Optional[Mapping[str, float]] = None,
+    ):
         self.targets = dict(target_grams)
         self.taps = tuple(self.targets)
         self.weight = weight
         self.layer_weights = dict(layer_weights or {t: 1.0 / len(self.taps) for t in self.taps})
 
     def __call__(self, image, features):
-        return tf.add_n([self.layer_weights[t] * losses.style_loss(features[t], self.targets[t])
-                         for t in self.taps])
+        return tf.add_n(
+            [self.layer_weights[t] * losses.style_loss(features[t], self.targets[t]) for t in self.taps]
+        )
 
 
 class TotalVariationTerm(Term):
@@ -142,8 +156,9 @@ class GatysTransfer:
         every preset. Each run computes only up to the taps its objective reads.
     """
 
-    def __init__(self, vgg_weights: Optional[str], *, precision: str = "auto",
-                 taps: Optional[Sequence[str]] = None):
+    def __init__(
+        self, vgg_weights: Optional[str], *, precision: str = "auto", taps: Optional[Sequence[str]] = None
+    ):
         self.policy = dtype_policy(precision)
         if taps is None:
             taps = sorted({t for c, s in PRESETS.values() for t in (*c, *s)})
@@ -161,9 +176,14 @@ class GatysTransfer:
     def encode(self, image: np.ndarray, taps: Sequence[str]) -> dict:
         return self.encoder_for(taps)(tf.convert_to_tensor(image[None], tf.float32))
 
-    def objective(self, content: np.ndarray, style: np.ndarray, config: OptimizeConfig,
-                  extra_terms: Sequence[Term] = (),
-                  content_weight_map: Optional[np.ndarray] = None) -> Objective:
+    def objective(
+        self,
+        content: np.ndarray,
+        style: np.ndarray,
+        config: OptimizeConfig,
+        extra_terms: Sequence[Term] = (),
+        content_weight_map: Optional[np.ndarray] = None,
+    ) -> Objective:
         """Content, style and TV terms with targets computed once, plus `extra_terms`.
 
         `content_weight_map` ([H, W] at the content's size) weights the content
@@ -177,23 +197,36 @@ class GatysTransfer:
             style_weights = dict(zip(style_taps, config.style_layer_weights))
         maps = None
         if content_weight_map is not None:
-            maps = {t: propagate(content_weight_map, encoder_path(self.encoder, t))[None, :, :, None]
-                    for t in content_taps}
+            maps = {
+                t: propagate(content_weight_map, encoder_path(self.encoder, t))[None, :, :, None]
+                for t in content_taps
+            }
         terms = [
-            ContentTerm({t: content_features[t] for t in content_taps}, config.content_weight,
-                        weight_maps=maps),
-            StyleTerm({t: gram_matrix(tf.cast(style_features[t], tf.float32)) for t in style_taps},
-                      config.style_weight, style_weights),
+            ContentTerm(
+                {t: content_features[t] for t in content_taps}, config.content_weight, weight_maps=maps
+            ),
+            StyleTerm(
+                {t: gram_matrix(tf.cast(style_features[t], tf.float32)) for t in style_taps},
+                config.style_weight,
+                style_weights,
+            ),
             TotalVariationTerm(config.tv_weight, config.tv_variant, config.tv_beta),
             *extra_terms,
         ]
         return Objective(terms)
 
     # -- loop ------------------------------------------------------------
-    def run(self, content: np.ndarray, style: np.ndarray, config: Optional[OptimizeConfig] = None, *,
-            extra_terms: Callable[[np.ndarray], Sequence[Term]] | Sequence[Term] = (),
-            content_weight_map: Optional[np.ndarray] = None,
-            callback: Optional[Callback] = None, verbose: bool = False) -> OptimizeResult:
+    def run(
+        self,
+        content: np.ndarray,
+        style: np.ndarray,
+        config: Optional[OptimizeConfig] = None,
+        *,
+        extra_terms: Callable[[np.ndarray], Sequence[Term]] | Sequence[Term] = (),
+        content_weight_map: Optional[np.ndarray] = None,
+        callback: Optional[Callback] = None,
+        verbose: bool = False,
+    ) -> OptimizeResult:
         """Optimise an image that has `content`'s content and `style`'s style.
 
         Args:
@@ -224,20 +257,33 @@ class GatysTransfer:
             level_map = None
             if content_weight_map is not None:
                 level_map = area_resize(  # not image.resize: weights are not clipped to [0, 1]
-                    np.asarray(content_weight_map, np.float32)[None, ..., None], (h, w)).numpy()[0, ..., 0]
+                    np.asarray(content_weight_map, np.float32)[None, ..., None], (h, w)
+                ).numpy()[0, ..., 0]
             objective = self.objective(level_content, level_style, config, terms, level_map)
             if image is None:
                 image = initial_image(config.init, level_content, level_style, config.seed)
             else:
                 image = resize(image, (h, w))
             loop = self._adam if config.optimizer == "adam" else self._lbfgs
-            image, stopped = loop(objective, image, config, history, callback, verbose,
-                                  f"scale {level + 1}/{config.scales} {w}x{h}")
+            image, stopped = loop(
+                objective,
+                image,
+                config,
+                history,
+                callback,
+                verbose,
+                f"scale {level + 1}/{config.scales} {w}x{h}",
+            )
         assert image is not None  # pyramid_sizes always has a level
         if config.preserve_color:
             image = color.restore_content_color(image, original_content)
-        return OptimizeResult(image=image, history=history, steps=len(history),
-                              stopped_early=stopped, seconds=time.perf_counter() - started)
+        return OptimizeResult(
+            image=image,
+            history=history,
+            steps=len(history),
+            stopped_early=stopped,
+            seconds=time.perf_counter() - started,
+        )
 
     def _value_and_grad_fn(self, objective: Objective):
         encoder = self.encoder_for(objective.taps) if objective.taps else (lambda image: {})
@@ -247,6 +293,7 @@ class GatysTransfer:
                 tape.watch(image)
                 total, parts = objective(image, encoder(image))
             return total, parts, tape.gradient(total, image)
+
         return value_and_grad
 
     def _adam(self, objective, image, config, history, callback, verbose, label):
@@ -298,10 +345,14 @@ class GatysTransfer:
         start = len(history)
         # L-BFGS-B with box constraints keeps pixels in [0, 1] (Zhu et al. 1997).
         result = scipy.optimize.minimize(
-            fun, image.astype(np.float64).ravel(), jac=True, method="L-BFGS-B",
-            bounds=scipy.optimize.Bounds(0.0, 1.0), callback=on_iteration,
-            options={"maxiter": config.steps, "ftol": config.tolerance, "gtol": 0.0,
-                     "maxcor": 100})
+            fun,
+            image.astype(np.float64).ravel(),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=scipy.optimize.Bounds(0.0, 1.0),
+            callback=on_iteration,
+            options={"maxiter": config.steps, "ftol": config.tolerance, "gtol": 0.0, "maxcor": 100},
+        )
         stopped = len(history) - start < config.steps
         return result.x.reshape(image.shape).astype(np.float32), stopped
 
@@ -310,7 +361,7 @@ def pyramid_sizes(height: int, width: int, levels: int) -> list[tuple[int, int]]
     """Sizes of a coarse-to-fine schedule: halving per level, never below `MIN_SIDE`."""
     sizes = []
     for level in reversed(range(levels)):
-        scale = 0.5 ** level
+        scale = 0.5**level
         h, w = round(height * scale), round(width * scale)
         if min(h, w) >= MIN_SIDE:
             sizes.append((h, w))
@@ -356,7 +407,9 @@ def _report(bar, step_in_level, record, callback, image):
 
 def snapshot_callback(save: Callable[[int, np.ndarray], None], every: int) -> Callback:
     """A callback that calls ``save(step, image [H, W, 3])`` every `every` steps."""
+
     def callback(step, losses_, image):
         if every > 0 and step % every == 0:
             save(step, np.asarray(image)[0])
+
     return callback

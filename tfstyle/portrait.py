@@ -35,8 +35,17 @@ from tfstyle.segment import Segmenter
 from tfstyle.settings import BLENDS, PortraitSettings
 from tfstyle.style_features import StyleFeatures
 
-__all__ = ["BLENDS", "PortraitResult", "PortraitSettings", "PortraitStylizer", "feather",
-           "feather_mask", "portrait_image", "region_features"]
+__all__ = [
+    "BLENDS",
+    "PortraitResult",
+    "PortraitSettings",
+    "PortraitStylizer",
+    "feather",
+    "feather_mask",
+    "portrait_image",
+    "region_features",
+]
+
 
 @dataclasses.dataclass
 class PortraitResult:
@@ -70,22 +79,28 @@ def feather_mask(mask: np.ndarray, amount: float) -> np.ndarray:
     return feather(np.asarray(mask, np.float32)[None, :, :, None], amount).numpy()[0, :, :, 0]
 
 
-def portrait_image(stylizer: Stylizer, c: StyleFeatures, s: StyleFeatures, mask,
-                   settings: PortraitSettings) -> tf.Tensor:
+def portrait_image(
+    stylizer: Stylizer, c: StyleFeatures, s: StyleFeatures, mask, settings: PortraitSettings
+) -> tf.Tensor:
     """Composited portraits [N, H, W, 3] in [0, 1] for a feathered person mask [N, H, W, 1]."""
     features = region_features(stylizer, c, s, settings)
     height, width = tf.shape(mask)[1], tf.shape(mask)[2]
     if settings.blend == "feature":
         person = features["person"]
-        m = controls.mask_at(mask, tf.shape(person)[1:3] if None in person.shape[1:3]
-                             else tuple(person.shape[1:3]), tf.shape(person)[0])
+        m = controls.mask_at(
+            mask,
+            tf.shape(person)[1:3] if None in person.shape[1:3] else tuple(person.shape[1:3]),
+            tf.shape(person)[0],
+        )
         return stylizer.render(m * person + (1.0 - m) * features["background"], height, width)
-    return (mask * stylizer.render(features["person"], height, width)
-            + (1.0 - mask) * stylizer.render(features["background"], height, width))
+    return mask * stylizer.render(features["person"], height, width) + (1.0 - mask) * stylizer.render(
+        features["background"], height, width
+    )
 
 
-def region_features(stylizer: Stylizer, c: StyleFeatures, s: StyleFeatures,
-                    settings: PortraitSettings) -> dict:
+def region_features(
+    stylizer: Stylizer, c: StyleFeatures, s: StyleFeatures, settings: PortraitSettings
+) -> dict:
     """Decoder inputs for the person and background settings, sharing the attention.
 
     The level weights act only at the merge conv and the merge is affine, so
@@ -102,9 +117,10 @@ def region_features(stylizer: Stylizer, c: StyleFeatures, s: StyleFeatures,
         return cc[0]
 
     features = {}
-    for region, alpha, levels in (("person", settings.person_alpha, settings.person_levels),
-                                  ("background", settings.background_alpha,
-                                   settings.background_levels)):
+    for region, alpha, levels in (
+        ("person", settings.person_alpha, settings.person_levels),
+        ("background", settings.background_alpha, settings.background_levels),
+    ):
         o4, up5 = controls.mix_alpha(cs, content_content, alpha)
         features[region] = stylizer.merge(o4, up5, levels)
     return features
@@ -114,10 +130,15 @@ class PortraitStylizer:
     def __init__(self, stylizer: Stylizer, segmenter: Optional[Segmenter] = None):
         self.stylizer, self.segmenter = stylizer, segmenter
 
-    def stylize(self, content: np.ndarray, style: Optional[np.ndarray] = None, *,
-                style_features: Optional[StyleFeatures] = None,
-                settings: PortraitSettings = PortraitSettings(),
-                mask: Optional[np.ndarray] = None) -> PortraitResult:
+    def stylize(
+        self,
+        content: np.ndarray,
+        style: Optional[np.ndarray] = None,
+        *,
+        style_features: Optional[StyleFeatures] = None,
+        settings: PortraitSettings = PortraitSettings(),
+        mask: Optional[np.ndarray] = None,
+    ) -> PortraitResult:
         """Stylize one portrait [H, W, 3]; `mask` ([H, W] in [0, 1]) skips segmentation."""
         settings.validate()
         content = np.asarray(content, np.float32)

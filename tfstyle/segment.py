@@ -28,6 +28,7 @@ class Segmenter(Protocol):
 
 def _resize_plane(plane: np.ndarray, size) -> np.ndarray:
     import tensorflow as tf
+
     return tf.image.resize(plane[None, :, :, None], size, method="bilinear").numpy()[0, :, :, 0]
 
 
@@ -48,13 +49,15 @@ class TFLiteSegmenter:
         inputs, outputs = self.interpreter.get_input_details(), self.interpreter.get_output_details()
         if len(inputs) != 1 or len(outputs) != 1 or list(inputs[0]["shape"][[0, 3]]) != [1, 3]:
             shapes = [[list(d["shape"]) for d in details] for details in (inputs, outputs)]
-            raise ConfigError(f"{path}: expected one [1, h, w, 3] input and one output, got "
-                              f"{shapes[0]} -> {shapes[1]}")
+            raise ConfigError(
+                f"{path}: expected one [1, h, w, 3] input and one output, got {shapes[0]} -> {shapes[1]}"
+            )
         self._input, self._output = inputs[0], outputs[0]
         self.input_size = tuple(int(v) for v in inputs[0]["shape"][1:3])
 
     def segment(self, image: np.ndarray) -> np.ndarray:
         import tensorflow as tf
+
         image = np.asarray(image, np.float32)
         resized = tf.image.resize(image[None], self.input_size, method="bilinear", antialias=True)
         self.interpreter.set_tensor(self._input["index"], np.clip(resized.numpy(), 0, 1))
@@ -68,6 +71,7 @@ class SegNetSegmenter:
 
     def __init__(self, weights: str | None, max_side: int = 512):
         from tfstyle.models.segnet import build_segnet
+
         self.model = build_segnet(2, weights=weights)
         self.max_side = max_side
 
@@ -85,6 +89,7 @@ def segnet_person_probability(model, images, max_side: int):
     import tensorflow as tf
 
     from tfstyle.image import fit_tensor
+
     images = tf.convert_to_tensor(images, tf.float32)
     logits = model(fit_tensor(images, max_side), training=False)
     probability = tf.nn.softmax(tf.cast(logits, tf.float32))[..., 1:2]

@@ -19,8 +19,14 @@ TV_VARIANTS = ("squared", "absolute", "power")
 COLOR_MODES = ("luminance", "histogram")
 
 
-def check_finite(value: float, name: str, *, low: Optional[float] = None,
-                 high: Optional[float] = None, low_open: bool = False) -> float:
+def check_finite(
+    value: float,
+    name: str,
+    *,
+    low: Optional[float] = None,
+    high: Optional[float] = None,
+    low_open: bool = False,
+) -> float:
     """`value` as a float if finite and within [low, high] (or (low, high] with `low_open`)."""
     value = float(value)
     too_low = low is not None and (value <= low if low_open else value < low)
@@ -40,8 +46,7 @@ def check_alpha(alpha: float, name: str = "alpha") -> float:
     return alpha
 
 
-def check_level_weights(level_weights: Sequence[float], name: str = "level weights"
-                        ) -> tuple[float, float]:
+def check_level_weights(level_weights: Sequence[float], name: str = "level weights") -> tuple[float, float]:
     """(W1, W2): two finite, non-negative numbers."""
     values = tuple(float(w) for w in level_weights)
     if len(values) != 2:
@@ -58,8 +63,9 @@ def convex_weights(style_weights: Optional[Sequence[float]], count: int) -> list
     if len(style_weights) != count:
         raise ConfigError(f"{len(style_weights)} style weights for {count} styles; give one each")
     if not all(math.isfinite(w) and w >= 0 for w in style_weights) or sum(style_weights) <= 0:
-        raise ConfigError(f"style weights must be finite and >= 0 with a positive sum, "
-                          f"got {list(style_weights)}")
+        raise ConfigError(
+            f"style weights must be finite and >= 0 with a positive sum, got {list(style_weights)}"
+        )
     total = float(sum(style_weights))
     return [w / total for w in style_weights]
 
@@ -70,11 +76,14 @@ PRESETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # (ReLU outputs), style layers weighted equally (w_l = 1/5).
     "gatys2016": (("relu4_2",), ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")),
     # TensorFlow's "Neural style transfer" tutorial.
-    "tf-tutorial": (("block5_conv2",),
-                    ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")),
+    "tf-tutorial": (
+        ("block5_conv2",),
+        ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"),
+    ),
 }
 INITS = ("content", "noise", "style")
 OPTIMIZERS = ("adam", "lbfgs")
+
 
 @dataclasses.dataclass
 class OptimizeConfig:
@@ -114,8 +123,7 @@ class OptimizeConfig:
         if self.init not in INITS:
             raise ConfigError(f"unknown init {self.init!r}; use one of {', '.join(INITS)}")
         if self.tv_variant not in TV_VARIANTS:
-            raise ConfigError(f"unknown TV variant {self.tv_variant!r}; use one of "
-                              f"{', '.join(TV_VARIANTS)}")
+            raise ConfigError(f"unknown TV variant {self.tv_variant!r}; use one of {', '.join(TV_VARIANTS)}")
         for name in ("content_weight", "style_weight", "tv_weight", "tolerance"):
             check_finite(getattr(self, name), name, low=0.0)
         for name in ("learning_rate", "style_scale", "tv_beta"):
@@ -127,8 +135,10 @@ class OptimizeConfig:
             for w in self.style_layer_weights:
                 check_finite(w, "style layer weights", low=0.0)
         if self.style_layer_weights is not None and len(self.style_layer_weights) != len(style_layers):
-            raise ConfigError(f"{len(self.style_layer_weights)} style layer weights for "
-                              f"{len(style_layers)} style layers; give one per layer")
+            raise ConfigError(
+                f"{len(self.style_layer_weights)} style layer weights for "
+                f"{len(style_layers)} style layers; give one per layer"
+            )
 
     def layers(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(content taps, style taps) in canonical names, overrides applied."""

@@ -33,8 +33,12 @@ class StyleFeatures:
     def save(self, path: str) -> None:
         """Write to an ``.npz`` file atomically."""
         buffer = io.BytesIO()
-        np.savez(buffer, relu4_1=np.asarray(self.relu4_1, np.float32),
-                 relu5_1=np.asarray(self.relu5_1, np.float32), format=np.array(FORMAT))
+        np.savez(
+            buffer,
+            relu4_1=np.asarray(self.relu4_1, np.float32),
+            relu5_1=np.asarray(self.relu5_1, np.float32),
+            format=np.array(FORMAT),
+        )
         write_atomic(path, buffer.getvalue())
 
     @classmethod
@@ -48,8 +52,10 @@ class StyleFeatures:
                     raise ValueError("not a tfstyle style-features file")
                 return cls(tf.constant(data["relu4_1"]), tf.constant(data["relu5_1"]))
         except FileNotFoundError:
-            raise ConfigError(f"{path}: no such style-features file; write one with "
-                              f"--save-style-features") from None
+            raise ConfigError(
+                f"{path}: no such style-features file; write one with --save-style-features"
+            ) from None
         except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as e:
-            raise ConfigError(f"{path}: cannot read style features ({e}); re-create it with "
-                              f"--save-style-features") from None
+            raise ConfigError(
+                f"{path}: cannot read style features ({e}); re-create it with --save-style-features"
+            ) from None

@@ -90,14 +90,17 @@ def local_usage(source: Source, option: Optional[str] = None) -> str:
     option = option or source.option
     return option if "PATH" in option else f"{option} PATH"
 
+
 # keras-applications' VGG19 without the classifier. Keras publishes only the
 # MD5 of this file (keras/src/applications/vgg19.py); the same file is what
 # keras.applications.VGG19(weights="imagenet") caches, so a user who already
 # has it in ~/.keras/models never downloads it again.
 VGG19_IMAGENET = WeightSpec(
     name="vgg19-imagenet",
-    url=("https://storage.googleapis.com/tensorflow/keras-applications/vgg19/"
-         "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+    url=(
+        "https://storage.googleapis.com/tensorflow/keras-applications/vgg19/"
+        "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    ),
     file_hash="253f8cb515780f3b799900260a226db6",
     filename="vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
     format="keras-h5-legacy",
@@ -108,8 +111,10 @@ VGG19_IMAGENET = WeightSpec(
 
 VGG16_IMAGENET = WeightSpec(
     name="vgg16-imagenet",
-    url=("https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
-         "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+    url=(
+        "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
+        "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    ),
     file_hash="6d6bbae143d832006294945121d1f1fc",  # MD5, as published by Keras
     filename="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
     format="keras-h5-legacy",
@@ -123,8 +128,10 @@ VGG16_IMAGENET = WeightSpec(
 # mediapipe 0.10.14 wheel (mediapipe/modules/selfie_segmentation/).
 SELFIE_SEGMENTATION = WeightSpec(
     name="selfie-segmentation",
-    url=("https://storage.googleapis.com/mediapipe-assets/selfie_segmentation.tflite"
-         "?generation=1683332563830600"),
+    url=(
+        "https://storage.googleapis.com/mediapipe-assets/selfie_segmentation.tflite"
+        "?generation=1683332563830600"
+    ),
     file_hash="9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
     filename="selfie_segmentation.tflite",
     format="tflite",
@@ -168,8 +175,18 @@ SEGNET = LocalWeights(
 )
 
 #: Every weight tfstyle knows, by name.
-REGISTRY: dict[str, Source] = {source.name: source for source in (
-    VGG19_IMAGENET, VGG16_IMAGENET, SELFIE_SEGMENTATION, SANET, VGG_NORMALISED, HOURGLASS, SEGNET)}
+REGISTRY: dict[str, Source] = {
+    source.name: source
+    for source in (
+        VGG19_IMAGENET,
+        VGG16_IMAGENET,
+        SELFIE_SEGMENTATION,
+        SANET,
+        VGG_NORMALISED,
+        HOURGLASS,
+        SEGNET,
+    )
+}
 
 
 def cache_dir() -> str:
@@ -204,8 +221,12 @@ def _offline() -> bool:
     return os.environ.get("TFSTYLE_OFFLINE", "").lower() not in ("", "0", "false", "no")
 
 
-def resolve_weights(value: Optional[str], source: Source, *, option: Optional[str] = None,
-                    ) -> Optional[str]:
+def resolve_weights(
+    value: Optional[str],
+    source: Source,
+    *,
+    option: Optional[str] = None,
+) -> Optional[str]:
     """What a model loads for an option's `value`: ``None`` for ``random``, else a local path.
 
     * ``random``: ``None``, with one warning that the network is untrained;
@@ -221,8 +242,12 @@ def resolve_weights(value: Optional[str], source: Source, *, option: Optional[st
     option = option or source.option
     if value == RANDOM:
         from absl import logging
-        logging.warning("%s random: the %s network is untrained, so the output is not a result "
-                        "(use this for tests only)", option, source.name)
+
+        logging.warning(
+            "%s random: the %s network is untrained, so the output is not a result (use this for tests only)",
+            option,
+            source.name,
+        )
         return None
     if value is not None:
         return check_local(os.path.expanduser(os.fspath(value)), source, option)
@@ -230,11 +255,15 @@ def resolve_weights(value: Optional[str], source: Source, *, option: Optional[st
         return download(source)
     default = cached_path(source)
     if default is None:
-        raise WeightsError(f"pass {local_usage(source, option)}: the {source.description}; make one with "
-                           f"{source.how_to_get}, or pass {option} random for tests")
+        raise WeightsError(
+            f"pass {local_usage(source, option)}: the {source.description}; make one with "
+            f"{source.how_to_get}, or pass {option} random for tests"
+        )
     if not os.path.exists(default):
-        raise WeightsError(f"no {source.description} at {default}; make them with "
-                           f"'{source.how_to_get}' or pass {local_usage(source, option)}")
+        raise WeightsError(
+            f"no {source.description} at {default}; make them with "
+            f"'{source.how_to_get}' or pass {local_usage(source, option)}"
+        )
     return default
 
 
@@ -269,15 +298,20 @@ def download(spec: WeightSpec, *, root: Optional[str] = None) -> str:
 
     try:
         return keras.utils.get_file(
-            fname=spec.filename, origin=spec.url, file_hash=spec.file_hash,
-            cache_subdir=spec.cache_subdir, cache_dir=root)
+            fname=spec.filename,
+            origin=spec.url,
+            file_hash=spec.file_hash,
+            cache_subdir=spec.cache_subdir,
+            cache_dir=root,
+        )
     except Exception as e:  # get_file raises bare Exception/ValueError for network and hash errors
         reason = " ".join(str(e).split()) or type(e).__name__
         reason = re.sub(r"^URL fetch failure on \S+: (None -- )?", "", reason)
         if "hash" in reason.lower() or "corrupt" in reason.lower():
-            raise WeightsError(f"{spec.name}: the file at {target} does not match its hash "
-                               f"{spec.file_hash}; delete it and retry, or pass {local_usage(spec)}"
-                               ) from None
+            raise WeightsError(
+                f"{spec.name}: the file at {target} does not match its hash "
+                f"{spec.file_hash}; delete it and retry, or pass {local_usage(spec)}"
+            ) from None
         raise WeightsError(_unavailable(spec, target, reason)) from None
 
 
@@ -293,5 +327,7 @@ def load_into(model, path: str, what: str, hint: str) -> None:
 
 
 def _unavailable(spec: WeightSpec, target: str, reason: str) -> str:
-    return (f"cannot get {spec.name} weights ({reason}): download {spec.url} to {target}, "
-            f"or pass {local_usage(spec)}")
+    return (
+        f"cannot get {spec.name} weights ({reason}): download {spec.url} to {target}, "
+        f"or pass {local_usage(spec)}"
+    )

@@ -56,8 +56,12 @@ class DataSpec:
 
 
 #: Data kind → (its flag, its validation flag); tensorflow-datasets also takes --tfds_data_dir.
-DATA_FLAGS = {"tfds": ("tfds", None), "folder": ("data_dir", "validation_dir"),
-              "csv": ("pairs_csv", "validation_csv"), "synthetic": ("synthetic", None)}
+DATA_FLAGS = {
+    "tfds": ("tfds", None),
+    "folder": ("data_dir", "validation_dir"),
+    "csv": ("pairs_csv", "validation_csv"),
+    "synthetic": ("synthetic", None),
+}
 
 
 def define_data_flags(help_texts: dict[str, str]) -> None:
@@ -85,9 +89,12 @@ def data_spec_from_flags(flag_values, kinds: tuple[str, ...]) -> DataSpec:
     if kind == "synthetic":
         return DataSpec("synthetic")
     flag, validation = DATA_FLAGS[kind]
-    return DataSpec(kind, flag_values[flag].value,
-                    flag_values[validation].value if validation else None,
-                    flag_values["tfds_data_dir"].value if kind == "tfds" else None)
+    return DataSpec(
+        kind,
+        flag_values[flag].value,
+        flag_values[validation].value if validation else None,
+        flag_values["tfds_data_dir"].value if kind == "tfds" else None,
+    )
 
 
 def from_flags(cls: type[T], flag_values, **given: Any) -> T:

@@ -45,7 +45,7 @@ class ImageSource:
     def parse(cls, text: str, split: str = "train", data_dir: Optional[str] = None) -> ImageSource:
         """``tfds:NAME[/CONFIG]`` for a TFDS dataset, anything else is a folder."""
         if text.startswith("tfds:"):
-            return cls(tfds_name=text[len("tfds:"):], tfds_split=split, tfds_data_dir=data_dir)
+            return cls(tfds_name=text[len("tfds:") :], tfds_split=split, tfds_data_dir=data_dir)
         return cls(path=text)
 
 
@@ -71,8 +71,12 @@ def list_images(folder: str) -> list[str]:
     """Image files under `folder` (recursive, sorted); raises if there are none."""
     if not os.path.isdir(folder):
         raise ValueError(f"{folder}: no such folder; pass a folder of images")
-    files = sorted(os.path.join(root, name) for root, _, names in os.walk(folder)
-                   for name in names if name.lower().endswith(IMAGE_EXTENSIONS))
+    files = sorted(
+        os.path.join(root, name)
+        for root, _, names in os.walk(folder)
+        for name in names
+        if name.lower().endswith(IMAGE_EXTENSIONS)
+    )
     if not files:
         raise ValueError(f"{folder}: no images ({', '.join(IMAGE_EXTENSIONS)}) in this folder")
     return files
@@ -140,9 +144,14 @@ def augment(index, image, config: PipelineConfig):
     return tf.clip_by_value(image, 0.0, 1.0)
 
 
-def image_dataset(source: ImageSource, config: PipelineConfig, batch_size: int,
-                  input_context: Optional[tf.distribute.InputContext] = None,
-                  repeat: bool = True, start: int = 0) -> tf.data.Dataset:
+def image_dataset(
+    source: ImageSource,
+    config: PipelineConfig,
+    batch_size: int,
+    input_context: Optional[tf.distribute.InputContext] = None,
+    repeat: bool = True,
+    start: int = 0,
+) -> tf.data.Dataset:
     """Batches [batch_size, crop, crop, 3] of float32 RGB in [0, 1].
 
     Under a multi-worker strategy, pass the `input_context` of
@@ -157,12 +166,14 @@ def image_dataset(source: ImageSource, config: PipelineConfig, batch_size: int,
     else:
         files, _ = usable_images(list_images(source.path))
         if input_context and input_context.num_input_pipelines > 1:
-            files = files[input_context.input_pipeline_id::input_context.num_input_pipelines]
+            files = files[input_context.input_pipeline_id :: input_context.num_input_pipelines]
         if not files:
             raise ValueError(f"{source.path}: no usable images left after skipping bad files")
-        raw = file_stream(files, config, start, repeat).map(
-            tf.io.read_file, num_parallel_calls=tf.data.AUTOTUNE).map(
-            _decode, num_parallel_calls=tf.data.AUTOTUNE)
+        raw = (
+            file_stream(files, config, start, repeat)
+            .map(tf.io.read_file, num_parallel_calls=tf.data.AUTOTUNE)
+            .map(_decode, num_parallel_calls=tf.data.AUTOTUNE)
+        )
     ds = raw.ignore_errors(log_warning=True).enumerate(start=start)
     ds = ds.map(lambda i, image: augment(i, image, config), num_parallel_calls=tf.data.AUTOTUNE)
     options = tf.data.Options()
@@ -170,8 +181,9 @@ def image_dataset(source: ImageSource, config: PipelineConfig, batch_size: int,
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE).with_options(options)
 
 
-def file_stream(files: list[str], config: PipelineConfig, start: int = 0,
-                repeat: bool = True) -> tf.data.Dataset:
+def file_stream(
+    files: list[str], config: PipelineConfig, start: int = 0, repeat: bool = True
+) -> tf.data.Dataset:
     """File names from position `start` of an endless (or one-epoch) stream.
 
     Element i is file ``perm_e(i mod n)`` of epoch ``e = i div n``, with
@@ -192,8 +204,7 @@ def file_stream(files: list[str], config: PipelineConfig, start: int = 0,
     return positions.map(pick)
 
 
-def _tfds_images(source: ImageSource, config: PipelineConfig, input_context,
-                 start: int) -> tf.data.Dataset:
+def _tfds_images(source: ImageSource, config: PipelineConfig, input_context, start: int) -> tf.data.Dataset:
     try:
         import tensorflow_datasets as tfds
     except ImportError:
@@ -201,14 +212,18 @@ def _tfds_images(source: ImageSource, config: PipelineConfig, input_context,
     read_config = tfds.ReadConfig(shuffle_seed=config.seed, input_context=input_context)
     key = source.tfds_image_key
     # records stay encoded until after the skip, so resuming does not decode them
-    ds = tfds.load(source.tfds_name, split=source.tfds_split, shuffle_files=config.shuffle_files,
-                   read_config=read_config, decoders={key: tfds.decode.SkipDecoding()},
-                   data_dir=source.tfds_data_dir)
+    ds = tfds.load(
+        source.tfds_name,
+        split=source.tfds_split,
+        shuffle_files=config.shuffle_files,
+        read_config=read_config,
+        decoders={key: tfds.decode.SkipDecoding()},
+        data_dir=source.tfds_data_dir,
+    )
     ds = ds.repeat()
     if config.shuffle_files:
         ds = ds.shuffle(256, seed=config.seed, reshuffle_each_iteration=True)
-    return ds.skip(start).map(lambda example: _decode(example[key]),
-                              num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.skip(start).map(lambda example: _decode(example[key]), num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def paired_dataset(content: tf.data.Dataset, style: tf.data.Dataset) -> tf.data.Dataset:

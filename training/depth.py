@@ -58,8 +58,7 @@ class DepthTask(Task):
 
     def build(self):
         self.config.data.check(DATA_KINDS)
-        self.train, self.validation = datasets(self.config.data, self.config.size[0],
-                                               self.config.seed)
+        self.train, self.validation = datasets(self.config.data, self.config.size[0], self.config.seed)
         self.model = build_hourglass(self.config.init_from)
         self.models = {"hourglass": self.model}
 
@@ -105,11 +104,19 @@ class DepthTask(Task):
         if self.validation is None:
             return {}
         if self.sparse:
-            ds = depth_data.sparse_pipeline(self.validation, c.size, c.global_batch_size,
-                                            repeat=False, flip=False)
+            ds = depth_data.sparse_pipeline(
+                self.validation, c.size, c.global_batch_size, repeat=False, flip=False
+            )
         else:
-            ds = depth_data.training_pipeline(self.validation, c.size, c.global_batch_size, c.pairs,
-                                              seed=c.seed + 1, repeat=False, flip=False)
+            ds = depth_data.training_pipeline(
+                self.validation,
+                c.size,
+                c.global_batch_size,
+                c.pairs,
+                seed=c.seed + 1,
+                repeat=False,
+                flip=False,
+            )
         diffs, labels, valids, losses = [], [], [], []
         for image, pairs, label, valid in ds.take(c.validation_batches):
             depth = self.model(image, training=False)
@@ -121,9 +128,13 @@ class DepthTask(Task):
             return {}
         diff, label, valid = (np.concatenate(x) for x in (diffs, labels, valids))
         wkdr = metrics.wkdr(diff, label, c.wkdr_tau, valid)
-        return {"loss/ranking": float(np.mean(losses)),
-                "ordinal_accuracy": metrics.ordinal_accuracy(diff, label, valid),
-                "whdr": metrics.whdr(diff, label, valid), **{f"wkdr/{k}": v for k, v in wkdr.items()}}
+        return {
+            "loss/ranking": float(np.mean(losses)),
+            "ordinal_accuracy": metrics.ordinal_accuracy(diff, label, valid),
+            "whdr": metrics.whdr(diff, label, valid),
+            **{f"wkdr/{k}": v for k, v in wkdr.items()},
+        }
+
 
 # ---- the program ----------------------------------------------------------------
 
@@ -132,14 +143,17 @@ FLAGS = flags.FLAGS
 
 def define_flags():
     define_trainer_flags(steps=100_000, batch_size=4)
-    define_data_flags({
-        "tfds": "tensorflow-datasets name, e.g. nyu_depth_v2 (validation: its 'validation' split)",
-        "data_dir": "folder with rgb/NAME.jpg and depth/NAME.png|.npy",
-        "validation_dir": "folder like --data_dir for validation",
-        "pairs_csv": "CSV of labelled pairs: image,y_a,x_a,y_b,x_b,relation (> farther, "
-                     "< closer, = equal), paths relative to the CSV",
-        "validation_csv": "CSV like --pairs_csv for validation",
-        "synthetic": "generated scenes with known depth (smoke tests)"})
+    define_data_flags(
+        {
+            "tfds": "tensorflow-datasets name, e.g. nyu_depth_v2 (validation: its 'validation' split)",
+            "data_dir": "folder with rgb/NAME.jpg and depth/NAME.png|.npy",
+            "validation_dir": "folder like --data_dir for validation",
+            "pairs_csv": "CSV of labelled pairs: image,y_a,x_a,y_b,x_b,relation (> farther, "
+            "< closer, = equal), paths relative to the CSV",
+            "validation_csv": "CSV like --pairs_csv for validation",
+            "synthetic": "generated scenes with known depth (smoke tests)",
+        }
+    )
     flags.DEFINE_list("size", ["240", "320"], "training height,width (multiples of 16)")
     flags.DEFINE_float("learning_rate", 1e-3, "RMSprop learning rate")
     flags.DEFINE_integer("pairs_per_image", 800, "sampled point pairs per image")
@@ -156,13 +170,17 @@ def datasets(spec: DataSpec, size: int, seed: int):
         validation = depth_data.pairs_csv_dataset(spec.validation) if spec.validation else None
         return depth_data.pairs_csv_dataset(spec.location), validation
     if spec.kind == "tfds":
-        return (depth_data.tfds_dataset(spec.location, "train", spec.data_dir),
-                depth_data.tfds_dataset(spec.location, "validation", spec.data_dir))
+        return (
+            depth_data.tfds_dataset(spec.location, "train", spec.data_dir),
+            depth_data.tfds_dataset(spec.location, "validation", spec.data_dir),
+        )
     if spec.kind == "folder":
         validation = depth_data.folder_dataset(spec.validation) if spec.validation else None
         return depth_data.folder_dataset(spec.location), validation
-    return (depth_data.synthetic_dataset(256, size, seed=seed),
-            depth_data.synthetic_dataset(32, size, seed=seed + 1000))
+    return (
+        depth_data.synthetic_dataset(256, size, seed=seed),
+        depth_data.synthetic_dataset(32, size, seed=seed + 1000),
+    )
 
 
 def main(argv):
@@ -171,9 +189,18 @@ def main(argv):
     if len(size) != 2 or any(s % 16 for s in size):
         raise app.UsageError(f"--size takes height,width, multiples of 16; got {FLAGS.size}")
     config = from_flags(
-        DepthConfig, FLAGS, data=data_spec_from_flags(FLAGS, DATA_KINDS), size=size,
-        pairs=depth_data.PairConfig(FLAGS.pairs_per_image, FLAGS.max_distance, FLAGS.min_difference,
-                                    FLAGS.equal_fraction, FLAGS.equal_threshold))
+        DepthConfig,
+        FLAGS,
+        data=data_spec_from_flags(FLAGS, DATA_KINDS),
+        size=size,
+        pairs=depth_data.PairConfig(
+            FLAGS.pairs_per_image,
+            FLAGS.max_distance,
+            FLAGS.min_difference,
+            FLAGS.equal_fraction,
+            FLAGS.equal_threshold,
+        ),
+    )
     path = run_task(DepthTask(config), config)
     logging.info("exported %s (tfstyle depth --depth-weights %s)", path, path)
 

@@ -52,8 +52,14 @@ def sample_pairs(depth, seed, config: PairConfig = PairConfig()):
     d_x = tf.random.stateless_uniform([n], seeds[3], -radius, radius + 1, tf.int32)
     b_y, b_x = a_y + d_y, a_x + d_x
     distance2 = tf.cast(d_y * d_y + d_x * d_x, tf.float32)
-    usable = ((distance2 > 0) & (distance2 <= config.max_distance ** 2)
-              & (b_y >= 0) & (b_y < height) & (b_x >= 0) & (b_x < width))
+    usable = (
+        (distance2 > 0)
+        & (distance2 <= config.max_distance**2)
+        & (b_y >= 0)
+        & (b_y < height)
+        & (b_x >= 0)
+        & (b_x < width)
+    )
     b_y, b_x = tf.clip_by_value(b_y, 0, height - 1), tf.clip_by_value(b_x, 0, width - 1)
     z_a = tf.gather_nd(depth, tf.stack([a_y, a_x], -1))
     z_b = tf.gather_nd(depth, tf.stack([b_y, b_x], -1))
@@ -66,9 +72,11 @@ def sample_pairs(depth, seed, config: PairConfig = PairConfig()):
         index = tf.where(mask)[:k, 0]
         got = tf.shape(index)[0]
         pad = k - got
-        return (tf.pad(tf.gather(candidates, index), [[0, pad], [0, 0]]),
-                tf.pad(tf.gather(labels, index), [[0, pad]]),
-                tf.pad(tf.ones([got], tf.float32), [[0, pad]]))
+        return (
+            tf.pad(tf.gather(candidates, index), [[0, pad], [0, 0]]),
+            tf.pad(tf.gather(labels, index), [[0, pad]]),
+            tf.pad(tf.ones([got], tf.float32), [[0, pad]]),
+        )
 
     n_equal = int(round(count * config.equal_fraction))
     ordinal = first(usable & (gap >= config.min_difference), count - n_equal)
@@ -81,6 +89,7 @@ def sample_pairs(depth, seed, config: PairConfig = PairConfig()):
 
 # ---- synthetic scenes with known depth -------------------------------------------
 
+
 def synthetic_scene(seed: int, size: int = 32) -> tuple[np.ndarray, np.ndarray]:
     """An image with known depth: a textured ground plane receding to the top, and shapes
     at random distances, painted darker and bluer with distance (aerial perspective).
@@ -92,8 +101,11 @@ def synthetic_scene(seed: int, size: int = 32) -> tuple[np.ndarray, np.ndarray]:
     depth = 1.0 + 9.0 * (1.0 - yy) ** 2  # ground: far at the top, near at the bottom
     for _ in range(rng.integers(1, 4)):
         cy, cx, r = rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8), rng.uniform(0.1, 0.3)
-        shape = ((yy - cy) ** 2 + (xx - cx) ** 2 < r * r) if rng.uniform() < 0.5 else \
-            ((np.abs(yy - cy) < r) & (np.abs(xx - cx) < r * 0.7))
+        shape = (
+            ((yy - cy) ** 2 + (xx - cx) ** 2 < r * r)
+            if rng.uniform() < 0.5
+            else ((np.abs(yy - cy) < r) & (np.abs(xx - cx) < r * 0.7))
+        )
         depth = np.where(shape, rng.uniform(1.0, 10.0), depth)
     nearness = 1.0 - (depth - 1.0) / 9.0
     hue = rng.uniform(0.3, 1.0, size=3)
@@ -110,6 +122,7 @@ def synthetic_dataset(count: int, size: int, seed: int = 0) -> tf.data.Dataset:
 
 # ---- real sources ------------------------------------------------------------------
 
+
 def folder_pairs(folder: str) -> list[tuple[str, str]]:
     """(rgb path, depth path) for each ``rgb/NAME.ext`` with a ``depth/NAME.png|.npy``."""
     rgb_dir, depth_dir = os.path.join(folder, "rgb"), os.path.join(folder, "depth")
@@ -121,8 +134,14 @@ def folder_pairs(folder: str) -> list[tuple[str, str]]:
         if ext.lower() not in IMAGE_EXTENSIONS:
             continue
         rgb = os.path.join(rgb_dir, name)
-        depth = next((os.path.join(depth_dir, stem + e) for e in (".png", ".npy")
-                      if os.path.isfile(os.path.join(depth_dir, stem + e))), None)
+        depth = next(
+            (
+                os.path.join(depth_dir, stem + e)
+                for e in (".png", ".npy")
+                if os.path.isfile(os.path.join(depth_dir, stem + e))
+            ),
+            None,
+        )
         reason = sniff(rgb) or (None if depth else "no depth file")
         if reason:
             logging.warning("skipping %s: %s", rgb, reason)
@@ -138,6 +157,7 @@ def _load_depth_file(path: bytes) -> np.ndarray:
     if path.endswith(".npy"):
         return np.load(path).astype(np.float32)
     from PIL import Image
+
     return np.asarray(Image.open(path), dtype=np.float32)
 
 
@@ -146,28 +166,39 @@ def folder_dataset(folder: str) -> tf.data.Dataset:
 
     def load(rgb_path, depth_path):
         image = tf.image.convert_image_dtype(
-            tf.io.decode_image(tf.io.read_file(rgb_path), channels=3, expand_animations=False),
-            tf.float32)
+            tf.io.decode_image(tf.io.read_file(rgb_path), channels=3, expand_animations=False), tf.float32
+        )
         d = tf.numpy_function(_load_depth_file, [depth_path], tf.float32)
         return image, tf.reshape(d, tf.shape(image)[:2])
 
     return tf.data.Dataset.from_tensor_slices((list(rgb), list(depth))).map(
-        load, num_parallel_calls=tf.data.AUTOTUNE)
+        load, num_parallel_calls=tf.data.AUTOTUNE
+    )
 
 
-def tfds_dataset(name: str = "nyu_depth_v2", split: str = "train",
-                 data_dir: Optional[str] = None) -> tf.data.Dataset:
+def tfds_dataset(
+    name: str = "nyu_depth_v2", split: str = "train", data_dir: Optional[str] = None
+) -> tf.data.Dataset:
     try:
         import tensorflow_datasets as tfds
     except ImportError:
         raise MissingExtraError("tensorflow-datasets", "train", "tensorflow-datasets sources") from None
     ds = tfds.load(name, split=split, data_dir=data_dir)
-    return ds.map(lambda ex: (tf.image.convert_image_dtype(ex["image"], tf.float32),
-                              tf.cast(ex["depth"], tf.float32)))
+    return ds.map(
+        lambda ex: (tf.image.convert_image_dtype(ex["image"], tf.float32), tf.cast(ex["depth"], tf.float32))
+    )
 
 
-def training_pipeline(ds: tf.data.Dataset, size: tuple[int, int], batch: int, pairs: PairConfig,
-                      seed: int = 0, start: int = 0, repeat: bool = True, flip: bool = True):
+def training_pipeline(
+    ds: tf.data.Dataset,
+    size: tuple[int, int],
+    batch: int,
+    pairs: PairConfig,
+    seed: int = 0,
+    start: int = 0,
+    repeat: bool = True,
+    flip: bool = True,
+):
     """Resize (image bilinear, depth nearest), flip, sample pairs; batches of
     (image [B, H, W, 3], pairs [B, P, 4], labels [B, P], valid [B, P])."""
     if repeat:
@@ -204,6 +235,7 @@ def read_pairs_csv(path: str, image_root: Optional[str] = None):
     them to one row per pair first. Returns {image path: (pairs [k, 4], labels [k])}.
     """
     import csv
+
     root = image_root or os.path.dirname(os.path.abspath(path))
     grouped: dict[str, tuple[list, list]] = {}
     with open(path, newline="") as f:
@@ -211,8 +243,10 @@ def read_pairs_csv(path: str, image_root: Optional[str] = None):
             if not row or (number == 1 and not row[1].strip().lstrip("-").isdigit()):
                 continue
             if len(row) != 6 or row[5].strip() not in RELATIONS:
-                raise ValueError(f"{path}:{number}: expected image,y_a,x_a,y_b,x_b,relation with "
-                                 f"relation one of > < =, got {row}")
+                raise ValueError(
+                    f"{path}:{number}: expected image,y_a,x_a,y_b,x_b,relation with "
+                    f"relation one of > < =, got {row}"
+                )
             image = row[0] if os.path.isabs(row[0]) else os.path.join(root, row[0])
             pairs, labels = grouped.setdefault(image, ([], []))
             pairs.append([int(v) for v in row[1:5]])
@@ -243,16 +277,24 @@ def pairs_csv_dataset(path: str, image_root: Optional[str] = None) -> tf.data.Da
 
     def load(image, p, lab, v):
         decoded = tf.image.convert_image_dtype(
-            tf.io.decode_image(tf.io.read_file(image), channels=3, expand_animations=False), tf.float32)
+            tf.io.decode_image(tf.io.read_file(image), channels=3, expand_animations=False), tf.float32
+        )
         return decoded, p, lab, v
 
     return tf.data.Dataset.from_tensor_slices(
-        (images, np.stack(pairs), np.stack(labels), np.stack(valid))).map(
-        load, num_parallel_calls=tf.data.AUTOTUNE)
+        (images, np.stack(pairs), np.stack(labels), np.stack(valid))
+    ).map(load, num_parallel_calls=tf.data.AUTOTUNE)
 
 
-def sparse_pipeline(ds: tf.data.Dataset, size: tuple[int, int], batch: int, seed: int = 0,
-                    start: int = 0, repeat: bool = True, flip: bool = True):
+def sparse_pipeline(
+    ds: tf.data.Dataset,
+    size: tuple[int, int],
+    batch: int,
+    seed: int = 0,
+    start: int = 0,
+    repeat: bool = True,
+    flip: bool = True,
+):
     """Like `training_pipeline` for labelled pairs: the image is resized and the pair
     coordinates scaled with it (and mirrored with a flip)."""
     if repeat:

@@ -18,8 +18,9 @@ def define_trainer_flags(steps: int, batch_size: int) -> None:
     flags.DEFINE_integer("seed", 0, "seed of data order, augmentation and initial weights")
     flags.DEFINE_enum("strategy", "default", STRATEGIES, "tf.distribute strategy")
     flags.DEFINE_string("tpu", "", "TPU name or address for --strategy=tpu")
-    flags.DEFINE_enum("precision", "float32", PRECISIONS,
-                      "Keras dtype policy; mixed_float16 adds dynamic loss scaling")
+    flags.DEFINE_enum(
+        "precision", "float32", PRECISIONS, "Keras dtype policy; mixed_float16 adds dynamic loss scaling"
+    )
     flags.DEFINE_bool("xla", False, "compile the train step with XLA")
     flags.DEFINE_integer("log_every", 100, "steps between log lines and scalar summaries")
     flags.DEFINE_integer("image_every", 1000, "steps between image summaries")
@@ -47,10 +48,13 @@ def run_task(task: Task, task_config) -> str:
         f.write(FLAGS.flags_into_string())
     write_config(FLAGS.model_dir, trainer=trainer_config, task=task_config)
     strategy = make_strategy(FLAGS.strategy, FLAGS.tpu)
-    logging.info("strategy %s with %d replicas, precision %s", FLAGS.strategy,
-                 strategy.num_replicas_in_sync, trainer_config.precision)
+    logging.info(
+        "strategy %s with %d replicas, precision %s",
+        FLAGS.strategy,
+        strategy.num_replicas_in_sync,
+        trainer_config.precision,
+    )
     trainer = Trainer(task, trainer_config, strategy)
     trainer.restore()
     trainer.train()
     return task.export(export_dir())
-

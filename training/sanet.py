@@ -57,8 +57,7 @@ def sanet_losses(stylizer: Stylizer, content, style) -> tuple[dict, dict]:
     fc, fs = encode(content), encode(style)
 
     def generate(a, b):
-        return stylizer.decoder(stylizer.transform(a["relu4_1"], b["relu4_1"], a["relu5_1"],
-                                                   b["relu5_1"]))
+        return stylizer.decoder(stylizer.transform(a["relu4_1"], b["relu4_1"], a["relu5_1"], b["relu5_1"]))
 
     ics, icc, iss = generate(fc, fs), generate(fc, fc), generate(fs, fs)
     f_ics, f_icc, f_iss = encode(ics), encode(icc), encode(iss)
@@ -91,8 +90,9 @@ class SANetTask(Task):
                 path = os.path.join(path, ENCODER_FILE)
             load_encoder(stylizer, path)
         else:
-            logging.warning("no --vgg_weights: the frozen encoder is random; the trained model "
-                            "is useful for tests only")
+            logging.warning(
+                "no --vgg_weights: the frozen encoder is random; the trained model is useful for tests only"
+            )
         if self.config.init_from:
             load_weights_dir(stylizer, self.config.init_from)
         stylizer.encoder.trainable = False
@@ -105,32 +105,44 @@ class SANetTask(Task):
     def make_optimizer(self):
         # lr / (1 + decay·step): the recipe's adjust_learning_rate
         schedule = keras.optimizers.schedules.InverseTimeDecay(
-            self.config.learning_rate, decay_steps=1, decay_rate=self.config.lr_decay)
+            self.config.learning_rate, decay_steps=1, decay_rate=self.config.lr_decay
+        )
         return keras.optimizers.Adam(schedule)
 
     def dataset(self, input_context, start):
         batch = input_context.get_per_replica_batch_size(self.config.global_batch_size)
         pipeline = self.config.pipeline
         content = data.image_dataset(self.config.content, pipeline, batch, input_context, start=start)
-        style = data.image_dataset(self.config.style, dataclasses.replace(pipeline,
-                                                                           seed=pipeline.seed + 1),
-                                   batch, input_context, start=start)
+        style = data.image_dataset(
+            self.config.style,
+            dataclasses.replace(pipeline, seed=pipeline.seed + 1),
+            batch,
+            input_context,
+            start=start,
+        )
         return data.paired_dataset(content, style)
 
     def losses(self, batch):
         content, style = batch
         terms, images = sanet_losses(self.stylizer, content, style)
         c = self.config
-        weights = {"content": c.content_weight, "style": c.style_weight,
-                   "identity1": c.identity1_weight, "identity2": c.identity2_weight}
+        weights = {
+            "content": c.content_weight,
+            "style": c.style_weight,
+            "identity1": c.identity1_weight,
+            "identity2": c.identity2_weight,
+        }
         terms["total"] = tf.add_n([weights[k] * v for k, v in terms.items()])
         return terms, images
 
     def summary_images(self, batch, images):
         content, style = batch
         row = lambda *xs: tf.concat([tf.cast(x, tf.float32) for x in xs], axis=2)  # noqa: E731
-        return {"content | style | stylized | identity": row(content, style, images["stylized"],
-                                                              images["identity_content"])}
+        return {
+            "content | style | stylized | identity": row(
+                content, style, images["stylized"], images["identity_content"]
+            )
+        }
 
     def export(self, directory: str) -> str:
         save_weights_dir(self.stylizer, directory)
@@ -148,8 +160,12 @@ def define_flags():
     flags.DEFINE_string("content_tfds", None, "tensorflow-datasets name for content, e.g. coco/2017")
     flags.DEFINE_string("style_dir", None, "folder of style images (e.g. WikiArt)")
     flags.DEFINE_string("style_tfds", None, "tensorflow-datasets name for style images")
-    flags.DEFINE_string("vgg_weights", None, "normalised VGG19: a converted SANet weights folder or "
-                        "vgg_normalised.weights.h5; 'random' for smoke tests")
+    flags.DEFINE_string(
+        "vgg_weights",
+        None,
+        "normalised VGG19: a converted SANet weights folder or "
+        "vgg_normalised.weights.h5; 'random' for smoke tests",
+    )
     flags.DEFINE_string("init_from", None, "Stylizer weights folder to fine-tune from")
     flags.DEFINE_float("learning_rate", 1e-4, "initial learning rate")
     flags.DEFINE_float("lr_decay", 5e-5, "lr = learning_rate / (1 + lr_decay * step)")
@@ -178,17 +194,22 @@ def resolve_encoder(value: str) -> Optional[str]:
 
 def config_from_flags() -> SANetConfig:
     if FLAGS.vgg_weights is None:
-        raise app.UsageError("--vgg_weights is required (a converted SANet folder, see "
-                             "'tfstyle weights import-sanet'); pass --vgg_weights=random for smoke tests")
+        raise app.UsageError(
+            "--vgg_weights is required (a converted SANet folder, see "
+            "'tfstyle weights import-sanet'); pass --vgg_weights=random for smoke tests"
+        )
     return from_flags(
-        SANetConfig, FLAGS,
+        SANetConfig,
+        FLAGS,
         content=source_from_flags(FLAGS.content_dir, FLAGS.content_tfds, "content"),
         style=source_from_flags(FLAGS.style_dir, FLAGS.style_tfds, "style"),
         vgg_weights=resolve_encoder(FLAGS.vgg_weights),
-        init_from=FLAGS.init_from and weights_lib.resolve_weights(
-            FLAGS.init_from, weights_lib.SANET, option="--init_from"),
-        pipeline=data.PipelineConfig(resize=FLAGS.resize, size=FLAGS.image_size,
-                                     crop=FLAGS.crop_size, flip=FLAGS.flip, seed=FLAGS.seed))
+        init_from=FLAGS.init_from
+        and weights_lib.resolve_weights(FLAGS.init_from, weights_lib.SANET, option="--init_from"),
+        pipeline=data.PipelineConfig(
+            resize=FLAGS.resize, size=FLAGS.image_size, crop=FLAGS.crop_size, flip=FLAGS.flip, seed=FLAGS.seed
+        ),
+    )
 
 
 def main(argv):

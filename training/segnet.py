@@ -102,8 +102,11 @@ class SegNetTask(Task):
         image, mask = batch
         probability = tf.nn.softmax(tf.cast(images["logits"], tf.float32))[..., 1:2]
         grey = lambda m: tf.repeat(tf.cast(m, tf.float32), 3, axis=-1)  # noqa: E731
-        return {"image | truth | person probability": tf.concat(
-            [tf.cast(image, tf.float32), grey(mask[..., None]), grey(probability)], axis=2)}
+        return {
+            "image | truth | person probability": tf.concat(
+                [tf.cast(image, tf.float32), grey(mask[..., None]), grey(probability)], axis=2
+            )
+        }
 
     def evaluate(self):
         c = self.config
@@ -120,21 +123,28 @@ class SegNetTask(Task):
         person, background = iou(predicted, truth, 1), iou(predicted, truth, 0)
         return {"iou/person": person, "iou/mean": float(np.nanmean([person, background]))}
 
+
 FLAGS = flags.FLAGS
 
 
 def define_flags():
     define_trainer_flags(steps=50_000, batch_size=4)
-    define_data_flags({
-        "tfds": "tensorflow-datasets name: coco/2017_panoptic (validation: its 'validation' split)",
-        "data_dir": "folder with images/NAME.jpg and masks/NAME.png",
-        "validation_dir": "folder like --data_dir for validation",
-        "synthetic": "generated figures on textured backgrounds (smoke tests)"})
+    define_data_flags(
+        {
+            "tfds": "tensorflow-datasets name: coco/2017_panoptic (validation: its 'validation' split)",
+            "data_dir": "folder with images/NAME.jpg and masks/NAME.png",
+            "validation_dir": "folder like --data_dir for validation",
+            "synthetic": "generated figures on textured backgrounds (smoke tests)",
+        }
+    )
     flags.DEFINE_list("size", ["256", "256"], "training height,width")
     flags.DEFINE_float("learning_rate", 1e-3, "learning rate")
-    flags.DEFINE_enum("optimizer", "sgd", ["sgd", "adam"],
-                      "sgd: the original solver (momentum 0.9, weight decay 5e-4); adam: converges "
-                      "faster on small data")
+    flags.DEFINE_enum(
+        "optimizer",
+        "sgd",
+        ["sgd", "adam"],
+        "sgd: the original solver (momentum 0.9, weight decay 5e-4); adam: converges faster on small data",
+    )
     flags.DEFINE_string("encoder_weights", None, "'imagenet' or a keras-applications VGG16 notop .h5")
     flags.DEFINE_string("init_from", None, "SegNet .weights.h5 to fine-tune from")
 
@@ -142,13 +152,17 @@ def define_flags():
 def datasets(spec: DataSpec, size: int, seed: int):
     """(train, validation or None) tf.data sources for a `DataSpec`; `size` sizes synthetic figures."""
     if spec.kind == "tfds":
-        return (segnet_data.coco_person_masks("train", spec.data_dir, spec.location),
-                segnet_data.coco_person_masks("validation", spec.data_dir, spec.location))
+        return (
+            segnet_data.coco_person_masks("train", spec.data_dir, spec.location),
+            segnet_data.coco_person_masks("validation", spec.data_dir, spec.location),
+        )
     if spec.kind == "folder":
         validation = segnet_data.folder_masks(spec.validation) if spec.validation else None
         return segnet_data.folder_masks(spec.location), validation
-    return (segnet_data.synthetic_dataset(256, size, seed),
-            segnet_data.synthetic_dataset(32, size, seed + 1000))
+    return (
+        segnet_data.synthetic_dataset(256, size, seed),
+        segnet_data.synthetic_dataset(32, size, seed + 1000),
+    )
 
 
 def main(argv):

@@ -20,8 +20,9 @@ from training.data import IMAGE_EXTENSIONS, sniff
 COCO_PERSON_LABEL = 0
 
 
-def coco_person_masks(split: str = "train", data_dir: Optional[str] = None,
-                      name: str = "coco/2017_panoptic") -> tf.data.Dataset:
+def coco_person_masks(
+    split: str = "train", data_dir: Optional[str] = None, name: str = "coco/2017_panoptic"
+) -> tf.data.Dataset:
     """COCO panoptic: person = the segments whose category is "person"."""
     try:
         import tensorflow_datasets as tfds
@@ -33,8 +34,9 @@ def coco_person_masks(split: str = "train", data_dir: Optional[str] = None,
         rgb = tf.cast(example["panoptic_image"], tf.int32)
         ids = rgb[..., 0] + 256 * rgb[..., 1] + 256 * 256 * rgb[..., 2]  # COCO panoptic id encoding
         objects = example["panoptic_objects"]
-        person_ids = tf.boolean_mask(tf.cast(objects["id"], tf.int32),
-                                     tf.equal(objects["label"], COCO_PERSON_LABEL))
+        person_ids = tf.boolean_mask(
+            tf.cast(objects["id"], tf.int32), tf.equal(objects["label"], COCO_PERSON_LABEL)
+        )
         mask = tf.reduce_any(tf.equal(ids[..., None], person_ids), axis=-1)
         return tf.image.convert_image_dtype(example["image"], tf.float32), tf.cast(mask, tf.int32)
 
@@ -66,8 +68,7 @@ def folder_masks(folder: str) -> tf.data.Dataset:
         m = tf.io.decode_png(tf.io.read_file(mask), channels=1)[..., 0]
         return tf.image.convert_image_dtype(rgb, tf.float32), tf.cast(m > 0, tf.int32)
 
-    return tf.data.Dataset.from_tensor_slices((images, masks)).map(
-        load, num_parallel_calls=tf.data.AUTOTUNE)
+    return tf.data.Dataset.from_tensor_slices((images, masks)).map(load, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def synthetic_person(seed: int, size: int = 32) -> tuple[np.ndarray, np.ndarray]:
@@ -95,8 +96,15 @@ def synthetic_dataset(count: int, size: int, seed: int = 0) -> tf.data.Dataset:
     return tf.data.Dataset.from_tensor_slices((np.stack(images), np.stack(masks)))
 
 
-def pipeline(ds: tf.data.Dataset, size: tuple[int, int], batch: int, seed: int = 0, start: int = 0,
-             repeat: bool = True, flip: bool = True) -> tf.data.Dataset:
+def pipeline(
+    ds: tf.data.Dataset,
+    size: tuple[int, int],
+    batch: int,
+    seed: int = 0,
+    start: int = 0,
+    repeat: bool = True,
+    flip: bool = True,
+) -> tf.data.Dataset:
     """Resize (mask nearest), seeded flips; batches of (image, mask)."""
     if repeat:
         ds = ds.repeat()

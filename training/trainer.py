@@ -36,8 +36,9 @@ def make_strategy(name: str = "default", tpu: str = "") -> tf.distribute.Strateg
         return tf.distribute.MirroredStrategy()
     if name == "multi_worker":
         if "TF_CONFIG" not in os.environ:
-            raise ValueError("--strategy=multi_worker needs the TF_CONFIG environment variable "
-                             "(see TRAINING.md)")
+            raise ValueError(
+                "--strategy=multi_worker needs the TF_CONFIG environment variable (see TRAINING.md)"
+            )
         return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "tpu":
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
@@ -123,8 +124,7 @@ class Trainer:
     """Runs a `Task`: decides the precision (the global dtype policy, set before the task
     builds its models) and the loss scaling (float16 only) for every task alike."""
 
-    def __init__(self, task: Task, config: TrainerConfig,
-                 strategy: Optional[tf.distribute.Strategy] = None):
+    def __init__(self, task: Task, config: TrainerConfig, strategy: Optional[tf.distribute.Strategy] = None):
         self.task, self.config = task, config
         self.strategy = strategy or tf.distribute.get_strategy()
         set_precision(config.precision)
@@ -133,14 +133,19 @@ class Trainer:
             self.optimizer = task.make_optimizer()
             if config.precision == "mixed_float16":  # float16 gradients underflow unscaled
                 self.optimizer = keras.optimizers.LossScaleOptimizer(self.optimizer)
-            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step",
-                                    aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+            self.step = tf.Variable(
+                0,
+                dtype=tf.int64,
+                trainable=False,
+                name="step",
+                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
+            )
             self.optimizer.build(task.trainable_variables())
         self._iterator = None  # built at the first train() call, after any restore
         self.checkpoint = tf.train.Checkpoint(**task.models, optimizer=self.optimizer, step=self.step)
-        self.manager = tf.train.CheckpointManager(self.checkpoint, os.path.join(config.model_dir,
-                                                                                 "checkpoints"),
-                                                  max_to_keep=config.max_checkpoints)
+        self.manager = tf.train.CheckpointManager(
+            self.checkpoint, os.path.join(config.model_dir, "checkpoints"), max_to_keep=config.max_checkpoints
+        )
         self.writer = tf.summary.create_file_writer(os.path.join(config.model_dir, "train"))
         self.eval_writer = tf.summary.create_file_writer(os.path.join(config.model_dir, "validation"))
         self._train_step = self._make_train_step()
@@ -214,16 +219,22 @@ class Trainer:
             last = {k: float(v) for k, v in losses.items()}
             for name, value in last.items():
                 if not tf.math.is_finite(value):
-                    raise FloatingPointError(f"loss {name} is {value} at step {step}; lower the "
-                                             f"learning rate or check the data")
+                    raise FloatingPointError(
+                        f"loss {name} is {value} at step {step}; lower the learning rate or check the data"
+                    )
             if step % self.config.summary_every == 0 or step == target:
                 elapsed = time.perf_counter() - window_start
                 steps_per_s = (step - window_step) / max(elapsed, 1e-9)
                 self._scalars(step, last, steps_per_s)
                 if step % self.config.log_every == 0 or step == target:
-                    logging.info("step %d/%d  %s  %.3f steps/s  %.2f images/s", step, target,
-                                 "  ".join(f"{k} {v:.4g}" for k, v in last.items()), steps_per_s,
-                                 steps_per_s * self.config.global_batch_size)
+                    logging.info(
+                        "step %d/%d  %s  %.3f steps/s  %.2f images/s",
+                        step,
+                        target,
+                        "  ".join(f"{k} {v:.4g}" for k, v in last.items()),
+                        steps_per_s,
+                        steps_per_s * self.config.global_batch_size,
+                    )
                 window_start, window_step = time.perf_counter(), step
             if step % self.config.image_every == 0 or step == target:
                 self._images(step, batch, images)
@@ -243,8 +254,9 @@ class Trainer:
                 tf.summary.scalar(name, value)
         self.eval_writer.flush()
         if results:
-            logging.info("validation at step %d  %s", step,
-                         "  ".join(f"{k} {v:.4g}" for k, v in results.items()))
+            logging.info(
+                "validation at step %d  %s", step, "  ".join(f"{k} {v:.4g}" for k, v in results.items())
+            )
         return results
 
     def _scalars(self, step, losses, steps_per_s):
@@ -254,14 +266,13 @@ class Trainer:
                 tf.summary.scalar(f"loss/{name}", value)
             tf.summary.scalar("learning_rate", float(lr.numpy() if hasattr(lr, "numpy") else lr))
             tf.summary.scalar("throughput/steps_per_second", steps_per_s)
-            tf.summary.scalar("throughput/images_per_second",
-                              steps_per_s * self.config.global_batch_size)
+            tf.summary.scalar("throughput/images_per_second", steps_per_s * self.config.global_batch_size)
 
     def _images(self, step, batch, images):
         local = lambda x: self.strategy.experimental_local_results(x)[0]  # noqa: E731
-        grids = self.task.summary_images(tf.nest.map_structure(local, batch),
-                                         tf.nest.map_structure(local, images))
+        grids = self.task.summary_images(
+            tf.nest.map_structure(local, batch), tf.nest.map_structure(local, images)
+        )
         with self.writer.as_default(step=step):
             for name, grid in grids.items():
-                tf.summary.image(name, tf.clip_by_value(tf.cast(grid, tf.float32), 0, 1),
-                                 max_outputs=4)
+                tf.summary.image(name, tf.clip_by_value(tf.cast(grid, tf.float32), 0, 1), max_outputs=4)

@@ -13,8 +13,7 @@ from torch import nn
 
 def vgg_normalised() -> nn.Sequential:
     layers = [nn.Conv2d(3, 3, 1)]
-    cfg = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
-           512, 512, 512, 512]
+    cfg = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512]
     channels = 3
     for item in cfg:
         if item == "M":
@@ -30,9 +29,20 @@ def decoder() -> nn.Sequential:
         return [nn.ReflectionPad2d(1), nn.Conv2d(cin, cout, 3)] + ([nn.ReLU()] if relu else [])
 
     up = lambda: nn.Upsample(scale_factor=2, mode="nearest")  # noqa: E731
-    return nn.Sequential(*block(512, 256), up(), *block(256, 256), *block(256, 256),
-                         *block(256, 256), *block(256, 128), up(), *block(128, 128),
-                         *block(128, 64), up(), *block(64, 64), *block(64, 3, relu=False))
+    return nn.Sequential(
+        *block(512, 256),
+        up(),
+        *block(256, 256),
+        *block(256, 256),
+        *block(256, 256),
+        *block(256, 128),
+        up(),
+        *block(128, 128),
+        *block(128, 64),
+        up(),
+        *block(64, 64),
+        *block(64, 3, relu=False),
+    )
 
 
 def calc_mean_std(feat, eps=1e-5):
@@ -82,8 +92,11 @@ class Transform(nn.Module):
         self.merge_conv = nn.Conv2d(in_planes, in_planes, 3)
 
     def forward(self, content4_1, style4_1, content5_1, style5_1):
-        return self.merge_conv(self.merge_conv_pad(
-            self.sanet4_1(content4_1, style4_1) + self.upsample5_1(self.sanet5_1(content5_1, style5_1))))
+        return self.merge_conv(
+            self.merge_conv_pad(
+                self.sanet4_1(content4_1, style4_1) + self.upsample5_1(self.sanet5_1(content5_1, style5_1))
+            )
+        )
 
 
 class Reference(nn.Module):
@@ -93,8 +106,7 @@ class Reference(nn.Module):
         super().__init__()
         self.vgg, self.transform, self.decoder = vgg_normalised(), Transform(), decoder()
         children = list(self.vgg.children())
-        self.enc = [nn.Sequential(*children[a:b]) for a, b in ((0, 4), (4, 11), (11, 18), (18, 31),
-                                                               (31, 44))]
+        self.enc = [nn.Sequential(*children[a:b]) for a, b in ((0, 4), (4, 11), (11, 18), (18, 31), (31, 44))]
 
     def encode(self, x):
         feats = []
@@ -127,9 +139,12 @@ def seeded_reference(seed: int = 0) -> Reference:
 def save_published_files(model: Reference, directory):
     """Write the three .pth files with the published names and key layouts."""
     import os
-    paths = {"vgg": os.path.join(directory, "vgg_normalised.pth"),
-             "decoder": os.path.join(directory, "decoder_iter_500000.pth"),
-             "transformer": os.path.join(directory, "transformer_iter_500000.pth")}
+
+    paths = {
+        "vgg": os.path.join(directory, "vgg_normalised.pth"),
+        "decoder": os.path.join(directory, "decoder_iter_500000.pth"),
+        "transformer": os.path.join(directory, "transformer_iter_500000.pth"),
+    }
     torch.save(model.vgg.state_dict(), paths["vgg"])
     torch.save(model.decoder.state_dict(), paths["decoder"])
     torch.save(model.transform.state_dict(), paths["transformer"])

@@ -25,8 +25,9 @@ VERBS = (optimize, stylize, portrait, depth, segment, weights)
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="tfstyle", description="Neural style transfer for TensorFlow/Keras, aware of "
-                                    "portraits and depth.")
+        prog="tfstyle",
+        description="Neural style transfer for TensorFlow/Keras, aware of portraits and depth.",
+    )
     parser.add_argument("--version", action="version", version=f"tfstyle {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for verb in VERBS:

@@ -10,6 +10,7 @@ from tfstyle.precision import PRECISIONS
 
 def csv(kind):
     """A comma-separated list of `kind` (``--style-weights 0.7,0.3``)."""
+
     def parse(text: str):
         try:
             values = [kind(item) for item in text.split(",") if item.strip()]
@@ -18,6 +19,7 @@ def csv(kind):
         if kind is float and not all(math.isfinite(v) for v in values):
             raise argparse.ArgumentTypeError(f"expected finite numbers, got {text!r}")
         return values
+
     return parse
 
 
@@ -36,12 +38,16 @@ def finite(text: str) -> float:
     return value
 
 
-def add_precision(parser, help_text: str = "compute precision; auto = bfloat16 where the "
-                                           "device has it") -> None:
+def add_precision(
+    parser, help_text: str = "compute precision; auto = bfloat16 where the device has it"
+) -> None:
     parser.add_argument("--precision", choices=PRECISIONS, default="auto", help=help_text)
 
 
 def add_sanet_weights(parser) -> None:
-    parser.add_argument("--weights", metavar="DIR|random",
-                        help="folder of converted SANet weights (default: the Keras cache, see "
-                             "'tfstyle weights import-sanet'); 'random' for tests only")
+    parser.add_argument(
+        "--weights",
+        metavar="DIR|random",
+        help="folder of converted SANet weights (default: the Keras cache, see "
+        "'tfstyle weights import-sanet'); 'random' for tests only",
+    )

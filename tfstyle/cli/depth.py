@@ -6,8 +6,11 @@ from tfstyle.cli.args import positive_int
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("depth", help="relative depth map of an image (hourglass network)",
-                       description="Predict relative depth (Chen et al. 2016): larger = farther.")
+    p = sub.add_parser(
+        "depth",
+        help="relative depth map of an image (hourglass network)",
+        description="Predict relative depth (Chen et al. 2016): larger = farther.",
+    )
     p.add_argument("--input", required=True, help="image")
     p.add_argument("--output", required=True, help="colour-mapped depth picture (.png/.jpg/.webp)")
     p.add_argument("--raw", metavar="NPY", help="also save the raw depth as a float32 .npy")
@@ -27,8 +30,7 @@ def run(args) -> int:
     image_lib.check_output_path(args.output)
     if args.raw and not args.raw.endswith(".npy"):
         raise ConfigError(f"--raw {args.raw}: use a .npy file name")
-    image = image_lib.fit(image_lib.load_image(args.input, min_side=16), args.max_size,
-                          upscale=False)
+    image = image_lib.fit(image_lib.load_image(args.input, min_side=16), args.max_size, upscale=False)
 
     from tfstyle.colormap import colorize
     from tfstyle.depth_objective import load_depth_model

@@ -5,39 +5,72 @@ from __future__ import annotations
 from tfstyle.cli.args import add_precision, add_sanet_weights, csv, finite, positive_int
 from tfstyle.settings import BLENDS, PortraitSettings
 
-SEGMENTER_HELP = ("tflite: MediaPipe selfie segmentation (downloaded once, or a local .tflite as "
-                  "tflite:PATH); segnet:PATH: a SegNet .weights.h5 (default %(default)s)")
+SEGMENTER_HELP = (
+    "tflite: MediaPipe selfie segmentation (downloaded once, or a local .tflite as "
+    "tflite:PATH); segnet:PATH: a SegNet .weights.h5 (default %(default)s)"
+)
 
 
 def add_parser(sub) -> None:
     d = PortraitSettings()
-    p = sub.add_parser("portrait", help="portrait-aware SANet stylization",
-                       description="Strong style on the background, content-preserving style on "
-                                   "the person, composited by a person mask (Berezin & Volkova 2019).")
+    p = sub.add_parser(
+        "portrait",
+        help="portrait-aware SANet stylization",
+        description="Strong style on the background, content-preserving style on "
+        "the person, composited by a person mask (Berezin & Volkova 2019).",
+    )
     p.add_argument("--content", required=True, help="portrait photo")
     p.add_argument("--style", help="style image")
     p.add_argument("--style-features", metavar="NPZ", help="cached style features instead of --style")
     p.add_argument("--output", required=True, help="result image")
-    p.add_argument("--person-alpha", type=finite, default=d.person_alpha,
-                   help="content-style trade-off on the person (default %(default)s)")
-    p.add_argument("--background-alpha", type=finite, default=d.background_alpha,
-                   help="content-style trade-off on the background (default %(default)s)")
-    p.add_argument("--person-levels", type=csv(float), default=list(d.person_levels),
-                   metavar="W1,W2", help="relu4_1/relu5_1 level weights on the person "
-                                         "(default %(default)s)")
-    p.add_argument("--background-levels", type=csv(float), default=list(d.background_levels),
-                   metavar="W1,W2", help="level weights on the background (default %(default)s)")
-    p.add_argument("--blend", choices=BLENDS, default=d.blend,
-                   help="feature: blend features, decode once; pixel: decode twice, blend images")
-    p.add_argument("--feather", type=finite, default=d.feather,
-                   help="mask softening, Gaussian sigma as a fraction of the shorter side")
-    p.add_argument("--segmenter", default="tflite", metavar="tflite[:PATH]|segnet:PATH",
-                   help=SEGMENTER_HELP)
+    p.add_argument(
+        "--person-alpha",
+        type=finite,
+        default=d.person_alpha,
+        help="content-style trade-off on the person (default %(default)s)",
+    )
+    p.add_argument(
+        "--background-alpha",
+        type=finite,
+        default=d.background_alpha,
+        help="content-style trade-off on the background (default %(default)s)",
+    )
+    p.add_argument(
+        "--person-levels",
+        type=csv(float),
+        default=list(d.person_levels),
+        metavar="W1,W2",
+        help="relu4_1/relu5_1 level weights on the person (default %(default)s)",
+    )
+    p.add_argument(
+        "--background-levels",
+        type=csv(float),
+        default=list(d.background_levels),
+        metavar="W1,W2",
+        help="level weights on the background (default %(default)s)",
+    )
+    p.add_argument(
+        "--blend",
+        choices=BLENDS,
+        default=d.blend,
+        help="feature: blend features, decode once; pixel: decode twice, blend images",
+    )
+    p.add_argument(
+        "--feather",
+        type=finite,
+        default=d.feather,
+        help="mask softening, Gaussian sigma as a fraction of the shorter side",
+    )
+    p.add_argument("--segmenter", default="tflite", metavar="tflite[:PATH]|segnet:PATH", help=SEGMENTER_HELP)
     p.add_argument("--mask", help="use this person mask (grayscale, white = person) instead")
     p.add_argument("--save-mask", metavar="PATH", help="also write the (feathered) mask used")
     add_sanet_weights(p)
-    p.add_argument("--max-size", type=positive_int, default=1024,
-                   help="longer side of content and style is at most this (default %(default)s)")
+    p.add_argument(
+        "--max-size",
+        type=positive_int,
+        default=1024,
+        help="longer side of content and style is at most this (default %(default)s)",
+    )
     add_precision(p)
     p.set_defaults(run=run)
 
@@ -55,9 +88,13 @@ def run(args) -> int:
     if bool(args.style) == bool(args.style_features):
         raise ConfigError("pass --style or --style-features (not both)")
     settings = PortraitSettings(
-        person_alpha=args.person_alpha, person_levels=tuple(args.person_levels),
-        background_alpha=args.background_alpha, background_levels=tuple(args.background_levels),
-        blend=args.blend, feather=args.feather)
+        person_alpha=args.person_alpha,
+        person_levels=tuple(args.person_levels),
+        background_alpha=args.background_alpha,
+        background_levels=tuple(args.background_levels),
+        blend=args.blend,
+        feather=args.feather,
+    )
     settings.validate()
     content = image_lib.fit(image_lib.load_image(args.content), args.max_size, upscale=False)
     style = None
@@ -73,10 +110,12 @@ def run(args) -> int:
 
     features = StyleFeatures.load(args.style_features) if args.style_features else None
     segmenter = None if mask is not None else make_segmenter(args.segmenter)
-    stylizer = load_stylizer(weights_lib.resolve_weights(args.weights, weights_lib.SANET),
-                             dtype=dtype_policy(args.precision))
+    stylizer = load_stylizer(
+        weights_lib.resolve_weights(args.weights, weights_lib.SANET), dtype=dtype_policy(args.precision)
+    )
     result = PortraitStylizer(stylizer, segmenter).stylize(
-        content, style, style_features=features, settings=settings, mask=mask)
+        content, style, style_features=features, settings=settings, mask=mask
+    )
     image_lib.save_image(args.output, result.image)
     if args.save_mask:
         image_lib.save_image(args.save_mask, np.repeat(result.mask[..., None], 3, axis=-1))

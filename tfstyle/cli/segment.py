@@ -7,12 +7,14 @@ from tfstyle.cli.portrait import SEGMENTER_HELP
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("segment", help="person mask of an image",
-                       description="Soft person mask (white = person) at the image's size.")
+    p = sub.add_parser(
+        "segment",
+        help="person mask of an image",
+        description="Soft person mask (white = person) at the image's size.",
+    )
     p.add_argument("--input", required=True, help="image")
     p.add_argument("--output", required=True, help="mask image (.png recommended)")
-    p.add_argument("--segmenter", default="tflite", metavar="tflite[:PATH]|segnet:PATH",
-                   help=SEGMENTER_HELP)
+    p.add_argument("--segmenter", default="tflite", metavar="tflite[:PATH]|segnet:PATH", help=SEGMENTER_HELP)
     p.add_argument("--max-size", type=positive_int, default=1024, help="longer side (default 1024)")
     p.set_defaults(run=run)
 
@@ -24,8 +26,7 @@ def run(args) -> int:
     from tfstyle.segment import make_segmenter
 
     image_lib.check_output_path(args.output)
-    image = image_lib.fit(image_lib.load_image(args.input, min_side=16), args.max_size,
-                          upscale=False)
+    image = image_lib.fit(image_lib.load_image(args.input, min_side=16), args.max_size, upscale=False)
     mask = make_segmenter(args.segmenter).segment(image)
     image_lib.save_image(args.output, np.repeat(mask[..., None], 3, axis=-1))
     print(f"wrote {args.output} (person covers {100 * float((mask > 0.5).mean()):.1f}% of the image)")

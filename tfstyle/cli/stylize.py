@@ -10,33 +10,67 @@ from tfstyle.settings import COLOR_MODES
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("stylize", help="feed-forward arbitrary style transfer (SANet)",
-                       description="Stylize content image(s) with any style in one pass "
-                                   "(Park & Lee 2019, SANet).")
+    p = sub.add_parser(
+        "stylize",
+        help="feed-forward arbitrary style transfer (SANet)",
+        description="Stylize content image(s) with any style in one pass (Park & Lee 2019, SANet).",
+    )
     p.add_argument("--content", required=True, help="content image, or a folder of images")
     p.add_argument("--style", action="append", default=[], help="style image; repeat to mix styles")
-    p.add_argument("--style-features", action="append", default=[], metavar="NPZ",
-                   help="cached style features (from --save-style-features) instead of --style")
+    p.add_argument(
+        "--style-features",
+        action="append",
+        default=[],
+        metavar="NPZ",
+        help="cached style features (from --save-style-features) instead of --style",
+    )
     p.add_argument("--output", required=True, help="result image, or a folder when --content is one")
-    p.add_argument("--style-weights", type=csv(float),
-                   help="one weight per style (convex mix); write negative lists as "
-                        "--style-weights=-1,2")
-    p.add_argument("--alpha", type=finite, default=1.0,
-                   help="content-style trade-off in [0, 1], 1 = full style (default %(default)s)")
-    p.add_argument("--mask", action="append", default=[],
-                   help="grayscale mask per style (white = that style), resized to the content")
-    p.add_argument("--level-weights", type=csv(float), default=[1.0, 1.0], metavar="W1,W2",
-                   help="weights of the relu4_1 and relu5_1 attention levels (default 1,1)")
-    p.add_argument("--max-size", type=positive_int, default=1024,
-                   help="longer side of content and style is at most this (default %(default)s)")
+    p.add_argument(
+        "--style-weights",
+        type=csv(float),
+        help="one weight per style (convex mix); write negative lists as --style-weights=-1,2",
+    )
+    p.add_argument(
+        "--alpha",
+        type=finite,
+        default=1.0,
+        help="content-style trade-off in [0, 1], 1 = full style (default %(default)s)",
+    )
+    p.add_argument(
+        "--mask",
+        action="append",
+        default=[],
+        help="grayscale mask per style (white = that style), resized to the content",
+    )
+    p.add_argument(
+        "--level-weights",
+        type=csv(float),
+        default=[1.0, 1.0],
+        metavar="W1,W2",
+        help="weights of the relu4_1 and relu5_1 attention levels (default 1,1)",
+    )
+    p.add_argument(
+        "--max-size",
+        type=positive_int,
+        default=1024,
+        help="longer side of content and style is at most this (default %(default)s)",
+    )
     p.add_argument("--preserve-color", choices=COLOR_MODES, help="keep the content's colours")
     p.add_argument("--save-style-features", metavar="NPZ", help="write the style's features to reuse")
     add_sanet_weights(p)
     add_precision(p)
-    p.add_argument("--memory-budget-mb", type=finite, default=256.0,
-                   help="bound on attention memory; larger inputs are processed in chunks")
-    p.add_argument("--max-style-positions", type=positive_int, default=None,
-                   help="resize style features above this many relu4_1 positions (inexact)")
+    p.add_argument(
+        "--memory-budget-mb",
+        type=finite,
+        default=256.0,
+        help="bound on attention memory; larger inputs are processed in chunks",
+    )
+    p.add_argument(
+        "--max-style-positions",
+        type=positive_int,
+        default=None,
+        help="resize style features above this many relu4_1 positions (inexact)",
+    )
     p.add_argument("--max-pixels", type=positive_int, default=None, help="refuse larger inputs")
     p.add_argument("--quiet", action="store_true", help="no progress bar in folder mode")
     p.set_defaults(run=run)
@@ -61,15 +95,17 @@ def run(args) -> int:
     folder_mode = os.path.isdir(args.content)
     if folder_mode:
         if os.path.splitext(args.output)[1]:
-            raise ConfigError(f"--output {args.output}: --content is a folder, so --output must be "
-                              f"a folder too")
+            raise ConfigError(
+                f"--output {args.output}: --content is a folder, so --output must be a folder too"
+            )
     else:
         image_lib.check_output_path(args.output)
     if args.save_style_features and len(args.style) != 1:
         raise ConfigError("--save-style-features needs exactly one --style")
     load = {"max_pixels": args.max_pixels} if args.max_pixels else {}
-    styles = [image_lib.fit(image_lib.load_image(path, **load), args.max_size, upscale=False)
-              for path in args.style]
+    styles = [
+        image_lib.fit(image_lib.load_image(path, **load), args.max_size, upscale=False) for path in args.style
+    ]
 
     from tfstyle.models.sanet_weights import load_stylizer
     from tfstyle.precision import dtype_policy
@@ -77,8 +113,10 @@ def run(args) -> int:
 
     stylizer = load_stylizer(
         weights_lib.resolve_weights(args.weights, weights_lib.SANET),
-        dtype=dtype_policy(args.precision), memory_budget_mb=args.memory_budget_mb,
-        max_style_positions=args.max_style_positions)
+        dtype=dtype_policy(args.precision),
+        memory_budget_mb=args.memory_budget_mb,
+        max_style_positions=args.max_style_positions,
+    )
     if args.style_features:
         features = [StyleFeatures.load(path) for path in args.style_features]
     elif args.preserve_color:
@@ -92,24 +130,34 @@ def run(args) -> int:
     def stylize_one(content):
         masks = [image_lib.load_mask(path, content.shape[:2]) for path in args.mask] or None
         return stylizer.stylize(
-            content, styles if features is None else None, style_features=features, alpha=alpha,
-            style_weights=args.style_weights, masks=masks, level_weights=level_weights,
-            preserve_color=args.preserve_color)
+            content,
+            styles if features is None else None,
+            style_features=features,
+            alpha=alpha,
+            style_weights=args.style_weights,
+            masks=masks,
+            level_weights=level_weights,
+            preserve_color=args.preserve_color,
+        )
 
     if folder_mode:
         from tfstyle.folder import stylize_folder
 
-        report = stylize_folder(stylize_one, args.content, args.output, max_size=args.max_size,
-                                progress=not args.quiet, **load)
+        report = stylize_folder(
+            stylize_one, args.content, args.output, max_size=args.max_size, progress=not args.quiet, **load
+        )
         if report.failed:
-            raise ConfigError(f"{len(report.failed)} of {len(report.failed) + len(report.written)} "
-                              f"images failed (listed above); the rest are in {args.output}")
+            raise ConfigError(
+                f"{len(report.failed)} of {len(report.failed) + len(report.written)} "
+                f"images failed (listed above); the rest are in {args.output}"
+            )
         print(f"wrote {len(report.written)} images to {args.output} in {report.seconds:.1f} s")
         return 0
     started = time.perf_counter()
     content = image_lib.fit(image_lib.load_image(args.content, **load), args.max_size, upscale=False)
     result = stylize_one(content)
     image_lib.save_image(args.output, result)
-    print(f"wrote {args.output} ({result.shape[1]}x{result.shape[0]}) in "
-          f"{time.perf_counter() - started:.1f} s")
+    print(
+        f"wrote {args.output} ({result.shape[1]}x{result.shape[0]}) in {time.perf_counter() - started:.1f} s"
+    )
     return 0

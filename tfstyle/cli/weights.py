@@ -6,18 +6,25 @@ import os
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("weights", help="list, fetch or import weights",
-                       description="Published weights are downloaded once into the Keras cache "
-                                   "($KERAS_HOME or ~/.keras) and checked against their hash.")
+    p = sub.add_parser(
+        "weights",
+        help="list, fetch or import weights",
+        description="Published weights are downloaded once into the Keras cache "
+        "($KERAS_HOME or ~/.keras) and checked against their hash.",
+    )
     actions = p.add_subparsers(dest="action", required=True)
-    actions.add_parser("list", help="every registered weight: where it comes from, where it is, "
-                                    "and what uses it")
+    actions.add_parser(
+        "list", help="every registered weight: where it comes from, where it is, and what uses it"
+    )
     fetch = actions.add_parser("fetch", help="download a published file into the cache")
     fetch.add_argument("name")
-    imp = actions.add_parser("import-sanet", help="convert the published PyTorch SANet files",
-                             description="Convert vgg_normalised.pth, decoder_iter_*.pth and "
-                                         "transformer_iter_*.pth (GlebSBrykin/SANET) into the folder "
-                                         "'tfstyle stylize' reads. Needs PyTorch.")
+    imp = actions.add_parser(
+        "import-sanet",
+        help="convert the published PyTorch SANet files",
+        description="Convert vgg_normalised.pth, decoder_iter_*.pth and "
+        "transformer_iter_*.pth (GlebSBrykin/SANET) into the folder "
+        "'tfstyle stylize' reads. Needs PyTorch.",
+    )
     imp.add_argument("--vgg", required=True, help="vgg_normalised.pth")
     imp.add_argument("--decoder", required=True, help="decoder_iter_500000.pth")
     imp.add_argument("--transformer", required=True, help="transformer_iter_500000.pth")
@@ -35,8 +42,7 @@ def run(args) -> int:
             found = path is not None and os.path.exists(path)
             print(f"{source.name}: {source.description}\n  used by: {source.used_by}")
             if isinstance(source, weights_lib.WeightSpec):
-                print(f"  url:     {source.url}\n  cache:   {path} "
-                      f"({'cached' if found else 'not cached'})")
+                print(f"  url:     {source.url}\n  cache:   {path} ({'cached' if found else 'not cached'})")
             else:
                 print(f"  make:    {source.how_to_get}")
                 if path:
@@ -52,7 +58,6 @@ def run(args) -> int:
         return 0
     source = weights_lib.get_spec(args.name)
     if not isinstance(source, weights_lib.WeightSpec):
-        raise WeightsError(f"{source.name} is not published for download; make it with "
-                           f"{source.how_to_get}")
+        raise WeightsError(f"{source.name} is not published for download; make it with {source.how_to_get}")
     print(weights_lib.download(source))
     return 0

@@ -17,9 +17,22 @@ from tfstyle.errors import MissingExtraError, WeightsError
 
 #: Published encoder index → tfstyle layer name (the port's vgg Sequential). 45, 48
 #: and 51 (relu5_2..relu5_4) are in the file but never used.
-ENCODER_LAYERS = {0: "conv0", 2: "conv1_1", 5: "conv1_2", 9: "conv2_1", 12: "conv2_2",
-                  16: "conv3_1", 19: "conv3_2", 22: "conv3_3", 25: "conv3_4", 29: "conv4_1",
-                  32: "conv4_2", 35: "conv4_3", 38: "conv4_4", 42: "conv5_1"}
+ENCODER_LAYERS = {
+    0: "conv0",
+    2: "conv1_1",
+    5: "conv1_2",
+    9: "conv2_1",
+    12: "conv2_2",
+    16: "conv3_1",
+    19: "conv3_2",
+    22: "conv3_3",
+    25: "conv3_4",
+    29: "conv4_1",
+    32: "conv4_2",
+    35: "conv4_3",
+    38: "conv4_4",
+    42: "conv5_1",
+}
 SANET_CONVS = ("f", "g", "h", "out_conv")
 
 #: Where users get the originals.
@@ -50,8 +63,10 @@ def conv_weights(state: Mapping[str, np.ndarray], prefix: str, path: str, expect
     except KeyError as e:
         raise WeightsError(f"{path}: missing key {e.args[0]}; is this the right file?") from None
     if expected_shape is not None and tuple(weight.shape) != tuple(expected_shape):
-        raise WeightsError(f"{path}: {prefix}weight has shape {list(weight.shape)}, expected "
-                           f"{list(expected_shape)}; is this the right file?")
+        raise WeightsError(
+            f"{path}: {prefix}weight has shape {list(weight.shape)}, expected "
+            f"{list(expected_shape)}; is this the right file?"
+        )
     return [np.transpose(weight, (2, 3, 1, 0)), bias]
 
 
@@ -59,8 +74,9 @@ def _assign(layer, weights, path, key):
     expected = [tuple(w.shape) for w in layer.get_weights()]
     got = [tuple(w.shape) for w in weights]
     if expected != got:
-        raise WeightsError(f"{path}: {key} has shapes {got}, tfstyle expects {expected}; "
-                           f"is this the right file?")
+        raise WeightsError(
+            f"{path}: {key} has shapes {got}, tfstyle expects {expected}; is this the right file?"
+        )
     layer.set_weights(weights)
 
 
@@ -72,22 +88,33 @@ def import_sanet(vgg_path: str, decoder_path: str, transformer_path: str, output
     stylizer = Stylizer(training_taps=True)
     vgg = load_state_dict(vgg_path)
     for index, name in ENCODER_LAYERS.items():
-        _assign(stylizer.encoder.get_layer(name), conv_weights(vgg, f"{index}.", vgg_path),
-                vgg_path, f"{index}.weight")
+        _assign(
+            stylizer.encoder.get_layer(name),
+            conv_weights(vgg, f"{index}.", vgg_path),
+            vgg_path,
+            f"{index}.weight",
+        )
     decoder = load_state_dict(decoder_path)
     for layer in stylizer.decoder.layers:
         if layer.weights:
-            index = layer.name[len("conv"):]
-            _assign(layer, conv_weights(decoder, f"{index}.", decoder_path), decoder_path,
-                    f"{index}.weight")
+            index = layer.name[len("conv") :]
+            _assign(layer, conv_weights(decoder, f"{index}.", decoder_path), decoder_path, f"{index}.weight")
     transformer = load_state_dict(transformer_path)
     for block in ("sanet4_1", "sanet5_1"):
         attention = getattr(stylizer.transform, block)
         for conv in SANET_CONVS:
             key = f"{block}.{conv}."
-            _assign(getattr(attention, conv), conv_weights(transformer, key, transformer_path),
-                    transformer_path, key + "weight")
-    _assign(stylizer.transform.merge_conv, conv_weights(transformer, "merge_conv.", transformer_path),
-            transformer_path, "merge_conv.weight")
+            _assign(
+                getattr(attention, conv),
+                conv_weights(transformer, key, transformer_path),
+                transformer_path,
+                key + "weight",
+            )
+    _assign(
+        stylizer.transform.merge_conv,
+        conv_weights(transformer, "merge_conv.", transformer_path),
+        transformer_path,
+        "merge_conv.weight",
+    )
     save_weights_dir(stylizer, output_dir)
     return stylizer

@@ -8,6 +8,17 @@ from tfstyle.layers.pooling import MaxPoolingWithArgmax2D, MaxUnpooling2D
 from tfstyle.layers.preprocessing import CaffePreprocess
 from tfstyle.layers.upsampling import NearestUpsampling2D, upsample_like, upsample_nearest
 
-__all__ = ["CaffePreprocess", "CropLike", "InceptionBlock", "MaxPoolingWithArgmax2D",
-           "MaxUnpooling2D", "MeanVarianceNormalization", "NearestUpsampling2D", "PadToMultiple",
-           "ReflectionPadding2D", "SANetAttention", "upsample_like", "upsample_nearest"]
+__all__ = [
+    "CaffePreprocess",
+    "CropLike",
+    "InceptionBlock",
+    "MaxPoolingWithArgmax2D",
+    "MaxUnpooling2D",
+    "MeanVarianceNormalization",
+    "NearestUpsampling2D",
+    "PadToMultiple",
+    "ReflectionPadding2D",
+    "SANetAttention",
+    "upsample_like",
+    "upsample_nearest",
+]

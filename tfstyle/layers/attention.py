@@ -44,12 +44,13 @@ def chunked_softmax_attention(queries, keys, values, chunk_size):
     chunks = tf.TensorArray(values.dtype, size=num_chunks, infer_shape=False)
 
     def body(i, chunks):
-        rows = queries[:, i * chunk_size:(i + 1) * chunk_size]
+        rows = queries[:, i * chunk_size : (i + 1) * chunk_size]
         out = softmax_attention(rows, keys, values)
         return i + 1, chunks.write(i, tf.transpose(out, [1, 0, 2]))
 
-    _, chunks = tf.while_loop(lambda i, _: i < num_chunks, body, [tf.constant(0), chunks],
-                              parallel_iterations=1)  # one chunk alive at a time
+    _, chunks = tf.while_loop(
+        lambda i, _: i < num_chunks, body, [tf.constant(0), chunks], parallel_iterations=1
+    )  # one chunk alive at a time
     return tf.transpose(chunks.concat(), [1, 0, 2])
 
 
@@ -65,14 +66,17 @@ class SANetAttention(keras.layers.Layer):
         automatically.
     """
 
-    def __init__(self, channels: int = 512, chunk_size=None, memory_budget_mb: float = 256.0,
-                 **kwargs):
+    def __init__(self, channels: int = 512, chunk_size=None, memory_budget_mb: float = 256.0, **kwargs):
         super().__init__(**kwargs)
         self.channels = int(channels)
         self.chunk_size = None if chunk_size is None else int(chunk_size)
         self.memory_budget_mb = float(memory_budget_mb)
-        conv = lambda name: keras.layers.Conv2D(self.channels, 1, name=name,  # noqa: E731
-                                                dtype=self.dtype_policy)
+        conv = lambda name: keras.layers.Conv2D(
+            self.channels,
+            1,
+            name=name,  # noqa: E731
+            dtype=self.dtype_policy,
+        )
         self.f, self.g, self.h, self.out_conv = conv("f"), conv("g"), conv("h"), conv("out_conv")
         self.norm = MeanVarianceNormalization(dtype=self.dtype_policy)
 
@@ -105,5 +109,9 @@ class SANetAttention(keras.layers.Layer):
         return content_shape
 
     def get_config(self):
-        return {**super().get_config(), "channels": self.channels, "chunk_size": self.chunk_size,
-                "memory_budget_mb": self.memory_budget_mb}
+        return {
+            **super().get_config(),
+            "channels": self.channels,
+            "chunk_size": self.chunk_size,
+            "memory_budget_mb": self.memory_budget_mb,
+        }

@@ -12,8 +12,7 @@ class InceptionBlock(keras.layers.Layer):
     without scale/shift and ReLU (``inception_new.lua``). Output: c1 + 3·channels.
     """
 
-    def __init__(self, c1: int, reduce: int, channels: int, kernels: Sequence[int] = (3, 5, 7),
-                 **kwargs):
+    def __init__(self, c1: int, reduce: int, channels: int, kernels: Sequence[int] = (3, 5, 7), **kwargs):
         super().__init__(**kwargs)
         self.c1, self.reduce, self.channels = int(c1), int(reduce), int(channels)
         self.kernels = tuple(int(k) for k in kernels)
@@ -21,12 +20,20 @@ class InceptionBlock(keras.layers.Layer):
             raise ValueError(f"an inception block has three k×k branches, got kernels {kernels}")
 
         def unit(filters, size, name):
-            return [keras.layers.Conv2D(filters, size, padding="same", name=f"{name}_conv",
-                                        dtype=self.dtype_policy),
-                    keras.layers.BatchNormalization(center=False, scale=False, epsilon=1e-5,
-                                                    momentum=0.9, name=f"{name}_bn",
-                                                    dtype=self.dtype_policy),
-                    keras.layers.ReLU(dtype=self.dtype_policy)]
+            return [
+                keras.layers.Conv2D(
+                    filters, size, padding="same", name=f"{name}_conv", dtype=self.dtype_policy
+                ),
+                keras.layers.BatchNormalization(
+                    center=False,
+                    scale=False,
+                    epsilon=1e-5,
+                    momentum=0.9,
+                    name=f"{name}_bn",
+                    dtype=self.dtype_policy,
+                ),
+                keras.layers.ReLU(dtype=self.dtype_policy),
+            ]
 
         self.branches = [unit(self.c1, 1, "b0")]
         for i, k in enumerate(self.kernels, start=1):
@@ -45,8 +52,11 @@ class InceptionBlock(keras.layers.Layer):
         for branch in self.branches:
             x = inputs
             for layer in branch:
-                x = layer(x, training=training) if isinstance(
-                    layer, keras.layers.BatchNormalization) else layer(x)
+                x = (
+                    layer(x, training=training)
+                    if isinstance(layer, keras.layers.BatchNormalization)
+                    else layer(x)
+                )
             outputs.append(x)
         return self.concat(outputs)
 
@@ -54,5 +64,10 @@ class InceptionBlock(keras.layers.Layer):
         return (*input_shape[:-1], self.c1 + 3 * self.channels)
 
     def get_config(self):
-        return {**super().get_config(), "c1": self.c1, "reduce": self.reduce,
-                "channels": self.channels, "kernels": list(self.kernels)}
+        return {
+            **super().get_config(),
+            "c1": self.c1,
+            "reduce": self.reduce,
+            "channels": self.channels,
+            "kernels": list(self.kernels),
+        }

@@ -59,7 +59,7 @@ class CropLike(keras.layers.Layer):
     def call(self, inputs):
         x, reference = inputs
         shape = ops.shape(reference)
-        return x[:, :shape[1], :shape[2], :]
+        return x[:, : shape[1], : shape[2], :]
 
     def compute_output_shape(self, input_shape):
         x, reference = input_shape

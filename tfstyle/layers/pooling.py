@@ -24,8 +24,7 @@ class MaxPoolingWithArgmax2D(keras.layers.Layer):
     """
 
     def call(self, inputs):
-        pooled, argmax = tf.nn.max_pool_with_argmax(inputs, 2, 2, "SAME",
-                                                    include_batch_in_index=False)
+        pooled, argmax = tf.nn.max_pool_with_argmax(inputs, 2, 2, "SAME", include_batch_in_index=False)
         # the argmax carries no size: keep the pre-pool shape alongside
         return pooled, (argmax, tf.shape(inputs, out_type=tf.int64))
 

@@ -27,7 +27,7 @@ def upsample_like(x, reference):
     """
     up = upsample_nearest(x)
     shape = tf.shape(reference)
-    return up[:, :shape[1], :shape[2], :]
+    return up[:, : shape[1], : shape[2], :]
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")

@@ -34,6 +34,7 @@ def build_hourglass(weights: Optional[str], dtype=None, name: str = "hourglass")
     Args:
       weights: a ``.weights.h5`` file, or ``None`` for random weights.
     """
+
     def block(kind, reduce=None):
         c1, r, c, kernels = BLOCKS[kind]
         return InceptionBlock(c1, reduce or r, c, kernels, dtype=dtype)
@@ -71,6 +72,10 @@ def build_hourglass(weights: Optional[str], dtype=None, name: str = "hourglass")
     depth = CropLike(dtype=dtype)([x, image])
     model = keras.Model(image, depth, name=name)
     if weights is not None:
-        load_into(model, weights, "hourglass depth weights",
-                  "pass a .weights.h5 file written by python -m training.depth")
+        load_into(
+            model,
+            weights,
+            "hourglass depth weights",
+            "pass a .weights.h5 file written by python -m training.depth",
+        )
     return model

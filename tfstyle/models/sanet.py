@@ -30,8 +30,7 @@ COLOR_MODES = ("luminance", "histogram")
 # (index of the conv in the published PyTorch Sequential, filters) for the
 # decoder; each conv has a reflection pad at the index before it, and ×2
 # nearest upsamplings follow the convs at 1, 14 and 21 (indices 3, 16, 23).
-DECODER_CONVS = ((1, 256), (5, 256), (8, 256), (11, 256), (14, 128), (18, 128), (21, 64),
-                 (25, 64), (28, 3))
+DECODER_CONVS = ((1, 256), (5, 256), (8, 256), (11, 256), (14, 128), (18, 128), (21, 64), (25, 64), (28, 3))
 _DECODER_UPSAMPLE_AFTER = {1, 14, 21}
 
 
@@ -43,12 +42,15 @@ class SANetTransform(keras.Model):
     Layer names follow the published state dict (``sanet4_1.f``, ``merge_conv``).
     """
 
-    def __init__(self, channels: int = CHANNELS, chunk_size=None, memory_budget_mb: float = 256.0,
-                 **kwargs):
+    def __init__(self, channels: int = CHANNELS, chunk_size=None, memory_budget_mb: float = 256.0, **kwargs):
         super().__init__(**kwargs)
         self.channels, self.chunk_size, self.memory_budget_mb = channels, chunk_size, memory_budget_mb
-        block = dict(channels=channels, chunk_size=chunk_size, memory_budget_mb=memory_budget_mb,
-                     dtype=self.dtype_policy)
+        block = dict(
+            channels=channels,
+            chunk_size=chunk_size,
+            memory_budget_mb=memory_budget_mb,
+            dtype=self.dtype_policy,
+        )
         self.sanet4_1 = SANetAttention(name="sanet4_1", **block)
         self.sanet5_1 = SANetAttention(name="sanet5_1", **block)
         self.merge_pad = ReflectionPadding2D(1, dtype=self.dtype_policy)
@@ -74,8 +76,12 @@ class SANetTransform(keras.Model):
         return self.merge(o4, up5, level_weights)
 
     def get_config(self):
-        return {**super().get_config(), "channels": self.channels, "chunk_size": self.chunk_size,
-                "memory_budget_mb": self.memory_budget_mb}
+        return {
+            **super().get_config(),
+            "channels": self.channels,
+            "chunk_size": self.chunk_size,
+            "memory_budget_mb": self.memory_budget_mb,
+        }
 
 
 def build_decoder(dtype=None, name: str = "sanet_decoder") -> keras.Model:
@@ -89,8 +95,9 @@ def build_decoder(dtype=None, name: str = "sanet_decoder") -> keras.Model:
     for index, filters in DECODER_CONVS:
         x = ReflectionPadding2D(1, name=f"pad{index - 1}", dtype=dtype)(x)
         last = filters == 3
-        x = keras.layers.Conv2D(filters, 3, name=f"conv{index}", dtype=dtype,
-                                activation=None if last else "relu")(x)
+        x = keras.layers.Conv2D(
+            filters, 3, name=f"conv{index}", dtype=dtype, activation=None if last else "relu"
+        )(x)
         if index in _DECODER_UPSAMPLE_AFTER:
             x = NearestUpsampling2D(2, name=f"up{index + 2}", dtype=dtype)(x)
     return keras.Model(inputs, x, name=name)
@@ -115,18 +122,30 @@ class Stylizer(keras.Model):
       training_taps: also expose relu1_1..relu3_1 (for the training losses).
     """
 
-    def __init__(self, chunk_size=None, memory_budget_mb: float = 256.0,
-                 max_style_positions: Optional[int] = None, training_taps: bool = False, **kwargs):
+    def __init__(
+        self,
+        chunk_size=None,
+        memory_budget_mb: float = 256.0,
+        max_style_positions: Optional[int] = None,
+        training_taps: bool = False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.chunk_size, self.memory_budget_mb = chunk_size, memory_budget_mb
         self.max_style_positions, self.training_taps = max_style_positions, training_taps
         policy = self.dtype_policy
         # Functional sub-models own their weights once constructed; the
         # subclassed transform creates them in `build`.
-        self.encoder = build_vgg19(TRAINING_TAPS if training_taps else STYLE_TAPS, weights=None,
-                                   flavour="normalised", dtype=policy, name="vgg_normalised")
-        self.transform = SANetTransform(CHANNELS, chunk_size, memory_budget_mb, dtype=policy,
-                                        name="transform")
+        self.encoder = build_vgg19(
+            TRAINING_TAPS if training_taps else STYLE_TAPS,
+            weights=None,
+            flavour="normalised",
+            dtype=policy,
+            name="vgg_normalised",
+        )
+        self.transform = SANetTransform(
+            CHANNELS, chunk_size, memory_budget_mb, dtype=policy, name="transform"
+        )
         self.decoder = build_decoder(dtype=policy)
         self._graphs: dict = {}
         self.build()
@@ -148,8 +167,10 @@ class Stylizer(keras.Model):
         if tf.inside_function():
             return fn
         if name not in self._graphs:
+
             def spec(c):
                 return tf.TensorSpec([None, None, None, c], tf.float32 if c == 3 else self.compute_dtype)
+
             signature = [spec(c) for c in channels] + list(extra)
             self._graphs[name] = tf.function(fn, input_signature=signature, reduce_retracing=True)
         return self._graphs[name]
@@ -164,9 +185,13 @@ class Stylizer(keras.Model):
         return self.decoder(self.transform(c["relu4_1"], s["relu4_1"], c["relu5_1"], s["relu5_1"]))
 
     def get_config(self):
-        return {**super().get_config(), "chunk_size": self.chunk_size,
-                "memory_budget_mb": self.memory_budget_mb,
-                "max_style_positions": self.max_style_positions, "training_taps": self.training_taps}
+        return {
+            **super().get_config(),
+            "chunk_size": self.chunk_size,
+            "memory_budget_mb": self.memory_budget_mb,
+            "max_style_positions": self.max_style_positions,
+            "training_taps": self.training_taps,
+        }
 
     # -- stages ---------------------------------------------------------------
     def encode(self, images) -> StyleFeatures:
@@ -190,20 +215,33 @@ class Stylizer(keras.Model):
         scale = (cap / (h * w)) ** 0.5
         size4 = (max(2, int(h * scale)), max(2, int(w * scale)))
         size5 = ((size4[0] + 1) // 2, (size4[1] + 1) // 2)
-        logging.info("style features %dx%d exceed max_style_positions=%d: resized to %dx%d "
-                     "(attention is no longer exact)", w, h, cap, size4[1], size4[0])
+        logging.info(
+            "style features %dx%d exceed max_style_positions=%d: resized to %dx%d "
+            "(attention is no longer exact)",
+            w,
+            h,
+            cap,
+            size4[1],
+            size4[0],
+        )
 
         def resize(x, size):
             return tf.cast(tf.image.resize(tf.cast(x, tf.float32), size, "area"), x.dtype)
+
         return StyleFeatures(resize(features.relu4_1, size4), resize(features.relu5_1, size5))
 
     def attended_levels(self, content: StyleFeatures, style: StyleFeatures):
         """The two attended levels (relu4_1 output, upsampled relu5_1 output): the
         expensive part of the transform, independent of the level weights."""
-        levels = self._graph("levels", lambda c4, s4, c5, s5: self.transform.levels(c4, s4, c5, s5),
-                             [CHANNELS] * 4)
-        return levels(self._cast(content.relu4_1), self._cast(style.relu4_1),
-                      self._cast(content.relu5_1), self._cast(style.relu5_1))
+        levels = self._graph(
+            "levels", lambda c4, s4, c5, s5: self.transform.levels(c4, s4, c5, s5), [CHANNELS] * 4
+        )
+        return levels(
+            self._cast(content.relu4_1),
+            self._cast(style.relu4_1),
+            self._cast(content.relu5_1),
+            self._cast(style.relu5_1),
+        )
 
     def merge(self, o4, up5, level_weights=(1.0, 1.0)) -> tf.Tensor:
         """The merge conv over W1·o4 + W2·up5 (float32 out)."""
@@ -211,15 +249,23 @@ class Stylizer(keras.Model):
         o4, up5 = controls.weight_levels(o4, up5, level_weights)
         return tf.cast(merge(self._cast(o4), self._cast(up5)), tf.float32)
 
-    def transformed(self, content: StyleFeatures, style: StyleFeatures,
-                    level_weights=(1.0, 1.0)) -> tf.Tensor:
+    def transformed(
+        self, content: StyleFeatures, style: StyleFeatures, level_weights=(1.0, 1.0)
+    ) -> tf.Tensor:
         """F_cs: the merged SANet features for content and style features (float32)."""
         transform = self._graph(
-            "transform", lambda c4, s4, c5, s5, w: self.transform(c4, s4, c5, s5, (w[0], w[1])),
-            [CHANNELS] * 4, extra=[tf.TensorSpec([2], self.compute_dtype)])
-        out = transform(self._cast(content.relu4_1), self._cast(style.relu4_1),
-                        self._cast(content.relu5_1), self._cast(style.relu5_1),
-                        tf.constant(level_weights, self.compute_dtype))
+            "transform",
+            lambda c4, s4, c5, s5, w: self.transform(c4, s4, c5, s5, (w[0], w[1])),
+            [CHANNELS] * 4,
+            extra=[tf.TensorSpec([2], self.compute_dtype)],
+        )
+        out = transform(
+            self._cast(content.relu4_1),
+            self._cast(style.relu4_1),
+            self._cast(content.relu5_1),
+            self._cast(style.relu5_1),
+            tf.constant(level_weights, self.compute_dtype),
+        )
         return tf.cast(out, tf.float32)
 
     def decode(self, features) -> tf.Tensor:
@@ -227,26 +273,41 @@ class Stylizer(keras.Model):
         decode = self._graph("decode", lambda x: self.decoder(x), [CHANNELS])
         return tf.cast(decode(self._cast(features)), tf.float32)
 
-    def controlled_features(self, content: StyleFeatures, styles: Sequence[StyleFeatures], *,
-                            alpha=1.0, style_weights: Optional[Sequence[float]] = None,
-                            masks=None, level_weights=(1.0, 1.0)) -> tf.Tensor:
+    def controlled_features(
+        self,
+        content: StyleFeatures,
+        styles: Sequence[StyleFeatures],
+        *,
+        alpha=1.0,
+        style_weights: Optional[Sequence[float]] = None,
+        masks=None,
+        level_weights=(1.0, 1.0),
+    ) -> tf.Tensor:
         """The decoder's input with the runtime controls of `tfstyle.controls` applied.
 
         `alpha` is a number, or a float tensor [N] inside exported graphs.
         """
         per_style = [self.transformed(content, s, level_weights) for s in styles]
         fused = controls.combine_styles(per_style, weights=style_weights, masks=masks)
-        return controls.mix_alpha(fused, lambda: self.transformed(content, content, level_weights),
-                                  alpha)
+        return controls.mix_alpha(fused, lambda: self.transformed(content, content, level_weights), alpha)
 
     def render(self, features, height, width) -> tf.Tensor:
         """Decoded images [N, height, width, 3] clipped to [0, 1]."""
         return tf.clip_by_value(self.decode(features)[:, :height, :width], 0.0, 1.0)
 
     # -- inference API --------------------------------------------------------
-    def stylize(self, content, style=None, *, style_features=None, alpha: float = 1.0,
-                style_weights: Optional[Sequence[float]] = None, masks=None,
-                level_weights=(1.0, 1.0), preserve_color: Optional[str] = None) -> np.ndarray:
+    def stylize(
+        self,
+        content,
+        style=None,
+        *,
+        style_features=None,
+        alpha: float = 1.0,
+        style_weights: Optional[Sequence[float]] = None,
+        masks=None,
+        level_weights=(1.0, 1.0),
+        preserve_color: Optional[str] = None,
+    ) -> np.ndarray:
         """Stylize content image(s) with one or more styles.
 
         Args:
@@ -272,9 +333,14 @@ class Stylizer(keras.Model):
         features = self._style_features(style, style_features, preserve_color, content)
         controls.convex_weights(style_weights, len(features))
         model_content = color.luminance(content) if preserve_color == "luminance" else content
-        fused = self.controlled_features(self.encode(model_content), features, alpha=alpha,
-                                         style_weights=style_weights, masks=masks,
-                                         level_weights=level_weights)
+        fused = self.controlled_features(
+            self.encode(model_content),
+            features,
+            alpha=alpha,
+            style_weights=style_weights,
+            masks=masks,
+            level_weights=level_weights,
+        )
         out = self.render(fused, *content.shape[1:3]).numpy()
         if preserve_color == "luminance":
             out = np.stack([color.restore_content_color(o, c) for o, c in zip(out, content)])
@@ -290,8 +356,7 @@ class Stylizer(keras.Model):
                 raise ConfigError("colour preservation needs the style images, not cached features")
             feats = style_features if isinstance(style_features, (list, tuple)) else [style_features]
             return [self.cap_style(f) for f in feats]
-        styles = [np.asarray(s, np.float32) for s in (style if isinstance(style, (list, tuple))
-                                                      else [style])]
+        styles = [np.asarray(s, np.float32) for s in (style if isinstance(style, (list, tuple)) else [style])]
         if preserve_color == "luminance":
             styles = [color.match_luminance(s, content[0]) for s in styles]
         elif preserve_color == "histogram":

@@ -55,12 +55,15 @@ def load_encoder(stylizer: Stylizer, path: str) -> None:
 def load_weights_dir(stylizer: Stylizer, directory: str) -> None:
     """Read the three files of `directory` into `stylizer`; one-line `WeightsError` otherwise."""
     if not os.path.isdir(directory):
-        raise WeightsError(f"--weights {directory}: not a folder; pass the folder written by "
-                           f"'tfstyle weights import-sanet'")
+        raise WeightsError(
+            f"--weights {directory}: not a folder; pass the folder written by 'tfstyle weights import-sanet'"
+        )
     missing = [name for name in FILES if not os.path.isfile(os.path.join(directory, name))]
     if missing:
-        raise WeightsError(f"{directory}: missing {', '.join(missing)}; convert the published "
-                           f"SANet files with 'tfstyle weights import-sanet' or pass --weights DIR")
+        raise WeightsError(
+            f"{directory}: missing {', '.join(missing)}; convert the published "
+            f"SANet files with 'tfstyle weights import-sanet' or pass --weights DIR"
+        )
     load_encoder(stylizer, os.path.join(directory, ENCODER_FILE))
     for name, model in ((TRANSFORM_FILE, stylizer.transform), (DECODER_FILE, stylizer.decoder)):
         weights_lib.load_into(model, os.path.join(directory, name), "SANet weights", _REIMPORT)

@@ -21,15 +21,21 @@ from tfstyle.layers import CaffePreprocess, CropLike, MaxPoolingWithArgmax2D, Ma
 #: (filters, convs) per block of VGG16.
 VGG16_BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
 
+
 def _conv_bn_relu(x, filters, name, dtype):
     x = keras.layers.Conv2D(filters, 3, padding="same", name=name, dtype=dtype)(x)
     x = keras.layers.BatchNormalization(name=f"{name}_bn", dtype=dtype)(x)
     return keras.layers.ReLU(dtype=dtype)(x)
 
 
-def build_segnet(num_classes: int = 2, *, weights: Optional[str] = None,
-                 encoder_weights: Optional[str] = None,
-                 dtype=None, name: str = "segnet") -> keras.Model:
+def build_segnet(
+    num_classes: int = 2,
+    *,
+    weights: Optional[str] = None,
+    encoder_weights: Optional[str] = None,
+    dtype=None,
+    name: str = "segnet",
+) -> keras.Model:
     """SegNet: [N, H, W, 3] in [0, 1] → class logits [N, H, W, num_classes].
 
     Args:
@@ -54,25 +60,32 @@ def build_segnet(num_classes: int = 2, *, weights: Optional[str] = None,
         for layer in range(convs, 0 if block > 1 else 1, -1):
             out = filters if layer > 1 or block == 1 else VGG16_BLOCKS[block - 2][0]
             x = _conv_bn_relu(x, out, f"decoder{block}_conv{layer}", dtype)
-    logits = keras.layers.Conv2D(num_classes, 3, padding="same", name="classifier",
-                                 dtype="float32")(x)
+    logits = keras.layers.Conv2D(num_classes, 3, padding="same", name="classifier", dtype="float32")(x)
     model = keras.Model(image, CropLike(dtype="float32")([logits, image]), name=name)
     if encoder_weights is not None:
         load_vgg16_encoder(model, encoder_weights)
     if weights is not None:
-        weights_lib.load_into(model, weights, "SegNet weights",
-                              "pass a .weights.h5 file written by python -m training.segnet")
+        weights_lib.load_into(
+            model, weights, "SegNet weights", "pass a .weights.h5 file written by python -m training.segnet"
+        )
     return model
 
 
 def load_vgg16_encoder(model: keras.Model, source: str) -> None:
     """Copy keras-applications VGG16 conv weights (same layer names) into the encoder."""
     spec = weights_lib.VGG16_IMAGENET
-    path = weights_lib.download(spec) if source == "imagenet" else \
-        weights_lib.check_local(source, spec, spec.option)
+    path = (
+        weights_lib.download(spec)
+        if source == "imagenet"
+        else weights_lib.check_local(source, spec, spec.option)
+    )
     vgg = keras.applications.VGG16(include_top=False, weights=None, input_shape=(None, None, 3))
-    weights_lib.load_into(vgg, path, "keras-applications VGG16 weights",
-                          "pass vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5")
+    weights_lib.load_into(
+        vgg,
+        path,
+        "keras-applications VGG16 weights",
+        "pass vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+    )
     for block, (_, convs) in enumerate(VGG16_BLOCKS, start=1):
         for layer in range(1, convs + 1):
             name = f"block{block}_conv{layer}"

@@ -33,8 +33,9 @@ def _imagenet_trunk(inputs, dtype) -> dict:
     taps = {}
     for block, (filters, convs) in enumerate(VGG19_BLOCKS, start=1):
         for layer in range(1, convs + 1):
-            x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu",
-                                    name=f"block{block}_conv{layer}", dtype=dtype)(x)
+            x = keras.layers.Conv2D(
+                filters, 3, padding="same", activation="relu", name=f"block{block}_conv{layer}", dtype=dtype
+            )(x)
             taps[f"relu{block}_{layer}"] = x
         x = keras.layers.MaxPooling2D(2, 2, name=f"block{block}_pool", dtype=dtype)(x)
     return taps
@@ -49,8 +50,7 @@ def _normalised_trunk(inputs, dtype) -> dict:
     for block, (filters, convs) in enumerate(VGG19_BLOCKS, start=1):
         for layer in range(1, convs + 1 if block < 5 else 2):
             x = ReflectionPadding2D(1, name=f"pad{block}_{layer}", dtype=dtype)(x)
-            x = keras.layers.Conv2D(filters, 3, padding="valid", name=f"conv{block}_{layer}",
-                                    dtype=dtype)(x)
+            x = keras.layers.Conv2D(filters, 3, padding="valid", name=f"conv{block}_{layer}", dtype=dtype)(x)
             x = keras.layers.ReLU(name=f"relu{block}_{layer}", dtype=dtype)(x)
             if layer == 1:
                 taps[f"relu{block}_{layer}"] = x
@@ -65,14 +65,22 @@ def _load(model: keras.Model, weights: str, flavour: str) -> None:
         path = weights_lib.download(spec) if weights == "imagenet" else weights
     else:
         if weights == "imagenet":
-            raise ConfigError("the normalised VGG19 has no 'imagenet' weights; pass the converted "
-                              "vgg_normalised file (tfstyle weights import-sanet)")
+            raise ConfigError(
+                "the normalised VGG19 has no 'imagenet' weights; pass the converted "
+                "vgg_normalised file (tfstyle weights import-sanet)"
+            )
         path = weights
     weights_lib.load_into(model, path, f"{flavour} VGG19 weights", "check the file")
 
 
-def build_vgg19(taps: Iterable[str], *, weights: Optional[str], flavour: str = "imagenet",
-                dtype: Optional[str] = None, name: Optional[str] = None) -> keras.Model:
+def build_vgg19(
+    taps: Iterable[str],
+    *,
+    weights: Optional[str],
+    flavour: str = "imagenet",
+    dtype: Optional[str] = None,
+    name: Optional[str] = None,
+) -> keras.Model:
     """A VGG19 feature extractor: RGB [0, 1] image batch → ``{tap: features}``.
 
     Args:
@@ -100,14 +108,14 @@ def build_vgg19(taps: Iterable[str], *, weights: Optional[str], flavour: str = "
     if weights is not None:
         full = keras.Model(inputs, all_taps[max(all_taps, key=tap_depth)])
         _load(full, weights, flavour)
-    model = keras.Model(inputs, {t: all_taps[t] for t in wanted},
-                        name=name or f"vgg19_{flavour}")
+    model = keras.Model(inputs, {t: all_taps[t] for t in wanted}, name=name or f"vgg19_{flavour}")
     model.trainable = False
     return model
 
 
-def vgg19_full(*, weights: Optional[str], flavour: str = "imagenet",
-               dtype: Optional[str] = None) -> keras.Model:
+def vgg19_full(
+    *, weights: Optional[str], flavour: str = "imagenet", dtype: Optional[str] = None
+) -> keras.Model:
     """Every tap of a flavour: the model whose ``.weights.h5`` file a flavour loads."""
     if flavour == "normalised":
         taps = [f"relu{b}_1" for b in range(1, 6)]

@@ -27,8 +27,9 @@ def canonical_tap(name: str, flavour: str = "imagenet") -> str:
     if not 1 <= block <= 5:
         raise ConfigError(f"VGG19 has no layer {name!r}; its blocks are numbered 1 to 5")
     if not 1 <= layer <= VGG19_BLOCKS[block - 1][1]:
-        raise ConfigError(f"VGG19 has no layer {name!r}; block {block} has "
-                          f"{VGG19_BLOCKS[block - 1][1]} convs")
+        raise ConfigError(
+            f"VGG19 has no layer {name!r}; block {block} has {VGG19_BLOCKS[block - 1][1]} convs"
+        )
     if flavour == "normalised":
         if not name.startswith("relu"):
             raise ConfigError(f"the normalised VGG19 exposes only relu taps, got {name!r}")
