@@ -4,7 +4,7 @@ Batch 5, 256×256 crops (the published recipe), random weights and generated
 images (speed only). Each configuration runs in a fresh process (the dtype
 policy is global); precision and XLA vary.
 
-    python benchmarks/train_sanet.py --steps=5 --configs=float32,mixed_bfloat16,float32+xla
+    python benchmarks/train_sanet.py --steps=5 --configs=float32,bfloat16,float32+xla
 """
 
 import json
@@ -22,7 +22,7 @@ FLAGS = flags.FLAGS
 flags.DEFINE_integer("steps", 5, "timed steps after 2 warm-up steps")
 flags.DEFINE_integer("batch_size", 5, "global batch")
 flags.DEFINE_integer("crop", 256, "crop side")
-flags.DEFINE_list("configs", ["float32", "mixed_bfloat16"], "precision[+xla] per run")
+flags.DEFINE_list("configs", ["float32", "bfloat16"], "precision[+xla] per run")
 flags.DEFINE_string("child", None, "internal")
 
 
@@ -36,10 +36,9 @@ def child(config):
 
     from training import data
     from training.sanet import SANetConfig, SANetTask
-    from training.trainer import Trainer, TrainerConfig, set_precision
+    from training.trainer import Trainer, TrainerConfig
 
     precision, _, xla = config.partition("+")
-    set_precision(precision)
     keras.utils.set_random_seed(0)
     tmp = tempfile.mkdtemp()
     rng = np.random.default_rng(0)
@@ -63,6 +62,7 @@ def child(config):
         task,
         TrainerConfig(
             model_dir=tmp,
+            precision=precision,
             steps=10**9,
             global_batch_size=FLAGS.batch_size,
             summary_every=10**9,

@@ -7,7 +7,7 @@ import sys
 
 from absl import app, flags
 
-from tfstyle.errors import TfstyleError
+from tfstyle.errors import EXIT_BAD_INPUT, TfstyleError
 from tfstyle.settings import BLENDS, PortraitSettings
 
 FLAGS = flags.FLAGS
@@ -25,7 +25,7 @@ def run(main, program: str) -> None:
             return main(argv)
         except TfstyleError as e:
             print(f"{program}: error: {e}", file=sys.stderr)
-            sys.exit(2)
+            sys.exit(EXIT_BAD_INPUT)
 
     app.run(guarded)
 

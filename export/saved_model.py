@@ -23,9 +23,9 @@ from absl import flags
 from export.common import ExportError, define_portrait_flags, load_stylizer, portrait_settings_from_flags, run
 from export.serving import ServingOptions, StylizeServing
 from tfstyle import weights as weights_lib
+from tfstyle.precision import PRECISIONS, dtype_policy
 
 FLAGS = flags.FLAGS
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 def next_version(output_dir: str) -> int:
@@ -92,7 +92,7 @@ def main(argv):
     options.validate()
     version_path(FLAGS.output_dir, FLAGS.version, FLAGS.overwrite)  # fail before the slow part
     settings = portrait_settings_from_flags()
-    stylizer = load_stylizer(FLAGS.weights, dtype=FLAGS.precision)
+    stylizer = load_stylizer(FLAGS.weights, dtype=dtype_policy(FLAGS.precision))
     module = StylizeServing(stylizer, load_segnet(FLAGS.segnet_weights), settings, options)
     path = export_saved_model(module, FLAGS.output_dir, FLAGS.version, FLAGS.overwrite)
     print(f"wrote {path} with signatures {', '.join(sorted(module.signatures()))}")
@@ -115,7 +115,10 @@ def define_flags() -> None:
         "signature (left out without one); 'random' for tests only",
     )
     flags.DEFINE_enum(
-        "precision", "float32", PRECISIONS, "compute dtype policy; mixed_float16 suits NVIDIA GPUs"
+        "precision",
+        "float32",
+        PRECISIONS,
+        "compute precision (mixed bfloat16/float16 keep float32 weights); float16 suits NVIDIA GPUs",
     )
     flags.DEFINE_float("alpha", 1.0, "serving_default's and portrait's content-style trade-off")
     flags.DEFINE_integer("max_size", 1024, "serving_default's and portrait's longest side")

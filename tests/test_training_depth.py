@@ -208,7 +208,7 @@ def test_trainer_decides_precision_and_loss_scaling_for_every_task(tmp_path):
     try:
         trainer = Trainer(
             DepthTask(config),
-            TrainerConfig(model_dir=str(tmp_path), steps=1, global_batch_size=2, precision="mixed_float16"),
+            TrainerConfig(model_dir=str(tmp_path), steps=1, global_batch_size=2, precision="float16"),
         )
         assert isinstance(trainer.optimizer, keras.optimizers.LossScaleOptimizer)
         assert trainer.task.model.compute_dtype == "float16"

@@ -121,7 +121,7 @@ def test_mixed_bfloat16_step_is_finite(folders, tmp_path):
     from training.trainer import set_precision
 
     try:
-        trainer = make_trainer(folders, tmp_path, steps=2, precision="mixed_bfloat16")
+        trainer = make_trainer(folders, tmp_path, steps=2, precision="bfloat16")
         assert trainer.task.stylizer.compute_dtype == "bfloat16"
         assert not isinstance(trainer.optimizer, keras.optimizers.LossScaleOptimizer)
         losses = trainer.train()

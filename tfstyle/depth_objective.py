@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from tfstyle import weights as weights_lib
 from tfstyle.errors import ConfigError
-from tfstyle.optimize import Term
+from tfstyle.objective import Term
 from tfstyle.settings import check_finite
 from tfstyle.weight_maps import depth_to_alpha
 

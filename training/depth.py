@@ -23,6 +23,7 @@ import tensorflow as tf
 from absl import app, flags, logging
 
 from tfstyle import metrics
+from tfstyle import weights as weights_lib
 from tfstyle.colormap import colorize
 from tfstyle.losses import gather_pair_depths, ranking_loss
 from tfstyle.models.depth import build_hourglass
@@ -59,7 +60,10 @@ class DepthTask(Task):
     def build(self):
         self.config.data.check(DATA_KINDS)
         self.train, self.validation = datasets(self.config.data, self.config.size[0], self.config.seed)
-        self.model = build_hourglass(self.config.init_from)
+        init = self.config.init_from
+        self.model = build_hourglass(
+            init and weights_lib.resolve_weights(init, weights_lib.HOURGLASS, option="--init_from")
+        )
         self.models = {"hourglass": self.model}
 
     @property

@@ -5,8 +5,9 @@ import os
 import keras
 from absl import flags, logging
 
+from tfstyle.precision import PRECISIONS
 from training.config import from_flags, write_config
-from training.trainer import PRECISIONS, STRATEGIES, Task, Trainer, TrainerConfig, make_strategy
+from training.trainer import STRATEGIES, Task, Trainer, TrainerConfig, make_strategy
 
 FLAGS = flags.FLAGS
 
@@ -19,7 +20,11 @@ def define_trainer_flags(steps: int, batch_size: int) -> None:
     flags.DEFINE_enum("strategy", "default", STRATEGIES, "tf.distribute strategy")
     flags.DEFINE_string("tpu", "", "TPU name or address for --strategy=tpu")
     flags.DEFINE_enum(
-        "precision", "float32", PRECISIONS, "Keras dtype policy; mixed_float16 adds dynamic loss scaling"
+        "precision",
+        "float32",
+        PRECISIONS,
+        "float32, bfloat16 (mixed, for AMX CPUs, Ampere+ GPUs, TPUs) or float16 (mixed, with "
+        "dynamic loss scaling); auto = bfloat16 where the device has it",
     )
     flags.DEFINE_bool("xla", False, "compile the train step with XLA")
     flags.DEFINE_integer("log_every", 100, "steps between log lines and scalar summaries")

@@ -23,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags, logging
 
+from tfstyle import weights as weights_lib
 from tfstyle.models.segnet import build_segnet
 from training import segnet_data
 from training.config import DataSpec, data_spec_from_flags, define_data_flags, from_flags
@@ -65,7 +66,10 @@ class SegNetTask(Task):
         c = self.config
         c.data.check(DATA_KINDS)
         self.train, self.validation = datasets(c.data, c.size[0], c.seed)
-        self.model = build_segnet(2, weights=c.init_from, encoder_weights=c.encoder_weights)
+        init = c.init_from and weights_lib.resolve_weights(
+            c.init_from, weights_lib.SEGNET, option="--init_from"
+        )
+        self.model = build_segnet(2, weights=init, encoder_weights=c.encoder_weights)
         self.models = {"segnet": self.model}
         sample = segnet_data.pipeline(self.train, c.size, c.global_batch_size, seed=c.seed, repeat=False)
         masks = [m.numpy() for _, m in sample.take(c.balance_batches)]

@@ -19,8 +19,10 @@ import keras
 import tensorflow as tf
 from absl import logging
 
+from tfstyle.errors import ConfigError
+from tfstyle.precision import dtype_policy
+
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 def make_strategy(name: str = "default", tpu: str = "") -> tf.distribute.Strategy:
@@ -36,7 +38,7 @@ def make_strategy(name: str = "default", tpu: str = "") -> tf.distribute.Strateg
         return tf.distribute.MirroredStrategy()
     if name == "multi_worker":
         if "TF_CONFIG" not in os.environ:
-            raise ValueError(
+            raise ConfigError(
                 "--strategy=multi_worker needs the TF_CONFIG environment variable (see TRAINING.md)"
             )
         return tf.distribute.MultiWorkerMirroredStrategy()
@@ -45,14 +47,15 @@ def make_strategy(name: str = "default", tpu: str = "") -> tf.distribute.Strateg
         tf.config.experimental_connect_to_cluster(resolver)
         tf.tpu.experimental.initialize_tpu_system(resolver)
         return tf.distribute.TPUStrategy(resolver)
-    raise ValueError(f"unknown strategy {name!r}; use one of {', '.join(STRATEGIES)}")
+    raise ConfigError(f"unknown strategy {name!r}; use one of {', '.join(STRATEGIES)}")
 
 
-def set_precision(policy: str) -> None:
-    """Set the global Keras dtype policy (models built afterwards use it)."""
-    if policy not in PRECISIONS:
-        raise ValueError(f"unknown precision {policy!r}; use one of {', '.join(PRECISIONS)}")
+def set_precision(precision: str) -> str:
+    """Set the global Keras dtype policy for a precision word (models built afterwards use
+    it); returns the policy name."""
+    policy = dtype_policy(precision)
     keras.mixed_precision.set_global_policy(policy)
+    return policy
 
 
 @dataclasses.dataclass
@@ -67,7 +70,7 @@ class TrainerConfig:
     max_checkpoints: int = 5
     eval_every: int = 0  # steps between Task.evaluate() calls; 0 = never
     jit_compile: bool = False
-    #: Keras dtype policy of the models; mixed_float16 adds dynamic loss scaling.
+    #: precision of the models (`tfstyle.precision` words); float16 adds dynamic loss scaling.
     precision: str = "float32"
 
 
@@ -127,11 +130,11 @@ class Trainer:
     def __init__(self, task: Task, config: TrainerConfig, strategy: Optional[tf.distribute.Strategy] = None):
         self.task, self.config = task, config
         self.strategy = strategy or tf.distribute.get_strategy()
-        set_precision(config.precision)
+        policy = set_precision(config.precision)
         with self.strategy.scope():
             task.build()
             self.optimizer = task.make_optimizer()
-            if config.precision == "mixed_float16":  # float16 gradients underflow unscaled
+            if policy == "mixed_float16":  # float16 gradients underflow unscaled
                 self.optimizer = keras.optimizers.LossScaleOptimizer(self.optimizer)
             self.step = tf.Variable(
                 0,

@@ -20,6 +20,7 @@ from tfstyle import color, controls
 from tfstyle.errors import ConfigError
 from tfstyle.layers import NearestUpsampling2D, ReflectionPadding2D, SANetAttention, upsample_like
 from tfstyle.models.vgg import build_vgg19
+from tfstyle.ops import area_resize
 from tfstyle.style_features import StyleFeatures
 
 CHANNELS = 512
@@ -226,7 +227,7 @@ class Stylizer(keras.Model):
         )
 
         def resize(x, size):
-            return tf.cast(tf.image.resize(tf.cast(x, tf.float32), size, "area"), x.dtype)
+            return tf.cast(area_resize(tf.cast(x, tf.float32), size), x.dtype)
 
         return StyleFeatures(resize(features.relu4_1, size4), resize(features.relu5_1, size5))
 
