@@ -1,33 +1,18 @@
-"""What the export programs share: the one-line error exit, the Stylizer loader and
-the portrait-settings flags."""
+"""What the export programs share: their error class, the Stylizer loader and the
+portrait-settings flags (the one-line error exit is `tfstyle.programs.run`)."""
 
 from __future__ import annotations
 
-import sys
+from absl import flags
 
-from absl import app, flags
-
-from tfstyle.errors import EXIT_BAD_INPUT, TfstyleError
-from tfstyle.settings import BLENDS, PortraitSettings
+from tfstyle.errors import TfstyleError
+from tfstyle.settings import BLENDS, PortraitSettings, portrait_settings_from
 
 FLAGS = flags.FLAGS
 
 
 class ExportError(TfstyleError):
     """An export that cannot be written as asked (the message says why and what to do)."""
-
-
-def run(main, program: str) -> None:
-    """`app.run(main)`, turning a `TfstyleError` into one stderr line and exit status 2."""
-
-    def guarded(argv):
-        try:
-            return main(argv)
-        except TfstyleError as e:
-            print(f"{program}: error: {e}", file=sys.stderr)
-            sys.exit(EXIT_BAD_INPUT)
-
-    app.run(guarded)
 
 
 def load_stylizer(weights: str | None, *, dtype: str = "float32", chunk_size=None):
@@ -59,14 +44,4 @@ def define_portrait_flags() -> None:
 
 
 def portrait_settings_from_flags() -> PortraitSettings:
-    levels = lambda values: tuple(float(v) for v in values)  # noqa: E731
-    settings = PortraitSettings(
-        person_alpha=FLAGS.person_alpha,
-        person_levels=levels(FLAGS.person_levels),
-        background_alpha=FLAGS.background_alpha,
-        background_levels=levels(FLAGS.background_levels),
-        blend=FLAGS.blend,
-        feather=FLAGS.feather,
-    )
-    settings.validate()
-    return settings
+    return portrait_settings_from(FLAGS)

@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import sys
 
 import numpy as np
 import tensorflow as tf
 from absl import app, flags
+
+from tfstyle.files import write_atomic
 
 FLAGS = flags.FLAGS
 
@@ -78,10 +81,25 @@ def predict(signature, request: dict) -> dict:
         raise RequestError(f"input size does not match signature: missing {missing}, extra {extra}")
     tensors = {}
     for name, values in columns.items():
+        dtype = specs[name].dtype
         try:
-            tensors[name] = tf.constant(_decode_b64(values), dtype=specs[name].dtype)
+            values = _decode_b64(values)
+            if dtype.is_integer:  # TF would wrap 300 to 44 in uint8 silently
+                array = np.asarray(values)
+                if (
+                    array.dtype.kind in "iuf"
+                    and array.size
+                    and (array.min() < dtype.min or array.max() > dtype.max)
+                ):
+                    raise RequestError(
+                        f"{name}: values must be in [{dtype.min}, {dtype.max}] for {dtype.name}, "
+                        f"got {array.min()}..{array.max()}"
+                    )
+            tensors[name] = tf.constant(values, dtype=dtype)
         except (ValueError, TypeError) as e:
-            raise RequestError(f"{name}: cannot make a {specs[name].dtype.name} tensor ({e})") from None
+            if isinstance(e, RequestError):
+                raise
+            raise RequestError(f"{name}: cannot make a {dtype.name} tensor ({e})") from None
     outputs = {name: value.numpy() for name, value in signature(**tensors).items()}
     if not rows:
         return {"outputs": {name: _encode(name, value) for name, value in outputs.items()}}
@@ -107,13 +125,50 @@ def error_line(message: str) -> str:
     return next((line for line in lines if not line.startswith(boilerplate)), message.strip())
 
 
+def resolve_model_dir(path: str) -> str:
+    """A SavedModel folder: `path` itself, or, given a base path (MODELS/tfstyle) as TF
+    Serving takes, its highest numeric version."""
+    if os.path.isfile(os.path.join(path, "saved_model.pb")):
+        return path
+    if not os.path.isdir(path):
+        raise RequestError(f"--model_dir {path}: no such folder; pass MODELS/NAME or MODELS/NAME/VERSION")
+    versions = [
+        name
+        for name in os.listdir(path)
+        if name.isdigit() and os.path.isfile(os.path.join(path, name, "saved_model.pb"))
+    ]
+    if not versions:
+        raise RequestError(f"--model_dir {path}: no saved_model.pb here nor in a numbered version folder")
+    return os.path.join(path, max(versions, key=int))
+
+
+def read_request(path: str) -> dict:
+    """The JSON body of a :predict request, as TF Serving would refuse it when malformed."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read()
+    except OSError as e:
+        raise RequestError(f"--request {path}: cannot read ({e.strerror})") from None
+    if not text.strip():
+        raise RequestError(f"--request {path}: empty body; send a JSON object")
+    try:
+        request = json.loads(text)
+    except ValueError as e:
+        raise RequestError(f"--request {path}: not JSON ({e})") from None
+    if not isinstance(request, dict):
+        raise RequestError(
+            f'--request {path}: the body must be a JSON object with "instances" or "inputs", '
+            f"not a {type(request).__name__}"
+        )
+    return request
+
+
 def main(argv):
     del argv
-    with open(FLAGS.request) as f:
-        request = json.load(f)
-    loaded = tf.saved_model.load(FLAGS.model_dir)
-    name = request.get("signature_name", "serving_default")
     try:
+        request = read_request(FLAGS.request)
+        loaded = tf.saved_model.load(resolve_model_dir(FLAGS.model_dir))
+        name = request.get("signature_name", "serving_default")
         if name not in loaded.signatures:
             raise RequestError(
                 f'Serving signature name: "{name}" not found in signature def; '
@@ -125,15 +180,16 @@ def main(argv):
         reply, status = {"error": error_line(message)}, 1
     text = json.dumps(reply)
     if FLAGS.output:
-        with open(FLAGS.output, "w") as f:
-            f.write(text)
+        write_atomic(FLAGS.output, text.encode())
     else:
         print(text)
     sys.exit(status)
 
 
 if __name__ == "__main__":
-    flags.DEFINE_string("model_dir", None, "a SavedModel version folder (MODELS/tfstyle/N)")
+    flags.DEFINE_string(
+        "model_dir", None, "a SavedModel: the base path (MODELS/tfstyle; the newest version) or a version"
+    )
     flags.DEFINE_string("request", None, "JSON file with the :predict request body")
     flags.DEFINE_string("output", None, "write the reply here (default: stdout)")
     flags.mark_flags_as_required(["model_dir", "request"])

@@ -20,10 +20,11 @@ import tempfile
 
 from absl import flags
 
-from export.common import ExportError, define_portrait_flags, load_stylizer, portrait_settings_from_flags, run
+from export.common import ExportError, define_portrait_flags, load_stylizer, portrait_settings_from_flags
 from export.serving import ServingOptions, StylizeServing
 from tfstyle import weights as weights_lib
 from tfstyle.precision import PRECISIONS, dtype_policy
+from tfstyle.programs import run
 
 FLAGS = flags.FLAGS
 

@@ -25,8 +25,9 @@ import os
 
 from absl import flags, logging
 
-from export.common import ExportError, define_portrait_flags, load_stylizer, portrait_settings_from_flags, run
+from export.common import ExportError, define_portrait_flags, load_stylizer, portrait_settings_from_flags
 from tfstyle.files import write_atomic
+from tfstyle.programs import run
 
 FLAGS = flags.FLAGS
 QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")

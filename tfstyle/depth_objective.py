@@ -67,15 +67,17 @@ class DepthOptions:
     def needs_depth(self) -> bool:
         return self.depth_weight > 0 or self.content_weights is not None
 
-    def validate(self) -> None:
+    def validate(self, with_map: bool = False) -> None:
+        """Refuse bad numbers; `with_map`: a content weight map is also given."""
         check_finite(self.depth_weight, "--depth-weight", low=0.0)
         if self.downscale < 1:
             raise ConfigError(f"--depth-downscale must be >= 1, got {self.downscale}")
         if self.content_weights is not None:
             if len(self.content_weights) != 2:
                 raise ConfigError("--depth-content-weights takes two numbers, A_MIN,A_MAX")
-            if self.content_weight_map is not None:
+            if with_map or self.content_weight_map is not None:
                 raise ConfigError("pass --depth-content-weights or --content-weight-map, not both")
+            depth_to_alpha(np.zeros((1, 1)), *self.content_weights)  # 0 < A_MIN <= A_MAX
 
 
 def load_depth_model(value: Optional[str]):
@@ -93,8 +95,6 @@ def depth_options(
     weight_map = options.content_weight_map
     if not options.needs_depth:
         return (), weight_map
-    if options.content_weights is not None:
-        depth_to_alpha(np.zeros((1, 1)), *options.content_weights)  # refuse bad numbers first
     model = load_depth_model(options.depth_weights)
     if options.content_weights is not None:
         depth = model(content[None]).numpy()[0, :, :, 0]

@@ -54,8 +54,9 @@ def stylize_folder(
 ) -> FolderReport:
     """Run `stylize` ([H, W, 3] → [H, W, 3], both in [0, 1]) on every image under `input_dir`.
 
-    Each image is loaded (refused with a reason if unreadable), fitted to
-    `max_size` (never enlarged), stylized and saved atomically. `on_error`
+    Each image is loaded (refused with a reason if unreadable or too small at
+    `max_size`), fitted to `max_size` (never enlarged), stylized and saved
+    atomically. Progress: a bar on a terminal, one plain line per image otherwise. `on_error`
     is called with (path, reason) per failed image (default: one stderr line).
     """
     inputs = image_lib.list_images(input_dir, skip=output_dir)
@@ -63,17 +64,15 @@ def stylize_folder(
         raise TfstyleError(f"{input_dir}: no images ({', '.join(image_lib.IMAGE_EXTENSIONS)}) in this folder")
     report = on_error or (lambda path, reason: print(f"tfstyle: error: {reason}", file=sys.stderr))
     bar = None
-    if progress:
+    if progress and sys.stdout.isatty():
         import keras
 
-        # Keras' bar redraws with control characters; a pipe gets a line per image.
-        bar = keras.utils.Progbar(len(inputs), unit_name="image", verbose=1 if sys.stdout.isatty() else 2)
+        bar = keras.utils.Progbar(len(inputs), unit_name="image")
     started = time.perf_counter()
     written, failed = [], []
     for i, (path, out_path) in enumerate(output_paths(inputs, input_dir, output_dir).items()):
         try:
-            content = image_lib.load_image(path, max_pixels=max_pixels)
-            result = stylize(image_lib.fit(content, max_size, upscale=False))
+            result = stylize(image_lib.load_fitted(path, max_size, max_pixels=max_pixels))
             os.makedirs(os.path.dirname(out_path), exist_ok=True)
             image_lib.save_image(out_path, result)
             written.append(out_path)
@@ -82,4 +81,7 @@ def stylize_folder(
             report(path, str(e))
         if bar is not None:
             bar.update(i + 1)
+        elif progress:  # a pipe or a log file: one plain line per image, no control characters
+            state = "failed" if failed and failed[-1][0] == path else out_path
+            print(f"[{i + 1}/{len(inputs)}] {path} -> {state}", flush=True)
     return FolderReport(written, failed, time.perf_counter() - started)

@@ -8,14 +8,15 @@ that turns files into such arrays and back.
 from __future__ import annotations
 
 import io
+import math
 import os
 from typing import Union
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from tfstyle.errors import ImageError
-from tfstyle.files import write_atomic
+from tfstyle.errors import ConfigError, ImageError
+from tfstyle.files import check_writable, write_atomic
 
 ImageSource = Union[str, os.PathLike, bytes]
 
@@ -122,6 +123,25 @@ def load_image(
     return array
 
 
+def header_problem(
+    path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS, min_side: int = MIN_SIDE
+) -> str | None:
+    """Why an image file cannot be used, from its header alone (no decoding): too many
+    pixels (a decompression bomb), too small, or not an image; ``None`` when usable."""
+    try:
+        with Image.open(path) as img:
+            width, height = img.size
+    except Image.DecompressionBombError:
+        return "too many pixels (possible decompression bomb)"
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return "not an image Pillow can read"
+    if width * height > max_pixels:
+        return f"{width}x{height} is over {max_pixels} pixels"
+    if min(width, height) < min_side:
+        return f"{width}x{height} is under {min_side} px a side"
+    return None
+
+
 def fitted_size(height: int, width: int, max_side: int, *, upscale: bool = True) -> tuple[int, int]:
     """(height, width) with the longer side equal to `max_side`, aspect kept.
 
@@ -150,6 +170,28 @@ def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.clip(out.numpy(), 0.0, 1.0)
 
 
+def load_fitted(
+    source: ImageSource,
+    max_side: int,
+    *,
+    min_side: int = MIN_SIDE,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    option: str = "--max-size",
+) -> np.ndarray:
+    """`load_image`, then `fit` to `max_side` (never enlarged), refusing an image whose
+    shorter side would end below `min_side`: the size the network sees is what is checked."""
+    image = load_image(source, max_pixels=max_pixels, min_side=min_side)
+    height, width = image.shape[:2]
+    new_h, new_w = fitted_size(height, width, max_side, upscale=False)
+    if min(new_h, new_w) < min_side:
+        need = math.ceil(min_side * max(height, width) / min(height, width))
+        raise ConfigError(
+            f"{_describe(source)}: {option} {max_side} makes it {new_w}x{new_h}, under the "
+            f"network's minimum of {min_side} px a side; use {option} {need} or more"
+        )
+    return fit(image, max_side, upscale=False)
+
+
 def fit(image: np.ndarray, max_side: int, *, upscale: bool = True) -> np.ndarray:
     """Resize so the longer side is `max_side`, keeping the aspect ratio."""
     height, width = image.shape[-3:-1]
@@ -175,11 +217,26 @@ def fit_tensor(images, max_side, *, upscale: bool = False):
     )
 
 
+#: Smallest mask side (or the target's, if smaller): a tinier file stretched over an
+#: image is a uniform value, not a mask.
+MASK_MIN_SIDE = 16
+
+
 def load_mask(
-    source: ImageSource, size: tuple[int, int], *, max_pixels: int = DEFAULT_MAX_PIXELS
+    source: ImageSource,
+    size: tuple[int, int],
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    option: str = "--mask",
 ) -> np.ndarray:
     """A grayscale mask file (white = 1) as float32 [height, width] in [0, 1] at `size`."""
     grey = load_image(source, max_pixels=max_pixels, min_side=1)[..., 0]
+    need = min(MASK_MIN_SIDE, *size)
+    if min(grey.shape) < need:
+        raise ConfigError(
+            f"{option} {_describe(source)}: {grey.shape[1]}x{grey.shape[0]} is too small to be a "
+            f"mask; give at least {need} px a side, ideally the content's size"
+        )
     return resize(np.repeat(grey[..., None], 3, axis=-1), size)[..., 0]
 
 
@@ -211,21 +268,23 @@ def encode_image(image, fmt: str = "PNG", *, quality: int = 95) -> bytes:
     return buf.getvalue()
 
 
-def check_output_path(path: str | os.PathLike) -> str:
-    """Validate an output path before any work is done; returns the Pillow format.
+def check_output_path(path: str | os.PathLike, option: str = "--output") -> str:
+    """Validate an output image path before any work is done; returns the Pillow format.
 
-    Raises `ImageError` for an unknown extension or a missing parent folder.
+    Refuses a folder, an unknown extension, and a missing or unwritable folder.
     """
     path = os.fspath(path)
+    check_writable(path, option)
+    return _save_format(path)
+
+
+def _save_format(path: str) -> str:
     ext = os.path.splitext(path)[1].lower()
     if ext not in _SAVE_FORMATS:
         raise ImageError(
             f"{path}: unknown output extension {ext or '(none)'!r}; "
             f"use one of {', '.join(sorted(_SAVE_FORMATS))}"
         )
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise ImageError(f"{path}: folder {parent} does not exist; create it first")
     return _SAVE_FORMATS[ext]
 
 
@@ -235,5 +294,5 @@ def save_image(path: str | os.PathLike, image, *, quality: int = 95) -> None:
     The bytes are written to a temporary file in the same folder and renamed
     over `path`, so a failure never leaves a partial file behind.
     """
-    fmt = check_output_path(path)
+    fmt = _save_format(os.fspath(path))
     write_atomic(path, encode_image(image, fmt, quality=quality))

@@ -15,6 +15,7 @@ computed once per scale; the Adam step is a compiled `tf.function`.
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Optional
@@ -297,7 +298,9 @@ def _converged(history, config) -> bool:
 def _progress(steps, objective, label):
     print(label)
     names = ["total", *(t.name for t in objective.terms)]
-    return keras.utils.Progbar(steps, stateful_metrics=names, unit_name="step")
+    # a bar on a terminal; a pipe or log file gets one plain line per scale instead
+    verbose = 1 if sys.stdout.isatty() else 2
+    return keras.utils.Progbar(steps, stateful_metrics=names, unit_name="step", verbose=verbose)
 
 
 def _report(bar, step_in_level, record, callback, image):

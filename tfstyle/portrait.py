@@ -149,6 +149,8 @@ class PortraitStylizer:
                 raise ConfigError("no segmenter and no mask: pass one of them")
             mask = self.segmenter.segment(content)
         mask = feather(np.asarray(mask, np.float32)[None, :, :, None], settings.feather)
+        if style_features is not None:
+            style_features.check_made_by("sanet", self.stylizer.weights_id)
         s = style_features if style_features is not None else self.stylizer.encode_style(style)
         image = portrait_image(self.stylizer, self.stylizer.encode(content), s, mask, settings)
         return PortraitResult(image=np.asarray(image)[0], mask=np.asarray(mask)[0, :, :, 0])

@@ -15,6 +15,8 @@ from tfstyle.errors import ConfigError
 from tfstyle.models.vgg_taps import canonical_tap
 
 TV_VARIANTS = ("squared", "absolute", "power")
+#: Largest style image relative to the result (OptimizeConfig.style_scale).
+MAX_STYLE_SCALE = 4.0
 #: SANet's colour-preservation modes.
 COLOR_MODES = ("luminance", "histogram")
 
@@ -128,6 +130,8 @@ class OptimizeConfig:
             check_finite(getattr(self, name), name, low=0.0)
         for name in ("learning_rate", "style_scale", "tv_beta"):
             check_finite(getattr(self, name), name, low=0.0, low_open=True)
+        # a style drawn larger than this gains nothing and costs memory quadratically
+        check_finite(self.style_scale, "style_scale", low=0.0, high=MAX_STYLE_SCALE)
         if self.steps < 1 or self.scales < 1:
             raise ConfigError("steps and scales must be >= 1")
         style_layers = self.layers()[1]
@@ -180,3 +184,18 @@ class PortraitSettings:
             check_level_weights(getattr(self, name), name)
         if not math.isfinite(self.feather) or not 0.0 <= self.feather <= MAX_FEATHER:
             raise ConfigError(f"feather must be in [0, {MAX_FEATHER}], got {self.feather}")
+
+
+def portrait_settings_from(values) -> PortraitSettings:
+    """Validated `PortraitSettings` from any object with attributes of its field names: the
+    CLI's parsed arguments or the export programs' absl flags."""
+    settings = PortraitSettings(
+        person_alpha=float(values.person_alpha),
+        person_levels=tuple(float(v) for v in values.person_levels),
+        background_alpha=float(values.background_alpha),
+        background_levels=tuple(float(v) for v in values.background_levels),
+        blend=values.blend,
+        feather=float(values.feather),
+    )
+    settings.validate()
+    return settings

@@ -25,10 +25,16 @@ EXTENSION = ".npz"
 
 @dataclasses.dataclass
 class StyleFeatures:
-    """relu4_1 [N, h, w, 512] and relu5_1 [N, ⌈h/2⌉, ⌈w/2⌉, 512] features of style images."""
+    """relu4_1 [N, h, w, 512] and relu5_1 [N, ⌈h/2⌉, ⌈w/2⌉, 512] features of style images.
+
+    `model` and `encoder` (a fingerprint of the encoder's weights) record what made
+    them, so features are never fed to a network whose encoder did not make them.
+    """
 
     relu4_1: Any  # tf.Tensor or np.ndarray
     relu5_1: Any
+    model: str = "sanet"
+    encoder: str = ""  # empty: unknown (features built inside exported graphs)
 
     def save(self, path: str) -> None:
         """Write to an ``.npz`` file atomically."""
@@ -38,6 +44,8 @@ class StyleFeatures:
             relu4_1=np.asarray(self.relu4_1, np.float32),
             relu5_1=np.asarray(self.relu5_1, np.float32),
             format=np.array(FORMAT),
+            model=np.array(self.model),
+            encoder=np.array(self.encoder),
         )
         write_atomic(path, buffer.getvalue())
 
@@ -50,12 +58,32 @@ class StyleFeatures:
             with np.load(path) as data:
                 if str(data.get("format", "")) != FORMAT:
                     raise ValueError("not a tfstyle style-features file")
-                return cls(tf.constant(data["relu4_1"]), tf.constant(data["relu5_1"]))
+                relu4_1, relu5_1 = data["relu4_1"], data["relu5_1"]
+                model, encoder = str(data.get("model", "sanet")), str(data.get("encoder", ""))
         except FileNotFoundError:
             raise ConfigError(
                 f"{path}: no such style-features file; write one with --save-style-features"
             ) from None
         except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as e:
+            reason = " ".join(str(e).split()) or type(e).__name__
             raise ConfigError(
-                f"{path}: cannot read style features ({e}); re-create it with --save-style-features"
+                f"{path}: cannot read style features ({reason}); re-create it with --save-style-features"
             ) from None
+        if (
+            relu4_1.ndim != 4
+            or relu5_1.shape[:1] + relu5_1.shape[3:] != relu4_1.shape[:1] + relu4_1.shape[3:]
+        ):
+            raise ConfigError(
+                f"{path}: relu4_1 {list(relu4_1.shape)} and relu5_1 {list(relu5_1.shape)} do not "
+                f"belong together; re-create it with --save-style-features"
+            )
+        return cls(tf.constant(relu4_1), tf.constant(relu5_1), model, encoder)
+
+    def check_made_by(self, model: str, encoder: str, path: str = "style features") -> None:
+        """Refuse features made by another model or encoder weights (when both are known)."""
+        if self.model != model or (self.encoder and encoder and self.encoder != encoder):
+            maker = f"model ({self.model})" if self.model != model else "encoder"
+            raise ConfigError(
+                f"{path}: made by another {maker} than the one loaded; re-create them with "
+                f"--save-style-features and these weights"
+            )

@@ -316,14 +316,27 @@ def download(spec: WeightSpec, *, root: Optional[str] = None) -> str:
 
 
 def load_into(model, path: str, what: str, hint: str) -> None:
-    """``model.load_weights(path)``, failing with one line: ``PATH: cannot load as WHAT (...); HINT``."""
-    try:
-        model.load_weights(path)
-    except Exception as e:  # Keras raises ValueError, OSError, KeyError... for a wrong file
-        reason = " ".join(str(e).split())
+    """``model.load_weights(path)``, failing with one line: ``PATH: cannot load as WHAT (...); HINT``.
+
+    Keras' warnings while loading (one per nested layer for a wrong file) are held back;
+    a load that skipped weights is an error, not a model left partly random.
+    """
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.load_weights(path)
+            failure = next((str(w.message) for w in caught if "Skipping" in str(w.message)), None)
+        except Exception as e:  # Keras raises ValueError, OSError, KeyError... for a wrong file
+            failure = str(e)
+    if failure is not None:
+        reason = " ".join(failure.split())
         if len(reason) > 160:
             reason = reason[:160].rsplit(" ", 1)[0] + " ..."
         raise WeightsError(f"{path}: cannot load as {what} ({reason}); {hint}") from None
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def _unavailable(spec: WeightSpec, target: str, reason: str) -> str:

@@ -97,6 +97,17 @@ def data_spec_from_flags(flag_values, kinds: tuple[str, ...]) -> DataSpec:
     )
 
 
+def check_local_data(spec: DataSpec) -> None:
+    """A folder or CSV source (and its validation one) must exist before a run starts."""
+    if spec.kind not in ("folder", "csv"):
+        return
+    exists = os.path.isdir if spec.kind == "folder" else os.path.isfile
+    for location in (spec.location, spec.validation):
+        if location is not None and not exists(location):
+            what = "folder" if spec.kind == "folder" else "CSV file"
+            raise ConfigError(f"{location}: no such {what}; check the path")
+
+
 def from_flags(cls: type[T], flag_values, **given: Any) -> T:
     """`cls` with each field taken from the flag of its name (or `FLAG_NAMES`' alias),
     `given` values first; fields with neither keep their defaults."""

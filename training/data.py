@@ -17,18 +17,21 @@ batches as an uninterrupted one by skipping the file names already consumed
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from typing import Optional
 
 import tensorflow as tf
 from absl import logging
 
-from tfstyle.errors import MissingExtraError
-from tfstyle.image import TF_DECODE_EXTENSIONS
+from tfstyle.errors import ConfigError, MissingExtraError
+from tfstyle.image import TF_DECODE_EXTENSIONS, header_problem
 
 # The library's one table, less what tf.io.decode_image cannot read (TIFF).
 IMAGE_EXTENSIONS = TF_DECODE_EXTENSIONS
 RESIZE_MODES = ("shorter", "fixed")
+#: Smallest image side a training folder may hold (a 1x1 "image" is a broken file).
+MIN_TRAINING_SIDE = 16
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,11 +69,26 @@ class PipelineConfig:
     seed: int = 0
     shuffle_files: bool = True
 
+    def validate(self) -> None:
+        if self.resize not in RESIZE_MODES:
+            raise ConfigError(f"unknown resize mode {self.resize!r}; use one of {', '.join(RESIZE_MODES)}")
+        if self.crop < MIN_TRAINING_SIDE or self.size < 1:
+            raise ConfigError(
+                f"--crop_size must be >= {MIN_TRAINING_SIDE} and --image_size >= 1, got "
+                f"{self.crop} and {self.size}"
+            )
+        if self.resize == "fixed" and self.crop > self.size:
+            raise ConfigError(
+                f"--crop_size {self.crop} is larger than --image_size {self.size}: a crop must fit "
+                f"in the resized image; lower --crop_size or raise --image_size"
+            )
+
 
 def list_images(folder: str) -> list[str]:
     """Image files under `folder` (recursive, sorted); raises if there are none."""
     if not os.path.isdir(folder):
-        raise ValueError(f"{folder}: no such folder; pass a folder of images")
+        state = "is a file" if os.path.isfile(folder) else "no such folder"
+        raise ConfigError(f"{folder}: {state}; pass a folder of images")
     files = sorted(
         os.path.join(root, name)
         for root, _, names in os.walk(folder)
@@ -78,8 +96,27 @@ def list_images(folder: str) -> list[str]:
         if name.lower().endswith(IMAGE_EXTENSIONS)
     )
     if not files:
-        raise ValueError(f"{folder}: no images ({', '.join(IMAGE_EXTENSIONS)}) in this folder")
+        raise ConfigError(f"{folder}: no images ({', '.join(IMAGE_EXTENSIONS)}) in this folder")
     return files
+
+
+@functools.lru_cache(maxsize=16)
+def scan_folder(folder: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """(usable image files, (path, reason) skipped) of a folder, scanned once per process;
+    refuses a folder with no usable image at all."""
+    good, skipped = usable_images(list_images(folder))
+    if not good:
+        raise ConfigError(
+            f"{folder}: none of its {len(skipped)} image files is usable (first: "
+            f"{skipped[0][0]}: {skipped[0][1]}); add valid images"
+        )
+    return good, skipped
+
+
+def check_source(source: ImageSource) -> None:
+    """Refuse, before a run writes anything, a folder source without usable images."""
+    if source.path is not None:
+        scan_folder(source.path)
 
 
 def sniff(path: str) -> Optional[str]:
@@ -95,14 +132,17 @@ def sniff(path: str) -> Optional[str]:
     if size == 0:
         return "empty file"
     if head.startswith(b"\xff\xd8\xff"):
-        return None if b"\xff\xd9" in tail else "truncated JPEG (no end-of-image marker)"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return None if b"IEND" in tail else "truncated PNG (no IEND chunk)"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return None
-    if head.startswith(b"BM"):
-        return None
-    return "not an image (unknown file signature)"
+        if b"\xff\xd9" not in tail:
+            return "truncated JPEG (no end-of-image marker)"
+    elif head.startswith(b"\x89PNG\r\n\x1a\n"):
+        if b"IEND" not in tail:
+            return "truncated PNG (no IEND chunk)"
+    elif head[:4] == b"RIFF" and head[8:12] == b"WEBP" or head.startswith(b"BM"):
+        pass
+    else:
+        return "not an image (unknown file signature)"
+    # the library's own limits: decompression bombs and images too small to train on
+    return header_problem(path, min_side=MIN_TRAINING_SIDE)
 
 
 def usable_images(files: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
@@ -159,12 +199,11 @@ def image_dataset(
     shard of the files and `batch_size` is then the per-replica batch.
     `start` is the number of images this pipeline already delivered (to resume).
     """
-    if config.resize not in RESIZE_MODES:
-        raise ValueError(f"unknown resize mode {config.resize!r}; use one of {RESIZE_MODES}")
+    config.validate()
     if source.tfds_name:
         raw = _tfds_images(source, config, input_context, start)
     else:
-        files, _ = usable_images(list_images(source.path))
+        files, _ = scan_folder(source.path)
         if input_context and input_context.num_input_pipelines > 1:
             files = files[input_context.input_pipeline_id :: input_context.num_input_pipelines]
         if not files:

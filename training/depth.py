@@ -27,8 +27,10 @@ from tfstyle import weights as weights_lib
 from tfstyle.colormap import colorize
 from tfstyle.losses import gather_pair_depths, ranking_loss
 from tfstyle.models.depth import build_hourglass
+from tfstyle.programs import run
+from tfstyle.settings import check_finite
 from training import depth_data
-from training.config import DataSpec, data_spec_from_flags, define_data_flags, from_flags
+from training.config import DataSpec, check_local_data, data_spec_from_flags, define_data_flags, from_flags
 from training.flags_common import define_trainer_flags, run_task
 from training.trainer import Task
 
@@ -65,6 +67,11 @@ class DepthTask(Task):
             init and weights_lib.resolve_weights(init, weights_lib.HOURGLASS, option="--init_from")
         )
         self.models = {"hourglass": self.model}
+
+    def check(self, config: DepthConfig) -> None:
+        config.data.check(DATA_KINDS)
+        check_local_data(config.data)
+        check_finite(config.learning_rate, "--learning_rate", low=0.0, low_open=True)
 
     @property
     def sparse(self) -> bool:
@@ -211,4 +218,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    run(main, "training.depth")

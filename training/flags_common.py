@@ -5,6 +5,7 @@ import os
 import keras
 from absl import flags, logging
 
+from tfstyle.errors import MissingExtraError
 from tfstyle.precision import PRECISIONS
 from training.config import from_flags, write_config
 from training.trainer import STRATEGIES, Task, Trainer, TrainerConfig, make_strategy
@@ -47,6 +48,13 @@ def run_task(task: Task, task_config) -> str:
     (the trainer's and the task's resolved configs, see `training.config`).
     """
     trainer_config = from_flags(TrainerConfig, FLAGS)
+    # refuse what can be known now, before MODEL_DIR gets a single file
+    trainer_config.validate()
+    task.check(task_config)
+    try:
+        import tensorboard  # noqa: F401  (tf.summary writes nothing without it)
+    except ImportError:
+        raise MissingExtraError("tensorboard", "train", "training summaries") from None
     keras.utils.set_random_seed(FLAGS.seed)
     os.makedirs(FLAGS.model_dir, exist_ok=True)
     with open(os.path.join(FLAGS.model_dir, "flags.txt"), "w") as f:

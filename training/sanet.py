@@ -25,6 +25,8 @@ from tfstyle import losses as L
 from tfstyle import weights as weights_lib
 from tfstyle.models.sanet import TRAINING_TAPS, Stylizer
 from tfstyle.models.sanet_weights import ENCODER_FILE, load_encoder, load_weights_dir, save_weights_dir
+from tfstyle.programs import run
+from tfstyle.settings import check_finite
 from training import data
 from training.config import from_flags
 from training.flags_common import define_trainer_flags, run_task
@@ -79,6 +81,20 @@ def sanet_losses(stylizer: Stylizer, content, style) -> tuple[dict, dict]:
 class SANetTask(Task):
     def __init__(self, config: SANetConfig):
         self.config = config
+
+    def check(self, config: SANetConfig) -> None:
+        config.pipeline.validate()
+        for name in (
+            "learning_rate",
+            "lr_decay",
+            "content_weight",
+            "style_weight",
+            "identity1_weight",
+            "identity2_weight",
+        ):
+            check_finite(getattr(config, name), f"--{name}", low=0.0)
+        data.check_source(config.content)
+        data.check_source(config.style)
 
     def build(self):
         # one-shot attention: crops are small (256² → 1024 positions), and it
@@ -221,4 +237,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    run(main, "training.sanet")

@@ -21,12 +21,14 @@ from typing import Optional
 import keras
 import numpy as np
 import tensorflow as tf
-from absl import app, flags, logging
+from absl import flags, logging
 
 from tfstyle import weights as weights_lib
 from tfstyle.models.segnet import build_segnet
+from tfstyle.programs import run
+from tfstyle.settings import check_finite
 from training import segnet_data
-from training.config import DataSpec, data_spec_from_flags, define_data_flags, from_flags
+from training.config import DataSpec, check_local_data, data_spec_from_flags, define_data_flags, from_flags
 from training.flags_common import define_trainer_flags, run_task
 from training.trainer import Task
 
@@ -61,6 +63,11 @@ class SegNetTask(Task):
 
     def __init__(self, config: SegNetConfig):
         self.config = config
+
+    def check(self, config: SegNetConfig) -> None:
+        config.data.check(DATA_KINDS)
+        check_local_data(config.data)
+        check_finite(config.learning_rate, "--learning_rate", low=0.0, low_open=True)
 
     def build(self):
         c = self.config
@@ -179,4 +186,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    run(main, "training.segnet")

@@ -73,6 +73,23 @@ class TrainerConfig:
     #: precision of the models (`tfstyle.precision` words); float16 adds dynamic loss scaling.
     precision: str = "float32"
 
+    def validate(self) -> None:
+        """Refuse settings no run can use, before anything is built or written."""
+        counts = {
+            "steps": self.steps,
+            "batch size": self.global_batch_size,
+            "log_every": self.log_every,
+            "summary_every": self.summary_every,
+            "image_every": self.image_every,
+            "checkpoint_every": self.checkpoint_every,
+            "max_checkpoints": self.max_checkpoints,
+        }
+        bad = {name: value for name, value in counts.items() if value < 1}
+        if bad or self.eval_every < 0:
+            bad.update({"eval_every": self.eval_every} if self.eval_every < 0 else {})
+            raise ConfigError(f"these must be >= 1 (eval_every >= 0): {bad}")
+        dtype_policy(self.precision)
+
 
 class Task:
     """What a training program provides to `Trainer`."""
@@ -111,6 +128,10 @@ class Task:
         """Validation metrics (called every `eval_every` steps), e.g. loss and accuracy."""
         return {}
 
+    def check(self, config) -> None:
+        """Refuse `config` (the task's resolved configuration) before a run writes anything:
+        unusable numbers, data sources without usable examples."""
+
     #: File name of `export`'s output, for tasks with a single model.
     weights_file: str = "model.weights.h5"
 
@@ -128,6 +149,7 @@ class Trainer:
     builds its models) and the loss scaling (float16 only) for every task alike."""
 
     def __init__(self, task: Task, config: TrainerConfig, strategy: Optional[tf.distribute.Strategy] = None):
+        config.validate()
         self.task, self.config = task, config
         self.strategy = strategy or tf.distribute.get_strategy()
         policy = set_precision(config.precision)

@@ -51,3 +51,15 @@ def add_sanet_weights(parser) -> None:
         help="folder of converted SANet weights (default: the Keras cache, see "
         "'tfstyle weights import-sanet'); 'random' for tests only",
     )
+
+
+def check_max_size(value: int, min_side: int | None = None, option: str = "--max-size") -> None:
+    """Refuse a --max-size under the network's minimum side before anything loads."""
+    from tfstyle.errors import ConfigError
+    from tfstyle.image import MIN_SIDE
+
+    low = MIN_SIDE if min_side is None else min_side
+    if value < low:
+        raise ConfigError(
+            f"{option} {value}: the network needs at least {low} px a side; use {option} {low} or more"
+        )

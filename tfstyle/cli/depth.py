@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from tfstyle.cli.args import positive_int
+import os
+
+from tfstyle.cli.args import check_max_size, positive_int
+
+#: Smallest side the hourglass runs at (its inception blocks' 11x11 kernels at 1/8 scale).
+DEPTH_MIN_SIDE = 16
 
 
 def add_parser(sub) -> None:
@@ -25,22 +30,29 @@ def run(args) -> int:
     import numpy as np
 
     from tfstyle import image as image_lib
-    from tfstyle.errors import ConfigError
+    from tfstyle import weights as weights_lib
+    from tfstyle.files import check_writable, write_atomic
 
     image_lib.check_output_path(args.output)
-    if args.raw and not args.raw.endswith(".npy"):
-        raise ConfigError(f"--raw {args.raw}: use a .npy file name")
-    image = image_lib.fit(image_lib.load_image(args.input, min_side=16), args.max_size, upscale=False)
+    if args.raw:
+        check_writable(args.raw, "--raw", extension=".npy")
+    check_max_size(args.max_size, DEPTH_MIN_SIDE)
+    weights = weights_lib.resolve_weights(args.depth_weights, weights_lib.HOURGLASS)
+    image = image_lib.load_fitted(args.input, args.max_size, min_side=DEPTH_MIN_SIDE)
 
     from tfstyle.colormap import colorize
-    from tfstyle.depth_objective import load_depth_model
-    from tfstyle.files import write_atomic
+    from tfstyle.models.depth import build_hourglass
 
-    depth = load_depth_model(args.depth_weights)(image[None]).numpy()[0, :, :, 0]
+    depth = build_hourglass(weights)(image[None]).numpy()[0, :, :, 0]
     if args.raw:
         buffer = io.BytesIO()
         np.save(buffer, depth.astype(np.float32))
         write_atomic(args.raw, buffer.getvalue())
-    image_lib.save_image(args.output, colorize(depth))
+    try:
+        image_lib.save_image(args.output, colorize(depth))
+    except BaseException:  # both outputs or neither
+        if args.raw:
+            os.unlink(args.raw)
+        raise
     print(f"wrote {args.output}" + (f" and {args.raw}" if args.raw else ""))
     return 0

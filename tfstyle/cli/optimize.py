@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 from tfstyle.cli.args import add_precision, csv, finite, positive_int
@@ -53,10 +54,30 @@ def add_parser(sub) -> None:
     loss.add_argument("--content-layers", type=csv(str), help="e.g. relu4_2 (overrides the preset)")
     loss.add_argument("--style-layers", type=csv(str), help="e.g. relu1_1,relu2_1,relu3_1")
     loss.add_argument("--style-layer-weights", type=csv(float), help="one weight per style layer")
-    loss.add_argument("--content-weight", type=finite, default=d.content_weight)
-    loss.add_argument("--style-weight", type=finite, default=d.style_weight)
-    loss.add_argument("--tv-weight", type=finite, default=d.tv_weight)
-    loss.add_argument("--tv-variant", choices=TV_VARIANTS, default=d.tv_variant)
+    loss.add_argument(
+        "--content-weight",
+        type=finite,
+        default=d.content_weight,
+        help="weight of the content loss (default %(default)s)",
+    )
+    loss.add_argument(
+        "--style-weight",
+        type=finite,
+        default=d.style_weight,
+        help="weight of the style loss (default %(default)s)",
+    )
+    loss.add_argument(
+        "--tv-weight",
+        type=finite,
+        default=d.tv_weight,
+        help="weight of the total variation (default %(default)s)",
+    )
+    loss.add_argument(
+        "--tv-variant",
+        choices=TV_VARIANTS,
+        default=d.tv_variant,
+        help="total variation form (default %(default)s)",
+    )
     loss.add_argument("--tv-beta", type=finite, default=d.tv_beta, help="exponent of the power TV")
     loss.add_argument(
         "--preserve-color",
@@ -96,10 +117,14 @@ def add_parser(sub) -> None:
         help="grayscale image of per-pixel content weights (grey value in [0, 1])",
     )
     run_group = p.add_argument_group("optimisation")
-    run_group.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer)
+    run_group.add_argument(
+        "--optimizer", choices=OPTIMIZERS, default=d.optimizer, help="Adam, or L-BFGS-B (default %(default)s)"
+    )
     run_group.add_argument("--steps", type=positive_int, default=d.steps, help="steps per scale")
     run_group.add_argument("--learning-rate", type=finite, default=d.learning_rate, help="Adam only")
-    run_group.add_argument("--init", choices=INITS, default=d.init)
+    run_group.add_argument(
+        "--init", choices=INITS, default=d.init, help="starting image (default %(default)s)"
+    )
     run_group.add_argument("--seed", type=int, default=d.seed, help="seed of the noise init")
     run_group.add_argument(
         "--tolerance",
@@ -128,11 +153,12 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from tfstyle import image as image_lib
     from tfstyle import weights as weights_lib
-    from tfstyle.errors import TfstyleError
+    from tfstyle.errors import ConfigError
 
+    # everything knowable from the command line is refused before any image or network loads
     image_lib.check_output_path(args.output)
     if args.size < MIN_SIDE:
-        raise TfstyleError(f"--size {args.size} is too small; the network needs at least {MIN_SIDE}")
+        raise ConfigError(f"--size {args.size} is too small; the network needs at least {MIN_SIDE}")
     config = OptimizeConfig(
         preset=args.preset,
         content_layers=args.content_layers,
@@ -154,32 +180,38 @@ def run(args) -> int:
         preserve_color=args.preserve_color,
     )
     config.validate()
-    load = dict(max_pixels=args.max_pixels, min_side=MIN_SIDE)
-    content = image_lib.load_image(args.content, max_side=args.size, **load)
-    style = image_lib.load_image(args.style, **load)
-    vgg_weights = (
-        "imagenet"
-        if args.vgg_weights is None
-        else weights_lib.resolve_weights(args.vgg_weights, weights_lib.VGG19_IMAGENET)
+
+    from tfstyle.depth_objective import DepthOptions
+
+    depth = DepthOptions(
+        depth_weight=args.depth_weight,
+        content_weights=tuple(args.depth_content_weights) if args.depth_content_weights else None,
+        depth_weights=args.depth_weights,
+        downscale=args.depth_downscale,
     )
+    depth.validate(with_map=bool(args.content_weight_map))
+    if depth.needs_depth and args.depth_weights != weights_lib.RANDOM:
+        weights_lib.resolve_weights(args.depth_weights, weights_lib.HOURGLASS)  # fail fast
+    vgg_weights = weights_lib.resolve_weights(args.vgg_weights, weights_lib.VGG19_IMAGENET)
+
+    load = dict(max_pixels=args.max_pixels, min_side=MIN_SIDE)
+    content = image_lib.load_image(args.content, **load)
+    style = image_lib.load_image(args.style, **load)
+    check_built_sizes(content.shape[:2], style.shape[:2], args)
+    content = image_lib.fit(content, args.size)
 
     from absl import logging
 
-    from tfstyle.depth_objective import DepthOptions, depth_options
+    from tfstyle.depth_objective import depth_options
     from tfstyle.optimize import GatysTransfer, snapshot_callback
 
     weight_map = None
     if args.content_weight_map:
-        weight_map = image_lib.load_mask(args.content_weight_map, content.shape[:2])
+        weight_map = image_lib.load_mask(
+            args.content_weight_map, content.shape[:2], option="--content-weight-map"
+        )
     extra_terms, weight_map = depth_options(
-        DepthOptions(
-            depth_weight=args.depth_weight,
-            content_weights=tuple(args.depth_content_weights) if args.depth_content_weights else None,
-            depth_weights=args.depth_weights,
-            downscale=args.depth_downscale,
-            content_weight_map=weight_map,
-        ),
-        content,
+        dataclasses.replace(depth, content_weight_map=weight_map), content
     )
     transfer = GatysTransfer(
         vgg_weights, precision=args.precision, taps=[*config.layers()[0], *config.layers()[1]]
@@ -207,3 +239,26 @@ def run(args) -> int:
         f"{result.steps} steps in {result.seconds:.1f} s; final loss {last['total']:.4g}"
     )
     return 0
+
+
+def check_built_sizes(content_hw, style_hw, args) -> None:
+    """--max-pixels bounds every image the run builds (the result at --size, the style at
+    --style-scale) and every --scales level must stay at least MIN_SIDE px a side."""
+    from tfstyle.errors import ConfigError
+    from tfstyle.image import fitted_size
+    from tfstyle.optimize import pyramid_sizes
+
+    h, w = fitted_size(content_hw[0], content_hw[1], args.size)
+    sh, sw = fitted_size(style_hw[0], style_hw[1], round(max(h, w) * args.style_scale))
+    for what, (a, b), fix in (("the result", (h, w), "--size"), ("the style", (sh, sw), "--style-scale")):
+        if a * b > args.max_pixels:
+            raise ConfigError(
+                f"{fix} {getattr(args, fix[2:].replace('-', '_'))} makes {what} {b}x{a} = {a * b} "
+                f"pixels, over --max-pixels {args.max_pixels}; lower {fix} or raise --max-pixels"
+            )
+    levels = len(pyramid_sizes(h, w, args.scales))
+    if levels < args.scales:
+        raise ConfigError(
+            f"--scales {args.scales} at {w}x{h} halves the image below {MIN_SIDE} px; "
+            f"use --scales {levels} or a larger --size"
+        )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from tfstyle.cli.args import add_precision, add_sanet_weights, csv, finite, positive_int
-from tfstyle.settings import BLENDS, PortraitSettings
+import os
+
+from tfstyle.cli.args import add_precision, add_sanet_weights, check_max_size, csv, finite, positive_int
+from tfstyle.settings import BLENDS, PortraitSettings, portrait_settings_from
 
 SEGMENTER_HELP = (
     "tflite: MediaPipe selfie segmentation (downloaded once, or a local .tflite as "
@@ -84,40 +86,36 @@ def run(args) -> int:
 
     image_lib.check_output_path(args.output)
     if args.save_mask:
-        image_lib.check_output_path(args.save_mask)
+        image_lib.check_output_path(args.save_mask, "--save-mask")
     if bool(args.style) == bool(args.style_features):
         raise ConfigError("pass --style or --style-features (not both)")
-    settings = PortraitSettings(
-        person_alpha=args.person_alpha,
-        person_levels=tuple(args.person_levels),
-        background_alpha=args.background_alpha,
-        background_levels=tuple(args.background_levels),
-        blend=args.blend,
-        feather=args.feather,
-    )
-    settings.validate()
-    content = image_lib.fit(image_lib.load_image(args.content), args.max_size, upscale=False)
-    style = None
-    if args.style:
-        style = image_lib.fit(image_lib.load_image(args.style), args.max_size, upscale=False)
+    settings = portrait_settings_from(args)
+    check_max_size(args.max_size)
+    weights_dir = weights_lib.resolve_weights(args.weights, weights_lib.SANET)
+
+    from tfstyle.style_features import StyleFeatures
+
+    features = StyleFeatures.load(args.style_features) if args.style_features else None
+    content = image_lib.load_fitted(args.content, args.max_size)
+    style = image_lib.load_fitted(args.style, args.max_size) if args.style else None
     mask = image_lib.load_mask(args.mask, content.shape[:2]) if args.mask else None
 
     from tfstyle.models.sanet_weights import load_stylizer
     from tfstyle.portrait import PortraitStylizer
     from tfstyle.precision import dtype_policy
     from tfstyle.segment import make_segmenter
-    from tfstyle.style_features import StyleFeatures
 
-    features = StyleFeatures.load(args.style_features) if args.style_features else None
     segmenter = None if mask is not None else make_segmenter(args.segmenter)
-    stylizer = load_stylizer(
-        weights_lib.resolve_weights(args.weights, weights_lib.SANET), dtype=dtype_policy(args.precision)
-    )
+    stylizer = load_stylizer(weights_dir, dtype=dtype_policy(args.precision))
     result = PortraitStylizer(stylizer, segmenter).stylize(
         content, style, style_features=features, settings=settings, mask=mask
     )
     image_lib.save_image(args.output, result.image)
     if args.save_mask:
-        image_lib.save_image(args.save_mask, np.repeat(result.mask[..., None], 3, axis=-1))
+        try:
+            image_lib.save_image(args.save_mask, np.repeat(result.mask[..., None], 3, axis=-1))
+        except BaseException:  # both outputs or neither
+            os.unlink(args.output)
+            raise
     print(f"wrote {args.output}" + (f" and {args.save_mask}" if args.save_mask else ""))
     return 0

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from tfstyle.cli.args import positive_int
+from tfstyle.cli.args import check_max_size, positive_int
 from tfstyle.cli.portrait import SEGMENTER_HELP
+
+#: Smallest side the segmenters are run at (SegNet pools five times; MediaPipe resizes).
+SEGMENT_MIN_SIDE = 16
 
 
 def add_parser(sub) -> None:
@@ -26,7 +29,8 @@ def run(args) -> int:
     from tfstyle.segment import make_segmenter
 
     image_lib.check_output_path(args.output)
-    image = image_lib.fit(image_lib.load_image(args.input, min_side=16), args.max_size, upscale=False)
+    check_max_size(args.max_size, SEGMENT_MIN_SIDE)
+    image = image_lib.load_fitted(args.input, args.max_size, min_side=SEGMENT_MIN_SIDE)
     mask = make_segmenter(args.segmenter).segment(image)
     image_lib.save_image(args.output, np.repeat(mask[..., None], 3, axis=-1))
     print(f"wrote {args.output} (person covers {100 * float((mask > 0.5).mean()):.1f}% of the image)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from tfstyle.cli.args import add_precision, add_sanet_weights, csv, finite, positive_int
+from tfstyle.cli.args import add_precision, add_sanet_weights, check_max_size, csv, finite, positive_int
 from tfstyle.settings import COLOR_MODES
 
 
@@ -81,7 +81,9 @@ def run(args) -> int:
     from tfstyle import image as image_lib
     from tfstyle import weights as weights_lib
     from tfstyle.errors import ConfigError
+    from tfstyle.files import check_folder_writable, check_writable
 
+    # everything knowable from the command line is refused before any image or network loads
     if bool(args.style) == bool(args.style_features):
         raise ConfigError("pass --style or --style-features (not both)")
     alpha = controls.check_alpha(args.alpha, "--alpha")
@@ -92,33 +94,48 @@ def run(args) -> int:
         raise ConfigError(f"{len(args.mask)} --mask for {count} styles; give one per style")
     if args.memory_budget_mb <= 0:
         raise ConfigError(f"--memory-budget-mb must be > 0, got {args.memory_budget_mb}")
+    check_max_size(args.max_size)
     folder_mode = os.path.isdir(args.content)
     if folder_mode:
-        if os.path.splitext(args.output)[1]:
+        if os.path.splitext(args.output)[1] or os.path.isfile(args.output):
             raise ConfigError(
                 f"--output {args.output}: --content is a folder, so --output must be a folder too"
             )
+        existing = (
+            args.output if os.path.isdir(args.output) else os.path.dirname(os.path.abspath(args.output))
+        )
+        if not os.path.isdir(existing):
+            raise ConfigError(f"--output {args.output}: folder {existing} does not exist; create it first")
+        check_folder_writable(existing)
+        if not image_lib.list_images(args.content, skip=args.output):
+            raise ConfigError(
+                f"{args.content}: no images ({', '.join(image_lib.IMAGE_EXTENSIONS)}) in this folder"
+            )
     else:
         image_lib.check_output_path(args.output)
-    if args.save_style_features and len(args.style) != 1:
-        raise ConfigError("--save-style-features needs exactly one --style")
+    if args.save_style_features:
+        if len(args.style) != 1:
+            raise ConfigError("--save-style-features needs exactly one --style")
+        check_writable(args.save_style_features, "--save-style-features", extension=".npz")
+    weights_dir = weights_lib.resolve_weights(args.weights, weights_lib.SANET)
+
+    from tfstyle.style_features import StyleFeatures
+
+    cached = [StyleFeatures.load(path) for path in args.style_features]
     load = {"max_pixels": args.max_pixels} if args.max_pixels else {}
-    styles = [
-        image_lib.fit(image_lib.load_image(path, **load), args.max_size, upscale=False) for path in args.style
-    ]
+    styles = [image_lib.load_fitted(path, args.max_size, **load) for path in args.style]
 
     from tfstyle.models.sanet_weights import load_stylizer
     from tfstyle.precision import dtype_policy
-    from tfstyle.style_features import StyleFeatures
 
     stylizer = load_stylizer(
-        weights_lib.resolve_weights(args.weights, weights_lib.SANET),
+        weights_dir,
         dtype=dtype_policy(args.precision),
         memory_budget_mb=args.memory_budget_mb,
         max_style_positions=args.max_style_positions,
     )
-    if args.style_features:
-        features = [StyleFeatures.load(path) for path in args.style_features]
+    if cached:
+        features = cached
     elif args.preserve_color:
         features = None  # colour matching depends on each content: encode per image
     else:
@@ -128,14 +145,14 @@ def run(args) -> int:
         print(f"wrote style features to {args.save_style_features}")
 
     def stylize_one(content):
-        masks = [image_lib.load_mask(path, content.shape[:2]) for path in args.mask] or None
+        masks = [image_lib.load_mask(path, content.shape[:2], option="--mask") for path in args.mask]
         return stylizer.stylize(
             content,
             styles if features is None else None,
             style_features=features,
             alpha=alpha,
             style_weights=args.style_weights,
-            masks=masks,
+            masks=masks or None,
             level_weights=level_weights,
             preserve_color=args.preserve_color,
         )
@@ -154,7 +171,7 @@ def run(args) -> int:
         print(f"wrote {len(report.written)} images to {args.output} in {report.seconds:.1f} s")
         return 0
     started = time.perf_counter()
-    content = image_lib.fit(image_lib.load_image(args.content, **load), args.max_size, upscale=False)
+    content = image_lib.load_fitted(args.content, args.max_size, **load)
     result = stylize_one(content)
     image_lib.save_image(args.output, result)
     print(

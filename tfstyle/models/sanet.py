@@ -8,6 +8,7 @@ weights) are `tfstyle.controls`; weight folders are `tfstyle.models.sanet_weight
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Optional
 
@@ -149,6 +150,9 @@ class Stylizer(keras.Model):
         )
         self.decoder = build_decoder(dtype=policy)
         self._graphs: dict = {}
+        #: fingerprint of the encoder weights, set when they are loaded from a file
+        #: (`sanet_weights`); stamped on encoded styles and checked on cached ones
+        self.weights_id = ""
         self.build()
 
     def build(self, input_shape=None):
@@ -201,7 +205,7 @@ class Stylizer(keras.Model):
         if images.shape.rank == 3:
             images = images[None]
         features = self._graph("encode", lambda x: self.encoder(x), [3])(images)
-        return StyleFeatures(features["relu4_1"], features["relu5_1"])
+        return StyleFeatures(features["relu4_1"], features["relu5_1"], encoder=self.weights_id)
 
     def encode_style(self, images) -> StyleFeatures:
         """Style features to cache: compute once, reuse for many contents (`StyleFeatures.save`)."""
@@ -229,7 +233,9 @@ class Stylizer(keras.Model):
         def resize(x, size):
             return tf.cast(area_resize(tf.cast(x, tf.float32), size), x.dtype)
 
-        return StyleFeatures(resize(features.relu4_1, size4), resize(features.relu5_1, size5))
+        return dataclasses.replace(
+            features, relu4_1=resize(features.relu4_1, size4), relu5_1=resize(features.relu5_1, size5)
+        )
 
     def attended_levels(self, content: StyleFeatures, style: StyleFeatures):
         """The two attended levels (relu4_1 output, upsampled relu5_1 output): the
@@ -356,6 +362,8 @@ class Stylizer(keras.Model):
             if preserve_color:
                 raise ConfigError("colour preservation needs the style images, not cached features")
             feats = style_features if isinstance(style_features, (list, tuple)) else [style_features]
+            for f in feats:
+                f.check_made_by("sanet", self.weights_id)
             return [self.cap_style(f) for f in feats]
         styles = [np.asarray(s, np.float32) for s in (style if isinstance(style, (list, tuple)) else [style])]
         if preserve_color == "luminance":
