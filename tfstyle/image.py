@@ -217,9 +217,9 @@ def fit_tensor(images, max_side, *, upscale: bool = False):
     )
 
 
-#: Smallest mask side (or the target's, if smaller): a tinier file stretched over an
-#: image is a uniform value, not a mask.
-MASK_MIN_SIDE = 16
+#: Smallest mask side: a file one pixel wide or high stretched over an image is
+#: uniform along that side, and a 1x1 file is one value, not a mask.
+MASK_MIN_SIDE = 2
 
 
 def load_mask(
@@ -231,11 +231,10 @@ def load_mask(
 ) -> np.ndarray:
     """A grayscale mask file (white = 1) as float32 [height, width] in [0, 1] at `size`."""
     grey = load_image(source, max_pixels=max_pixels, min_side=1)[..., 0]
-    need = min(MASK_MIN_SIDE, *size)
-    if min(grey.shape) < need:
+    if min(grey.shape) < MASK_MIN_SIDE:
         raise ConfigError(
             f"{option} {_describe(source)}: {grey.shape[1]}x{grey.shape[0]} is too small to be a "
-            f"mask; give at least {need} px a side, ideally the content's size"
+            f"mask; give at least {MASK_MIN_SIDE} px a side, ideally the content's size"
         )
     return resize(np.repeat(grey[..., None], 3, axis=-1), size)[..., 0]
 
@@ -294,5 +293,9 @@ def save_image(path: str | os.PathLike, image, *, quality: int = 95) -> None:
     The bytes are written to a temporary file in the same folder and renamed
     over `path`, so a failure never leaves a partial file behind.
     """
-    fmt = _save_format(os.fspath(path))
+    path = os.fspath(path)
+    fmt = _save_format(path)
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise ImageError(f"{path}: folder {parent} does not exist; create it first")
     write_atomic(path, encode_image(image, fmt, quality=quality))

@@ -192,13 +192,14 @@ def run(args) -> int:
     depth.validate(with_map=bool(args.content_weight_map))
     if depth.needs_depth and args.depth_weights != weights_lib.RANDOM:
         weights_lib.resolve_weights(args.depth_weights, weights_lib.HOURGLASS)  # fail fast
-    vgg_weights = weights_lib.resolve_weights(args.vgg_weights, weights_lib.VGG19_IMAGENET)
 
     load = dict(max_pixels=args.max_pixels, min_side=MIN_SIDE)
     content = image_lib.load_image(args.content, **load)
     style = image_lib.load_image(args.style, **load)
     check_built_sizes(content.shape[:2], style.shape[:2], args)
     content = image_lib.fit(content, args.size)
+    # the images are fine: only now may the loss network's weights be downloaded
+    vgg_weights = weights_lib.resolve_weights(args.vgg_weights, weights_lib.VGG19_IMAGENET)
 
     from absl import logging
 
