@@ -124,6 +124,7 @@ def run(args) -> int:
     cached = [StyleFeatures.load(path) for path in args.style_features]
     load = {"max_pixels": args.max_pixels} if args.max_pixels else {}
     styles = [image_lib.load_fitted(path, args.max_size, **load) for path in args.style]
+    content = None if folder_mode else image_lib.load_fitted(args.content, args.max_size, **load)
 
     from tfstyle.models.sanet_weights import load_stylizer
     from tfstyle.precision import dtype_policy
@@ -140,9 +141,11 @@ def run(args) -> int:
         features = None  # colour matching depends on each content: encode per image
     else:
         features = [stylizer.encode_style(s) for s in styles]  # once, for every content
-    if args.save_style_features:
-        stylizer.encode_style(styles[0]).save(args.save_style_features)
-        print(f"wrote style features to {args.save_style_features}")
+
+    def save_style_features():
+        if args.save_style_features:
+            stylizer.encode_style(styles[0]).save(args.save_style_features)
+            print(f"wrote style features to {args.save_style_features}")
 
     def stylize_one(content):
         masks = [image_lib.load_mask(path, content.shape[:2], option="--mask") for path in args.mask]
@@ -163,6 +166,7 @@ def run(args) -> int:
         report = stylize_folder(
             stylize_one, args.content, args.output, max_size=args.max_size, progress=not args.quiet, **load
         )
+        save_style_features()
         if report.failed:
             raise ConfigError(
                 f"{len(report.failed)} of {len(report.failed) + len(report.written)} "
@@ -171,9 +175,13 @@ def run(args) -> int:
         print(f"wrote {len(report.written)} images to {args.output} in {report.seconds:.1f} s")
         return 0
     started = time.perf_counter()
-    content = image_lib.load_fitted(args.content, args.max_size, **load)
     result = stylize_one(content)
     image_lib.save_image(args.output, result)
+    try:
+        save_style_features()
+    except BaseException:  # both outputs or neither
+        os.unlink(args.output)
+        raise
     print(
         f"wrote {args.output} ({result.shape[1]}x{result.shape[0]}) in {time.perf_counter() - started:.1f} s"
     )
