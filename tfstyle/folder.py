@@ -42,6 +42,14 @@ def output_paths(inputs: list[str], input_dir: str, output_dir: str) -> dict[str
     return paths
 
 
+def folder_inputs(input_dir: str, output_dir: str) -> list[str]:
+    """The images under `input_dir` (an `output_dir` inside it left out); refuses none."""
+    inputs = image_lib.list_images(input_dir, skip=output_dir)
+    if not inputs:
+        raise TfstyleError(f"{input_dir}: no images ({', '.join(image_lib.IMAGE_EXTENSIONS)}) in this folder")
+    return inputs
+
+
 def stylize_folder(
     stylize: Callable[[np.ndarray], np.ndarray],
     input_dir: str,
@@ -51,6 +59,7 @@ def stylize_folder(
     max_pixels: int = image_lib.DEFAULT_MAX_PIXELS,
     progress: bool = True,
     on_error: Optional[Callable[[str, str], None]] = None,
+    inputs: Optional[list[str]] = None,
 ) -> FolderReport:
     """Run `stylize` ([H, W, 3] → [H, W, 3], both in [0, 1]) on every image under `input_dir`.
 
@@ -58,10 +67,10 @@ def stylize_folder(
     `max_size`), fitted to `max_size` (never enlarged), stylized and saved
     atomically. Progress: a bar on a terminal, one plain line per image otherwise. `on_error`
     is called with (path, reason) per failed image (default: one stderr line).
+    `inputs`: the `folder_inputs` already listed (default: list them now).
     """
-    inputs = image_lib.list_images(input_dir, skip=output_dir)
-    if not inputs:
-        raise TfstyleError(f"{input_dir}: no images ({', '.join(image_lib.IMAGE_EXTENSIONS)}) in this folder")
+    if inputs is None:
+        inputs = folder_inputs(input_dir, output_dir)
     report = on_error or (lambda path, reason: print(f"tfstyle: error: {reason}", file=sys.stderr))
     bar = None
     if progress and sys.stdout.isatty():

@@ -107,10 +107,9 @@ def run(args) -> int:
         if not os.path.isdir(existing):
             raise ConfigError(f"--output {args.output}: folder {existing} does not exist; create it first")
         check_folder_writable(existing)
-        if not image_lib.list_images(args.content, skip=args.output):
-            raise ConfigError(
-                f"{args.content}: no images ({', '.join(image_lib.IMAGE_EXTENSIONS)}) in this folder"
-            )
+        from tfstyle.folder import folder_inputs
+
+        inputs = folder_inputs(args.content, args.output)  # refuses an empty folder now
     else:
         image_lib.check_output_path(args.output)
     if args.save_style_features:
@@ -144,7 +143,9 @@ def run(args) -> int:
 
     def save_style_features():
         if args.save_style_features:
-            stylizer.encode_style(styles[0]).save(args.save_style_features)
+            # the encoding made for this run, unless colour matching left none to reuse
+            encoded = features[0] if features is not None else stylizer.encode_style(styles[0])
+            encoded.save(args.save_style_features)
             print(f"wrote style features to {args.save_style_features}")
 
     def stylize_one(content):
@@ -164,7 +165,13 @@ def run(args) -> int:
         from tfstyle.folder import stylize_folder
 
         report = stylize_folder(
-            stylize_one, args.content, args.output, max_size=args.max_size, progress=not args.quiet, **load
+            stylize_one,
+            args.content,
+            args.output,
+            max_size=args.max_size,
+            progress=not args.quiet,
+            inputs=inputs,
+            **load,
         )
         save_style_features()
         if report.failed:
