@@ -32,6 +32,7 @@ from tfstyle.settings import check_alpha, check_level_weights, convex_weights
 __all__ = [
     "check_alpha",
     "check_level_weights",
+    "check_mask_count",
     "combine_styles",
     "convex_weights",
     "mask_at",
@@ -50,6 +51,12 @@ def mask_at(mask, size, batch) -> tf.Tensor:
     return tf.broadcast_to(area_resize(mask, size), [batch, size[0], size[1], 1])
 
 
+def check_mask_count(masks: Optional[Sequence], count: int) -> None:
+    """One mask per style, or none."""
+    if masks is not None and len(masks) != count:
+        raise ConfigError(f"{len(masks)} masks for {count} styles; give one per style")
+
+
 def combine_styles(
     per_style: Sequence[tf.Tensor],
     *,
@@ -58,9 +65,8 @@ def combine_styles(
 ) -> tf.Tensor:
     """Σ_k M_k ⊙ F_k with masks (resized to the features), else Σ_k w_k·F_k (float32)."""
     features = [tf.cast(f, tf.float32) for f in per_style]
+    check_mask_count(masks, len(features))
     if masks is not None:
-        if len(masks) != len(features):
-            raise ConfigError(f"{len(masks)} masks for {len(features)} styles; give one per style")
         size, batch = features[0].shape[1:3], tf.shape(features[0])[0]
         if None in size:
             size = tf.shape(features[0])[1:3]

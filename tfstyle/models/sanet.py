@@ -294,6 +294,7 @@ class Stylizer(keras.Model):
 
         `alpha` is a number, or a float tensor [N] inside exported graphs.
         """
+        controls.check_mask_count(masks, len(styles))  # before the attention, not after
         per_style = [self.transformed(content, s, level_weights) for s in styles]
         fused = controls.combine_styles(per_style, weights=style_weights, masks=masks)
         return controls.mix_alpha(fused, lambda: self.transformed(content, content, level_weights), alpha)
