@@ -13,6 +13,10 @@ share this code:
 * per-level weights (Berezin & Volkova 2019): W1·SA(relu4_1) + W2·up(SA(relu5_1))
   before the merge conv (`weight_levels`).
 
+Magenta's network (`tfstyle.models.magenta`) has the same controls on its
+style vector instead of features: `style_mixture` turns strength, style
+weights and masks into one set of vectors and their per-pixel convex weights.
+
 The checks of user values (`check_alpha`, `convex_weights`,
 `check_level_weights`) come from `tfstyle.settings`, so every entry point
 refuses the same numbers with the same words.
@@ -37,6 +41,7 @@ __all__ = [
     "convex_weights",
     "mask_at",
     "mix_alpha",
+    "style_mixture",
     "weight_levels",
 ]
 
@@ -102,3 +107,40 @@ def weight_levels(o4, up5, level_weights) -> tuple[tf.Tensor, tf.Tensor]:
     """(W1·o4, W2·up5): the two attended levels scaled before the merge conv."""
     w1, w2 = level_weights[0], level_weights[1]
     return w1 * o4, w2 * up5
+
+
+def style_mixture(
+    vectors: Sequence[tf.Tensor],
+    *,
+    weights: Optional[Sequence[float]] = None,
+    masks: Optional[Sequence] = None,
+    strength=1.0,
+    own: Optional[tf.Tensor] = None,
+    size=None,
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """Style vectors [B, K, D] and their convex weights [B, 1|H, 1|W, K] for Magenta's transformer.
+
+    `vectors` are K style vectors [B, D]; `weights` mix them globally, `masks`
+    (one per style, resized to `size`) spatially. `strength` s (a number, a
+    tensor [B], or a map [B, H, W, 1]) interpolates with the content's own
+    vector `own` [B, D]: weights become s·w_k and (1 − s) for `own`
+    (Ghiasi et al. 2017's identity interpolation), so the weights at every
+    pixel still sum to 1. `own` may be None only when strength is the number 1.
+    """
+    stacked = tf.stack([tf.cast(v, tf.float32) for v in vectors], axis=1)
+    count, batch = len(vectors), tf.shape(stacked)[0]
+    check_mask_count(masks, count)
+    if masks is not None:
+        mix = tf.concat([mask_at(m, size, batch) for m in masks], axis=-1)
+    else:
+        mix = tf.reshape(tf.constant(convex_weights(weights, count), tf.float32), [1, 1, 1, count])
+        mix = tf.tile(mix, [batch, 1, 1, 1])
+    if isinstance(strength, (int, float)) and strength >= 1.0:
+        return stacked, mix
+    if own is None:
+        raise ConfigError("strength below 1 needs the content's own style vector")
+    s = tf.convert_to_tensor(strength, tf.float32)
+    if s.shape.rank == 1:
+        s = tf.reshape(s, [-1, 1, 1, 1])
+    own_mix = tf.broadcast_to(1.0 - s, tf.concat([tf.shape(s * mix)[:3], [1]], 0))
+    return tf.concat([stacked, tf.cast(own, tf.float32)[:, None, :]], 1), tf.concat([s * mix, own_mix], -1)

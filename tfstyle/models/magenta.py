@@ -1,0 +1,369 @@
+"""Magenta's arbitrary image stylization network (Ghiasi et al. 2017), any input size.
+
+Two networks, as in the TensorFlow Lite style-transfer example:
+
+* the **style predictor**, MobileNetV2 (Sandler et al. 2018, Table 2) with
+  batch norm folded into the convolutions, a global average pool and a 1×1
+  conv to a 100-d style vector S (Ghiasi et al. 2017, §3.1, the bottleneck);
+* the **transformer**, Johnson et al.'s contract / residual ×5 / expand
+  network at width ¼ (8, 16, 32 channels), reflect-padded convolutions and
+  conditional instance normalisation (Dumoulin et al. 2017, eq. 5) whose
+  scale γ and offset β are affine functions of S (the ``style_params`` 1×1
+  convolutions of the published graph), sigmoid output.
+
+Layer names are the published graph's TF scopes with ``/`` → ``.``, so
+`tfstyle.importers.magenta_onnx` maps every weight by name. Unlike the
+published fixed-size files (256² style, 384² content) these models take any
+size: stride-2 convolutions use TensorFlow's SAME padding, and each ×2
+upsampling is cropped to the matching contract stage (`upsample_like`).
+
+Runtime controls act on S, which every γ and β depend on affinely, so mixing
+style vectors with convex weights equals mixing the normalisation parameters
+(`tfstyle.controls.style_mixture`): strength (Magenta's identity
+interpolation with the content's own vector), style interpolation, spatial
+masks (a weight map per style, area-resized to each layer), and the portrait
+regions, all in one transformer pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfstyle import color, controls
+from tfstyle.errors import ConfigError
+from tfstyle.layers import ReflectionPadding2D, upsample_like
+from tfstyle.ops import area_resize
+from tfstyle.settings import COLOR_MODES
+from tfstyle.style_features import StyleVector
+
+#: Length of the style vector S (the bottleneck of Ghiasi et al. 2017, §3.1).
+STYLE_DIM = 100
+#: ε of the conditional instance norm (the graph's ``StyleNorm/batchnorm/add/y``).
+EPSILON = 1e-5
+#: Side the predictor was trained at: style images are resized so their shorter side is this.
+STYLE_SIZE = 256
+#: (scope, kernel, stride, filters) of the transformer's contract stage (conv + bias + ReLU).
+CONTRACT = (("conv1", 9, 1, 8), ("conv2", 3, 2, 16), ("conv3", 3, 2, 32))
+RESIDUAL_BLOCKS = 5
+#: (scope, kernel, ×upsampling, filters) of the expand stage (conv + StyleNorm + ReLU; sigmoid last).
+EXPAND = (("conv1", 3, 2, 16), ("conv2", 3, 2, 8), ("conv3", 9, 1, 3))
+#: MobileNetV2 inverted residuals (expansion t, channels c, repeats n, first stride s), Table 2.
+MOBILENET_V2 = (
+    (1, 16, 1, 1),
+    (6, 24, 2, 2),
+    (6, 32, 3, 2),
+    (6, 64, 4, 2),
+    (6, 96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
+)
+
+
+def layer_name(scope: str) -> str:
+    """Keras layer name of a published TF scope: ``a/b/conv1`` → ``a.b.conv1``."""
+    return scope.replace("/", ".")
+
+
+@keras.saving.register_keras_serializable(package="tfstyle")
+class StyleNorm(keras.layers.Layer):
+    """Conditional instance norm: γ(S)·(x − μ)/√(σ² + ε) + β(S) (Dumoulin et al. 2017, eq. 5).
+
+    ``call(x, vectors, mix)``: `vectors` [B, K, 100] are K style vectors and
+    `mix` [B, h, w, K] their convex weights, [B, 1, 1, K] for one weight per
+    image or a map (area-resized to x) for spatial control. Because γ and β
+    are affine in S, Σ_k m_k·γ(S_k) = γ(Σ_k m_k·S_k).
+    """
+
+    def __init__(self, channels: int, style_dim: int = STYLE_DIM, epsilon: float = EPSILON, **kwargs):
+        super().__init__(**kwargs)
+        self.channels, self.style_dim, self.epsilon = int(channels), int(style_dim), float(epsilon)
+
+    def build(self, input_shape=None, vectors_shape=None, mix_shape=None):
+        kernel = (self.style_dim, self.channels)
+        self.gamma_kernel = self.add_weight(shape=kernel, initializer="glorot_uniform", name="gamma_kernel")
+        self.gamma_bias = self.add_weight(shape=(self.channels,), initializer="ones", name="gamma_bias")
+        self.beta_kernel = self.add_weight(shape=kernel, initializer="glorot_uniform", name="beta_kernel")
+        self.beta_bias = self.add_weight(shape=(self.channels,), initializer="zeros", name="beta_bias")
+        self.built = True
+
+    def call(self, x, vectors, mix):
+        vectors = tf.cast(vectors, self.compute_dtype)
+        gamma = tf.einsum("bkd,dc->bkc", vectors, self.gamma_kernel) + self.gamma_bias
+        beta = tf.einsum("bkd,dc->bkc", vectors, self.beta_kernel) + self.beta_bias
+        if mix.shape[1] != 1 or mix.shape[2] != 1:  # a spatial map: to this layer's resolution
+            mix = area_resize(tf.cast(mix, tf.float32), tf.shape(x)[1:3])
+        mix = tf.cast(mix, self.compute_dtype)
+        gamma = tf.einsum("bhwk,bkc->bhwc", mix, gamma)
+        beta = tf.einsum("bhwk,bkc->bhwc", mix, beta)
+        mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+        scale = gamma * tf.math.rsqrt(variance + tf.cast(self.epsilon, x.dtype))
+        return x * scale + (beta - mean * scale)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "channels": self.channels,
+            "style_dim": self.style_dim,
+            "epsilon": self.epsilon,
+        }
+
+
+def build_predictor(dtype=None, name: str = "style_predictor") -> keras.Model:
+    """Style images [B, H, W, 3] in [0, 1] (any size ≥ 32) → style vectors [B, 100]. 2.38 M parameters."""
+    inputs = keras.Input((None, None, 3), name="style_image")
+
+    def conv(x, filters, kernel, stride, scope, activation="relu6"):
+        layer = keras.layers.Conv2D(filters, kernel, stride, "same", name=layer_name(scope), dtype=dtype)
+        x = layer(x)
+        return keras.layers.ReLU(6.0, dtype=dtype)(x) if activation else x
+
+    x = conv(inputs, 32, 3, 2, "MobilenetV2/Conv")
+    channels, index = 32, 0
+    for expansion, filters, repeats, first_stride in MOBILENET_V2:
+        for repeat in range(repeats):
+            block = "MobilenetV2/expanded_conv" + (f"_{index}" if index else "")
+            stride = first_stride if repeat == 0 else 1
+            h = conv(x, channels * expansion, 1, 1, f"{block}/expand") if expansion != 1 else x
+            h = keras.layers.DepthwiseConv2D(
+                3, stride, "same", name=layer_name(f"{block}/depthwise"), dtype=dtype
+            )(h)
+            h = keras.layers.ReLU(6.0, dtype=dtype)(h)
+            h = conv(h, filters, 1, 1, f"{block}/project", activation=None)
+            x = keras.layers.Add(dtype=dtype)([x, h]) if stride == 1 and channels == filters else h
+            channels, index = filters, index + 1
+    x = conv(x, 1280, 1, 1, "MobilenetV2/Conv_1")
+    x = keras.layers.GlobalAveragePooling2D(keepdims=True, dtype=dtype)(x)
+    x = conv(x, STYLE_DIM, 1, 1, "mobilenet_conv/Conv", activation=None)
+    outputs = keras.layers.Reshape((STYLE_DIM,), dtype=dtype)(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+@keras.saving.register_keras_serializable(package="tfstyle")
+class MagentaTransformer(keras.Model):
+    """Content [B, H, W, 3] in [0, 1] + style vectors and mix → image [B, H, W, 3] in (0, 1).
+
+    ``transformer(content, vectors [B, K, 100], mix [B, 1|h, 1|w, K])``. 0.18 M parameters.
+    """
+
+    def __init__(self, style_dim: int = STYLE_DIM, **kwargs):
+        super().__init__(**kwargs)
+        self.style_dim = style_dim
+        dtype = self.dtype_policy
+
+        def conv(scope, kernel, stride, filters, bias=True):
+            return keras.layers.Conv2D(
+                filters, kernel, stride, use_bias=bias, name=layer_name(scope), dtype=dtype
+            )
+
+        def norm(scope, filters):
+            return StyleNorm(filters, style_dim, name=layer_name(f"{scope}/StyleNorm"), dtype=dtype)
+
+        self.pad3 = ReflectionPadding2D(1, dtype=dtype)
+        self.pad9 = ReflectionPadding2D(4, dtype=dtype)
+        self.contract_convs = [conv(f"transformer/contract/{s}", k, st, f) for s, k, st, f in CONTRACT]
+        width = CONTRACT[-1][3]
+        residual = [
+            f"transformer/residual/residual{b}/conv{i}" for b in range(1, RESIDUAL_BLOCKS + 1) for i in (1, 2)
+        ]
+        self.residual_convs = [conv(s, 3, 1, width, bias=False) for s in residual]
+        self.residual_norms = [norm(s, width) for s in residual]
+        expand = [(f"transformer/expand/{s}/conv", k, f) for s, k, _, f in EXPAND]
+        self.expand_convs = [conv(s, k, 1, f, bias=False) for s, k, f in expand]
+        self.expand_norms = [norm(s, f) for s, _, f in expand]
+
+    def named_layers(self) -> list:
+        """Every layer with weights, each named after its published TF scope."""
+        return [
+            *self.contract_convs,
+            *self.residual_convs,
+            *self.residual_norms,
+            *self.expand_convs,
+            *self.expand_norms,
+        ]
+
+    def _pad(self, x, kernel):
+        return self.pad9(x) if kernel == 9 else self.pad3(x)
+
+    def build(self, input_shape=None):
+        channels = 3
+        for layer in self.contract_convs:
+            layer.build((None, None, None, channels))
+            channels = layer.filters
+        for layer, norm in zip(self.residual_convs, self.residual_norms):
+            layer.build((None, None, None, channels))
+            norm.build()
+        for layer, norm in zip(self.expand_convs, self.expand_norms):
+            layer.build((None, None, None, channels))
+            norm.build()
+            channels = layer.filters
+        self.built = True
+
+    def call(self, content, vectors, mix):
+        x = tf.cast(content, self.compute_dtype)
+        stages = []
+        for layer, (_, kernel, _, _) in zip(self.contract_convs, CONTRACT):
+            stages.append(x)
+            x = tf.nn.relu(layer(self._pad(x, kernel)))
+        convs, norms = self.residual_convs, self.residual_norms
+        for i in range(0, len(convs), 2):
+            h = tf.nn.relu(norms[i](convs[i](self.pad3(x)), vectors, mix))
+            x = x + norms[i + 1](convs[i + 1](self.pad3(h)), vectors, mix)
+        for i, (layer, norm, (_, kernel, up, _)) in enumerate(
+            zip(self.expand_convs, self.expand_norms, EXPAND)
+        ):
+            if up > 1:
+                x = upsample_like(x, stages.pop())
+            x = norm(layer(self._pad(x, kernel)), vectors, mix)
+            x = tf.nn.sigmoid(x) if i == len(EXPAND) - 1 else tf.nn.relu(x)
+        return x
+
+    def get_config(self):
+        return {**super().get_config(), "style_dim": self.style_dim}
+
+
+@keras.saving.register_keras_serializable(package="tfstyle")
+class MagentaStylizer(keras.Model):
+    """Style predictor + transformer with the runtime controls; ``MagentaStylizer()`` is random.
+
+    Load the real weights with `tfstyle.models.magenta_weights.load_magenta`.
+    ``stylizer([content, style])`` returns the transformer's output for the
+    predicted style; `stylize` is the inference API.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.predictor = build_predictor(dtype=self.dtype_policy)
+        self.transformer = MagentaTransformer(dtype=self.dtype_policy, name="transformer")
+        self.transformer.build()
+        self._graphs: dict = {}
+        #: fingerprint of the weights (set on load); stamped on and checked against cached style vectors
+        self.weights_id = ""
+        self.built = True
+
+    def call(self, inputs):
+        content, style = inputs
+        vectors = self.predictor(style)[:, None, :]
+        return self.transformer(content, vectors, tf.ones_like(vectors[:, :, :1])[:, :, None, :])
+
+    def _graph(self, name, fn, signature):
+        if tf.inside_function():
+            return fn
+        if name not in self._graphs:
+            self._graphs[name] = tf.function(fn, input_signature=signature, reduce_retracing=True)
+        return self._graphs[name]
+
+    # -- stages ---------------------------------------------------------------
+    def predict_vectors(self, images, size: Optional[int] = STYLE_SIZE) -> tf.Tensor:
+        """Style vectors [N, 100] (float32) of images [N, H, W, 3] in [0, 1].
+
+        Images are first resized so their shorter side is `size` (the
+        predictor's training size); ``size=None`` uses them as they are.
+        """
+        images = tf.convert_to_tensor(images, tf.float32)
+        if images.shape.rank == 3:
+            images = images[None]
+        if size:
+            images = resize_shorter_side(images, size)
+        spec = [tf.TensorSpec([None, None, None, 3], tf.float32)]
+        predict = self._graph("predict", lambda x: self.predictor(x), spec)
+        return tf.cast(predict(images), tf.float32)
+
+    def encode_style(self, images, size: Optional[int] = STYLE_SIZE) -> StyleVector:
+        """A style vector to cache (`StyleVector.save`) and reuse for many contents."""
+        return StyleVector(self.predict_vectors(images, size), encoder=self.weights_id)
+
+    def transform(self, content, vectors, mix) -> tf.Tensor:
+        """Transformer output [N, H, W, 3] in (0, 1) for vectors [N, K, 100] and mix [N, h, w, K]."""
+        mix = tf.convert_to_tensor(mix, tf.float32)
+        spatial = mix.shape[1] != 1 or mix.shape[2] != 1
+        spec = [
+            tf.TensorSpec([None, None, None, 3], tf.float32),
+            tf.TensorSpec([None, None, STYLE_DIM], tf.float32),
+            tf.TensorSpec([None, None, None, None] if spatial else [None, 1, 1, None], tf.float32),
+        ]
+        name = "transform_map" if spatial else "transform"
+        run = self._graph(name, lambda c, v, m: self.transformer(c, v, m), spec)
+        return tf.cast(run(content, vectors, mix), tf.float32)
+
+    # -- inference API --------------------------------------------------------
+    def stylize(
+        self,
+        content,
+        style=None,
+        *,
+        style_vectors=None,
+        strength: float = 1.0,
+        style_weights: Optional[Sequence[float]] = None,
+        masks=None,
+        preserve_color: Optional[str] = None,
+        style_size: Optional[int] = STYLE_SIZE,
+    ) -> np.ndarray:
+        """Stylize content image(s) with one or more styles.
+
+        Args:
+          content: [H, W, 3] or [N, H, W, 3] float in [0, 1], any size ≥ 32.
+          style: one style image [H, W, 3] or a list of them.
+          style_vectors: cached `StyleVector` (one or a list) instead of `style`.
+          strength: in [0, 1]; the style vector is strength·S + (1 − strength)·S_content
+            (Magenta's identity interpolation; 0 = the content's own style).
+          style_weights: convex weights for several styles (default equal).
+          masks: one mask [H, W] (or [N, H, W]) in [0, 1] per style, at content size.
+          preserve_color: ``"luminance"`` or ``"histogram"`` (needs style images).
+          style_size: shorter side style images are resized to (None: as given).
+        Returns:
+          [N, H, W, 3] (or [H, W, 3]) float32 in [0, 1].
+        """
+        content = np.asarray(content, np.float32)
+        single = content.ndim == 3
+        content = content[None] if single else content
+        strength = controls.check_alpha(strength, "strength")
+        vectors = self._style_vectors(style, style_vectors, preserve_color, content, style_size)
+        controls.convex_weights(style_weights, len(vectors))
+        controls.check_mask_count(masks, len(vectors))
+        model_content = color.luminance(content) if preserve_color == "luminance" else content
+        batch = content.shape[0]
+        own = self.predict_vectors(model_content, style_size) if strength < 1 else None
+        stacked, mix = controls.style_mixture(
+            [tf.broadcast_to(v, [batch, STYLE_DIM]) for v in vectors],
+            weights=style_weights,
+            masks=masks,
+            strength=strength,
+            own=own,
+            size=content.shape[1:3],
+        )
+        out = self.transform(model_content, stacked, mix).numpy()
+        if preserve_color == "luminance":
+            out = np.stack([color.restore_content_color(o, c) for o, c in zip(out, content)])
+        return out[0] if single else out
+
+    def _style_vectors(self, style, style_vectors, preserve_color, content, style_size) -> list:
+        if (style is None) == (style_vectors is None):
+            raise ConfigError("pass exactly one of style images or cached style vectors")
+        if preserve_color not in (None, *COLOR_MODES):
+            raise ConfigError(f"unknown preserve_color {preserve_color!r}; use luminance or histogram")
+        if style_vectors is not None:
+            if preserve_color:
+                raise ConfigError("colour preservation needs the style images, not cached style vectors")
+            cached = style_vectors if isinstance(style_vectors, (list, tuple)) else [style_vectors]
+            for v in cached:
+                v.check_made_by("magenta", self.weights_id)
+            return [tf.convert_to_tensor(v.vector, tf.float32) for v in cached]
+        styles = [np.asarray(s, np.float32) for s in (style if isinstance(style, (list, tuple)) else [style])]
+        if preserve_color == "luminance":
+            styles = [color.match_luminance(s, content[0]) for s in styles]
+        elif preserve_color == "histogram":
+            styles = [color.match_histograms(s, content[0]) for s in styles]
+        return [self.predict_vectors(s, style_size) for s in styles]
+
+
+def resize_shorter_side(images: tf.Tensor, size: int) -> tf.Tensor:
+    """Resize [N, H, W, 3] so the shorter side is `size` (antialiased bilinear; aspect kept)."""
+    shape = tf.cast(tf.shape(images)[1:3], tf.float32)
+    scale = size / tf.reduce_min(shape)
+    target = tf.cast(tf.round(shape * scale), tf.int32)
+    return tf.image.resize(images, target, method="bilinear", antialias=True)

