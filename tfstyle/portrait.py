@@ -16,6 +16,11 @@ The same mask, saved with ``tfstyle segment``, also serves ``tfstyle optimize
 --content-weight-map`` to keep more content on the person in optimisation
 transfer.
 
+With Magenta's network (`MagentaStylizer`) the regions differ in strength
+only: ``feature`` gives every pixel its own mix of the style vector and the
+content's own vector, m·α_person + (1 − m)·α_background, so one transformer
+pass makes both regions (`magenta_portrait_image`); ``pixel`` runs two.
+
 Everything after segmentation (`feather`, `portrait_image`) is plain TensorFlow
 on tensors, so the SavedModel and TFLite exports run this very code.
 """
@@ -30,10 +35,11 @@ import tensorflow as tf
 
 from tfstyle import controls
 from tfstyle.errors import ConfigError
+from tfstyle.models.magenta import MagentaStylizer
 from tfstyle.models.sanet import Stylizer
 from tfstyle.segment import Segmenter
 from tfstyle.settings import BLENDS, PortraitSettings
-from tfstyle.style_features import StyleFeatures
+from tfstyle.style_features import StyleFeatures, StyleVector
 
 __all__ = [
     "BLENDS",
@@ -42,6 +48,7 @@ __all__ = [
     "PortraitStylizer",
     "feather",
     "feather_mask",
+    "magenta_portrait_image",
     "portrait_image",
     "region_features",
 ]
@@ -98,6 +105,24 @@ def portrait_image(
     )
 
 
+def magenta_portrait_image(
+    stylizer: MagentaStylizer, content, style_vector, own_vector, mask, settings: PortraitSettings
+) -> tf.Tensor:
+    """Composited portraits [N, H, W, 3] from Magenta: strength per region, blended by the mask.
+
+    `style_vector` and `own_vector` (the content's) are [N, 100]; `mask` [N, H, W, 1] feathered.
+    """
+    if settings.blend == "feature":
+        strength = mask * settings.person_alpha + (1.0 - mask) * settings.background_alpha
+        vectors, mix = controls.style_mixture([style_vector], strength=strength, own=own_vector)
+        return stylizer.transform(content, vectors, mix)
+    images = []
+    for alpha in (settings.person_alpha, settings.background_alpha):
+        vectors, mix = controls.style_mixture([style_vector], strength=alpha, own=own_vector)
+        images.append(stylizer.transform(content, vectors, mix))
+    return mask * images[0] + (1.0 - mask) * images[1]
+
+
 def region_features(
     stylizer: Stylizer, c: StyleFeatures, s: StyleFeatures, settings: PortraitSettings
 ) -> dict:
@@ -127,7 +152,9 @@ def region_features(
 
 
 class PortraitStylizer:
-    def __init__(self, stylizer: Stylizer, segmenter: Optional[Segmenter] = None):
+    """Segment, feather, stylize both regions and composite, with SANet or Magenta."""
+
+    def __init__(self, stylizer: Stylizer | MagentaStylizer, segmenter: Optional[Segmenter] = None):
         self.stylizer, self.segmenter = stylizer, segmenter
 
     def stylize(
@@ -135,7 +162,7 @@ class PortraitStylizer:
         content: np.ndarray,
         style: Optional[np.ndarray] = None,
         *,
-        style_features: Optional[StyleFeatures] = None,
+        style_features: Optional[StyleFeatures | StyleVector] = None,
         settings: PortraitSettings = PortraitSettings(),
         mask: Optional[np.ndarray] = None,
     ) -> PortraitResult:
@@ -149,8 +176,20 @@ class PortraitStylizer:
                 raise ConfigError("no segmenter and no mask: pass one of them")
             mask = self.segmenter.segment(content)
         mask = feather(np.asarray(mask, np.float32)[None, :, :, None], settings.feather)
+        stylizer = self.stylizer
+        model = "magenta" if isinstance(stylizer, MagentaStylizer) else "sanet"
         if style_features is not None:
-            style_features.check_made_by("sanet", self.stylizer.weights_id)
-        s = style_features if style_features is not None else self.stylizer.encode_style(style)
-        image = portrait_image(self.stylizer, self.stylizer.encode(content), s, mask, settings)
+            style_features.check_made_by(model, stylizer.weights_id)
+        s = style_features if style_features is not None else stylizer.encode_style(style)
+        if isinstance(stylizer, MagentaStylizer):
+            if settings.person_levels != PortraitSettings.person_levels or (
+                settings.background_levels != PortraitSettings.background_levels
+            ):
+                raise ConfigError("level weights are SANet's; Magenta's regions differ by strength only")
+            assert isinstance(s, StyleVector)
+            own = stylizer.predict_vectors(content)
+            image = magenta_portrait_image(stylizer, content[None], s.vector, own, mask, settings)
+        else:
+            assert isinstance(s, StyleFeatures) and isinstance(stylizer, Stylizer)
+            image = portrait_image(stylizer, stylizer.encode(content), s, mask, settings)
         return PortraitResult(image=np.asarray(image)[0], mask=np.asarray(mask)[0, :, :, 0])

@@ -125,7 +125,10 @@ class StyleVector(_Encoded):
 
 def load_style(path: str):
     """A `StyleFeatures` or `StyleVector` file, by its format tag; one-line `ConfigError` otherwise."""
-    kinds = {FORMAT: StyleFeatures, VECTOR_FORMAT: StyleVector}
+    kinds: dict[str, type[StyleFeatures] | type[StyleVector]] = {
+        FORMAT: StyleFeatures,
+        VECTOR_FORMAT: StyleVector,
+    }
     try:
         with np.load(path) as data:
             kind = kinds.get(str(data.get("format", "")))

