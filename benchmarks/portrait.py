@@ -38,7 +38,7 @@ def main(argv):
     del argv
     keras.utils.set_random_seed(0)
     stylizer = Stylizer(dtype=dtype_policy(FLAGS.precision))
-    portrait = PortraitStylizer(stylizer, TFLiteSegmenter("tests/data/selfie_segmentation.tflite"))
+    portrait = PortraitStylizer(stylizer, TFLiteSegmenter("tfstyle/data/selfie_segmentation.tflite"))
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, SANet {stylizer.dtype_policy.name}; "
         f"median of {FLAGS.repeats} runs after a warm-up\n"

@@ -8,6 +8,8 @@ import numpy as np
 DATA = pathlib.Path(__file__).parent / "data"
 PORTRAIT = DATA / "grace_hopper.jpg"
 PAINTING = DATA / "hokusai_great_wave.jpg"
+#: MediaPipe's selfie segmenter, shipped inside the package (tfstyle/data/SOURCES.md)
+SELFIE_MODEL = pathlib.Path(__file__).parent.parent / "tfstyle" / "data" / "selfie_segmentation.tflite"
 
 
 def trained_like(stylizer, seed=2):

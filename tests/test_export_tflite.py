@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import DATA, PAINTING, psnr, trained_like
+from helpers import DATA, PAINTING, SELFIE_MODEL, psnr, trained_like
 
 from export.common import ExportError
 from export.tflite import convert_model, export_all, gpu_fallbacks
@@ -79,7 +79,7 @@ def reference(exported):
     _, stylizer = exported
     content, style = square(SECOND, SIZE), square(PAINTING, STYLE_SIZE)
     features = stylizer.encode_style(style[0])
-    mask = TFLiteSegmenter(str(DATA / "selfie_segmentation.tflite")).segment(content[0])
+    mask = TFLiteSegmenter(str(SELFIE_MODEL)).segment(content[0])
     portrait = PortraitStylizer(stylizer).stylize(
         content[0], style_features=features, settings=SETTINGS, mask=mask
     )

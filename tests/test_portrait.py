@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import DATA, PAINTING, trained_like
+from helpers import DATA, PAINTING, SELFIE_MODEL, trained_like
 
 from tfstyle.cli import main
 from tfstyle.errors import ConfigError
@@ -122,7 +122,7 @@ def test_portrait_cli_with_tflite_segmenter(tmp_path):
             "--weights",
             "random",
             "--segmenter",
-            f"tflite:{DATA / 'selfie_segmentation.tflite'}",
+            f"tflite:{SELFIE_MODEL}",
             "--max-size",
             "96",
             "--blend",

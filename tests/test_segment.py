@@ -1,8 +1,10 @@
 """Person segmentation: the TFLite backend on real portraits against rough hand-made masks."""
 
+import dataclasses
+
 import numpy as np
 import pytest
-from helpers import DATA, PORTRAIT
+from helpers import DATA, PORTRAIT, SELFIE_MODEL
 
 from tfstyle.errors import WeightsError
 from tfstyle.image import load_image
@@ -10,7 +12,7 @@ from tfstyle.image import load_image
 pytest.importorskip("ai_edge_litert", reason="the TFLite segmenter needs pip install 'tfstyle[export]'")
 from tfstyle.segment import TFLiteSegmenter, make_segmenter  # noqa: E402
 
-MODEL = DATA / "selfie_segmentation.tflite"
+MODEL = SELFIE_MODEL
 
 
 def ellipse(yy, xx, cy, cx, ry, rx):
@@ -58,8 +60,12 @@ def test_registry_entry_and_bad_model(tmp_path, offline):
 
     spec = weights.get_spec("selfie-segmentation")
     assert hashlib.sha256(MODEL.read_bytes()).hexdigest() == spec.file_hash
+    # offline with an empty cache, the copy inside the package is used (after its hash check)
+    assert weights.resolve_weights(None, spec) == str(MODEL.resolve())
+    make_segmenter("tflite")
+    unbundled = dataclasses.replace(spec, bundled=None)
     with pytest.raises(WeightsError, match="TFSTYLE_OFFLINE"):
-        make_segmenter("tflite")  # not cached, offline: the one-line download error
+        weights.resolve_weights(None, unbundled)  # not cached, offline: the one-line download error
     bad = tmp_path / "bad.tflite"
     bad.write_bytes(PORTRAIT.read_bytes())
     with pytest.raises(WeightsError, match="cannot load as a TFLite model"):

@@ -101,20 +101,27 @@ def epsilons(model) -> set[float]:
 
 
 def assign(stylizer, predict_model, transform_model) -> None:
-    """Set every weight of `stylizer` from the two ONNX models; all of both files must be used."""
-    import keras
+    """Set every weight of `stylizer` from the two ONNX models; all of each file must be used."""
+    from tfstyle.models.magenta import EPSILON
 
-    from tfstyle.models.magenta import EPSILON, StyleNorm
-
-    found = {**conv_weights(predict_model), **conv_weights(transform_model)}
     if epsilons(transform_model) - {EPSILON}:
         raise WeightsError(f"transform file: conditional-norm ε {epsilons(transform_model)} is not {EPSILON}")
+    _assign_layers(stylizer.predictor.layers, conv_weights(predict_model), "the predict file")
+    _assign_layers(stylizer.transformer.named_layers(), conv_weights(transform_model), "the transform file")
+
+
+def _assign_layers(layers, found: dict, what: str) -> None:
+    import keras
+
+    from tfstyle.models.magenta import StyleNorm
+
     used = set()
 
     def take(scope):
         if scope not in found:
             raise WeightsError(
-                f"the ONNX files have no convolution {scope}; are these Magenta's arbitrary files?"
+                f"{what} has no convolution {scope}; pass Magenta's arbitrary_predict.onnx and "
+                "arbitrary_transform.onnx, in that order"
             )
         used.add(scope)
         return found[scope]
@@ -122,7 +129,7 @@ def assign(stylizer, predict_model, transform_model) -> None:
     def bias_or_zeros(bias, n):
         return np.zeros(n, np.float32) if bias is None else bias
 
-    for layer in [*stylizer.predictor.layers, *stylizer.transformer.named_layers()]:
+    for layer in layers:
         scope = layer.name.replace(".", "/")
         if isinstance(layer, StyleNorm):
             gamma, gamma_bias = take(f"style_params/{scope}/Conv_1")
@@ -144,11 +151,11 @@ def assign(stylizer, predict_model, transform_model) -> None:
             if layer.use_bias:
                 values.append(bias_or_zeros(bias, kernel.shape[0]))
             elif bias is not None and np.any(bias):
-                raise WeightsError(f"{scope}: the file has a bias the network has no place for")
+                raise WeightsError(f"{what}: {scope} has a bias the network has no place for")
             layer.set_weights(values)
     unused = sorted(set(found) - used)
     if unused:
-        raise WeightsError(f"the ONNX files have convolutions tfstyle does not know: {', '.join(unused[:3])}")
+        raise WeightsError(f"{what} has convolutions tfstyle does not know: {', '.join(unused[:3])}")
 
 
 def float_reference(model):
