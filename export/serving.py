@@ -1,4 +1,5 @@
-"""The TF Serving module: a SANet `Stylizer` (and optionally a SegNet) behind explicit signatures.
+"""The TF Serving module: a SANet `Stylizer` or Magenta's network (`MagentaServing`), and
+optionally a SegNet, behind explicit signatures.
 
 Every signature is batched along dimension 0 (REST ``instances`` become that
 batch). TF Serving rejects a request that leaves out any input of a signature
@@ -34,9 +35,11 @@ import keras
 import tensorflow as tf
 
 from export.common import ExportError
+from tfstyle import controls
 from tfstyle.image import MIN_SIDE, fit_tensor
+from tfstyle.models.magenta import STYLE_DIM
 from tfstyle.models.sanet import CHANNELS, Stylizer
-from tfstyle.portrait import feather, portrait_image
+from tfstyle.portrait import feather, magenta_portrait_image, portrait_image
 from tfstyle.segment import segnet_person_probability
 from tfstyle.settings import PortraitSettings
 from tfstyle.style_features import StyleFeatures
@@ -154,7 +157,7 @@ class StylizeServing(tf.Module):
         def one(request):
             content, style, a, size = request
             content, style = self._decode_fitted(content, style, size)
-            image = self._stylize(content, self.stylizer.encode(style), a[None])
+            image = self._stylize(content, self._encode(style), a[None])
             return tf.io.encode_png(to_uint8(image)[0])
 
         images = tf.map_fn(
@@ -176,7 +179,7 @@ class StylizeServing(tf.Module):
         ]
         with tf.control_dependencies(checks):
             content = _to_float(content)
-        image = self._stylize(content, self.stylizer.encode(_to_float(style)), alpha)
+        image = self._stylize(content, self._encode(_to_float(style)), alpha)
         return {"image": to_uint8(image)}
 
     @tf.function(input_signature=[_image_spec("style")])
@@ -222,13 +225,7 @@ class StylizeServing(tf.Module):
             content, style = self._decode_fitted(*request, size)
             mask = segnet_person_probability(self.segnet, content, self._options.segment_max_side)
             mask = feather(mask, self._settings.feather)
-            image = portrait_image(
-                self.stylizer,
-                self.stylizer.encode(content),
-                self.stylizer.encode(style),
-                mask,
-                self._settings,
-            )
+            image = self._portrait_image(content, style, mask)
             return (tf.io.encode_png(to_uint8(image)[0]), tf.io.encode_png(to_uint8(mask)[0]))
 
         images, masks = tf.map_fn(
@@ -239,7 +236,14 @@ class StylizeServing(tf.Module):
         )
         return {"image_bytes": images, "mask_bytes": masks}
 
-    # -- pieces -------------------------------------------------------------
+    # -- pieces (what differs per network) ------------------------------------
+    def _encode(self, style):
+        return self.stylizer.encode(style)
+
+    def _portrait_image(self, content, style, mask):
+        encode = self.stylizer.encode
+        return portrait_image(self.stylizer, encode(content), encode(style), mask, self._settings)
+
     def _stylize(self, content, style: StyleFeatures, alpha):
         """Images [N, H, W, 3] in [0, 1] with the runtime controls of `Stylizer.stylize`."""
         fused = self.stylizer.controlled_features(self.stylizer.encode(content), [style], alpha=alpha)
@@ -345,3 +349,48 @@ class StylizeServing(tf.Module):
 
 def _to_float(images):
     return tf.cast(images, tf.float32) / 255.0
+
+
+class MagentaServing(StylizeServing):
+    """The same signatures over Magenta's network (`MagentaStylizer`); the cached style is
+    its vector: ``encode_style`` → ``style_vector`` float32 [N, 100], which
+    ``stylize_with_style`` takes. ``alpha`` is the strength (identity interpolation)."""
+
+    @tf.function(input_signature=[_image_spec("style")])
+    def encode_style(self, style):
+        with tf.control_dependencies([self._check_pixels(style, "style")]):
+            vector = self._encode(_to_float(style))
+        return {"style_vector": vector}
+
+    @tf.function(
+        input_signature=[
+            _image_spec("content"),
+            tf.TensorSpec([None, STYLE_DIM], tf.float32, name="style_vector"),
+            _ALPHA,
+        ]
+    )
+    def stylize_with_style(self, content, style_vector, alpha):
+        checks = [
+            self._check_pixels(content, "content"),
+            self._check_alpha(alpha),
+            self._check_batch(content, alpha),
+            self._check_styles(content, style_vector, "style_vector"),
+        ]
+        with tf.control_dependencies(checks):
+            content = _to_float(content)
+        return {"image": to_uint8(self._stylize(content, style_vector, alpha))}
+
+    def _encode(self, style):
+        return self.stylizer.predict_vectors(style)
+
+    def _stylize(self, content, style_vector, alpha):
+        batch = tf.shape(content)[0]
+        vector = tf.broadcast_to(style_vector, [batch, STYLE_DIM])
+        own = self.stylizer.predict_vectors(content)
+        vectors, mix = controls.style_mixture([vector], strength=alpha, own=own)
+        return self.stylizer.transform(content, vectors, mix)
+
+    def _portrait_image(self, content, style, mask):
+        stylizer = self.stylizer
+        own = stylizer.predict_vectors(content)
+        return magenta_portrait_image(stylizer, content, self._encode(style), own, mask, self._settings)

@@ -2,6 +2,7 @@ r"""Export the on-device models (`export.mobile`) to TFLite, builtin ops only.
 
     python -m export.tflite --weights=~/.keras/models/tfstyle-sanet --output=mobile/ \
         --size=384 --style_size=256 --quantize=float16 [--representative_dir=photos/]
+    python -m export.tflite --model=magenta --output=mobile-magenta/ --quantize=none,float16
 
 writes ``style_encoder_Q.tflite``, ``transfer_Q.tflite`` and ``portrait_Q.tflite``
 (Q: float32, float16, dynamic or int8; ``--quantize`` takes a comma list) and
@@ -25,7 +26,13 @@ import os
 
 from absl import flags, logging
 
-from export.common import ExportError, define_portrait_flags, load_stylizer, portrait_settings_from_flags
+from export.common import (
+    ExportError,
+    define_model_flags,
+    define_portrait_flags,
+    load_stylizer,
+    portrait_settings_from_flags,
+)
 from tfstyle.files import write_atomic
 from tfstyle.programs import run
 
@@ -245,7 +252,7 @@ def load_representative(folder: str, limit: int = 200) -> list:
 
 def main(argv):
     del argv
-    from export.mobile import MODELS, MobileModels
+    from export.mobile import MODELS, MagentaMobileModels, MobileModels
 
     quantizations = ["float32" if q == "none" else q for q in FLAGS.quantize]
     unknown = sorted(set(quantizations) - set(QUANTIZATIONS))
@@ -260,8 +267,9 @@ def main(argv):
     elif "int8" in quantizations:
         converter_for(None, None, "int8")  # raises the missing-folder error before any work
     settings = portrait_settings_from_flags()
-    stylizer = load_stylizer(FLAGS.weights, chunk_size=0)
-    models = MobileModels(stylizer, FLAGS.size, FLAGS.style_size or FLAGS.size, settings)
+    stylizer = load_stylizer(FLAGS.weights, chunk_size=0, model=FLAGS.model)
+    kind = MagentaMobileModels if FLAGS.model == "magenta" else MobileModels
+    models = kind(stylizer, FLAGS.size, FLAGS.style_size or FLAGS.size, settings)
     report = export_all(models, FLAGS.output, quantizations, FLAGS.models, representative)
     for filename, item in report["models"].items():
         fallbacks = item["gpu_delegate_fallbacks"]
@@ -273,11 +281,7 @@ def main(argv):
 
 
 def define_flags() -> None:
-    flags.DEFINE_string(
-        "weights",
-        None,
-        "folder of converted SANet weights (default: the Keras cache); 'random' for tests only",
-    )
+    define_model_flags()
     flags.DEFINE_string("output", None, "folder for the .tflite files and ops_report.json")
     flags.DEFINE_integer("size", 384, "content size S (the models take S×S), a multiple of 16")
     flags.DEFINE_integer("style_size", 256, "style size T (T×T), a multiple of 16; 0: same as S")

@@ -96,7 +96,8 @@ class StyleNorm(keras.layers.Layer):
         gamma = tf.einsum("bkd,dc->bkc", vectors, self.gamma_kernel) + self.gamma_bias
         beta = tf.einsum("bkd,dc->bkc", vectors, self.beta_kernel) + self.beta_bias
         if mix.shape[1] != 1 or mix.shape[2] != 1:  # a spatial map: to this layer's resolution
-            mix = area_resize(tf.cast(mix, tf.float32), tf.shape(x)[1:3])
+            size = tuple(x.shape[1:3]) if None not in x.shape[1:3] else tf.shape(x)[1:3]
+            mix = area_resize(tf.cast(mix, tf.float32), size)
         mix = tf.cast(mix, self.compute_dtype)
         gamma = tf.einsum("bhwk,bkc->bhwc", mix, gamma)
         beta = tf.einsum("bhwk,bkc->bhwc", mix, beta)
