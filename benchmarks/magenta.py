@@ -36,7 +36,7 @@ FLAGS = flags.FLAGS
 flags.DEFINE_list("sizes", ["384", "1024"], "content side (square)")
 flags.DEFINE_integer("repeats", 5, "timed runs after a warm-up")
 flags.DEFINE_integer("psnr_size", 512, "content side of the precision table")
-flags.DEFINE_string("tflite_dir", None, "folder with transfer_{float32,float16,dynamic,int8}.tflite")
+flags.DEFINE_list("tflite_dir", [], "folders with transfer_{float32,float16,dynamic,int8}.tflite (any sizes)")
 
 CONTENTS = [
     "tests/data/grace_hopper.jpg",
@@ -93,18 +93,19 @@ def main(argv):
                 worst[p] = min(worst[p], psnr(model.stylize(content, style), reference))
     print("| precision | min PSNR dB |\n|---|---|")
     for p, value in worst.items():
-        print(f"| {p} | {value:.1f} |")
+        print(f"| {p} | {'reference' if p == 'float32' else f'{value:.1f}'} |")
 
     style = load_image(STYLES[0])
     vector = models["float32"].predict_vectors(style).numpy()
-    tflite = {}
-    if FLAGS.tflite_dir:
+    tflite: dict = {}  # "tflite Q" → {side: interpreter}
+    for folder_ in FLAGS.tflite_dir:
         from ai_edge_litert.interpreter import Interpreter
 
-        for path in sorted(glob.glob(os.path.join(FLAGS.tflite_dir, "transfer_*.tflite"))):
+        for path in sorted(glob.glob(os.path.join(folder_, "transfer_*.tflite"))):
             interpreter = Interpreter(model_path=path, num_threads=threads)
             interpreter.allocate_tensors()
-            tflite[os.path.basename(path)[:-7]] = interpreter
+            side = int(interpreter.get_input_details()[0]["shape"][1])
+            tflite.setdefault("tflite " + os.path.basename(path)[9:-7], {})[side] = interpreter
 
     print("\n### Transfer (content → image, style vector given), seconds and ratio to Keras float32\n")
     print("| size | Keras f32 | Keras bf16 | Keras f16 | ort float | ort int8 | " + " | ".join(tflite) + " |")
@@ -120,12 +121,11 @@ def main(argv):
         feed = {"content_image": content, "mobilenet_conv/Conv/BiasAdd": vector.reshape(1, 1, 1, STYLE_DIM)}
         for name, session in transform.items():
             times[name] = median_seconds(lambda s=session: s.run(None, feed), FLAGS.repeats)
-        for name, interpreter in tflite.items():
-            details = interpreter.get_input_details()
-            if details[0]["shape"][1] != side:
+        for name, by_side in tflite.items():
+            if side not in by_side:
                 times[name] = float("nan")
                 continue
-            runner = interpreter.get_signature_runner()
+            runner = by_side[side].get_signature_runner()
             times[name] = median_seconds(
                 lambda r=runner: r(content=content, style_vector=vector), FLAGS.repeats
             )
@@ -137,11 +137,10 @@ def main(argv):
     style256 = resize(style, (256, 256))[None]
     predict_int8 = ort_session(graphs["magenta-predict-onnx"], threads)
     predict_float = ort_session(magenta_onnx.float_reference(graphs["magenta-predict-onnx"]), threads)
-    keras_t = median_seconds(
-        lambda: models["float32"].predict_vectors(style256, size=None).numpy(), FLAGS.repeats
-    )
+    repeats = max(FLAGS.repeats, 20)  # milliseconds: more runs
+    keras_t = median_seconds(lambda: models["float32"].predict_vectors(style256, size=None).numpy(), repeats)
     for name, session in (("ort float", predict_float), ("ort int8", predict_int8)):
-        t = median_seconds(lambda s=session: s.run(None, {"style_image": style256}), FLAGS.repeats)
+        t = median_seconds(lambda s=session: s.run(None, {"style_image": style256}), repeats)
         print(f"- {name}: {t * 1000:.1f} ms ({t / keras_t:.2f}× Keras float32's {keras_t * 1000:.1f} ms)")
     sizes = {k: os.path.getsize(v) for k, v in files.items()}
     print(
