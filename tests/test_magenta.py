@@ -297,3 +297,14 @@ def test_cli_import_magenta(tmp_path, capsys):
         cli("weights", "import-magenta", "--predict", tmp_path / "nope.onnx", "--output", tmp_path / "x") == 2
     )
     one_line_error(capsys, "pass both --predict and --transform")
+
+
+def test_preserve_color_keeps_the_content_chroma(real):
+    content, style = load_fitted(PORTRAIT, 96), load_fitted(PAINTING, 256)
+    out = real.stylize(content, style, preserve_color="luminance")
+    # YIQ's I and Q rows (NTSC 1953), written out here rather than taken from tfstyle.color
+    iq = np.array([[0.596, -0.274, -0.322], [0.211, -0.523, 0.312]], np.float32)
+    unclipped = (out > 0.01).all(-1) & (out < 0.99).all(-1)
+    np.testing.assert_allclose((out @ iq.T)[unclipped], (content @ iq.T)[unclipped], atol=0.02)
+    plain = real.stylize(content, style)
+    assert np.abs((plain @ iq.T) - (content @ iq.T)).max() > 0.1  # without it the chroma moves

@@ -1,1 +1,2 @@
-"""Keras models: VGG19 encoders, SANet, the hourglass depth network, SegNet."""
+"""Keras models: VGG19 encoders, SANet, Magenta's arbitrary stylization network, the hourglass
+depth network, SegNet."""
