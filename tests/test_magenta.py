@@ -308,3 +308,59 @@ def test_preserve_color_keeps_the_content_chroma(real):
     np.testing.assert_allclose((out @ iq.T)[unclipped], (content @ iq.T)[unclipped], atol=0.02)
     plain = real.stylize(content, style)
     assert np.abs((plain @ iq.T) - (content @ iq.T)).max() > 0.1  # without it the chroma moves
+
+
+@pytest.fixture(scope="module")
+def builtin(tmp_path_factory):
+    from tfstyle.models.magenta_weights import load_builtin
+
+    return load_builtin(magenta_onnx.import_builtin(str(tmp_path_factory.mktemp("builtin"))))
+
+
+@pytest.mark.parametrize("styles, weights", [([19], None), ([3, 12], [0.25, 0.75])])
+def test_builtin_styles_match_the_onnx_file(builtin, onnx_files, styles, weights):
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    session = onnxruntime.InferenceSession(
+        str(weights_lib.resolve_weights(None, weights_lib.MULTISTYLE26_ONNX)), options
+    )
+    content = load_fitted(PORTRAIT, 160)[:156, :136]  # the file's own caller pads to a multiple of 4
+    mix = np.zeros(26, np.float32)
+    mix[styles] = weights or [1.0]
+    expected = session.run(None, {"image": content.transpose(2, 0, 1)[None], "style_weights": mix})[0]
+    got = builtin.stylize(content, styles, style_weights=weights)
+    assert psnr(got, expected[0].transpose(1, 2, 0), 1.0) >= 50
+
+
+def test_builtin_controls_and_any_size(builtin):
+    content = load_fitted(PORTRAIT, 101)
+    single = builtin.stylize(content, [7])
+    assert single.shape == content.shape
+    assert psnr(builtin.stylize(content, [7, 20], style_weights=[1, 0]), single, 1.0) > 60
+    assert psnr(builtin.stylize(content, [7], masks=[np.ones(content.shape[:2])]), single, 1.0) > 60
+    assert psnr(builtin.stylize(content, [20]), single, 1.0) < 30  # another style is far away
+    with pytest.raises(ConfigError, match="built-in style 26 does not exist"):
+        builtin.stylize(content, [26])
+
+
+def test_cli_builtin_style(tmp_path, capsys):
+    out = tmp_path / "out.png"
+    base = ["stylize", "--content", PORTRAIT, "--max-size", 96, "--output", out]
+    weights = ["--weights", magenta_onnx.import_builtin(str(tmp_path / "w"))]
+    assert cli(*base, *weights, "--builtin-style", 3, "--builtin-style", 12, "--style-weights", "1,1") == 0
+    assert load_image(out).shape[:2] == load_fitted(PORTRAIT, 96).shape[:2]
+    for extra, message in (
+        (["--builtin-style", 30], "--builtin-style 30 does not exist; use 0 to 25"),
+        (["--builtin-style", 3, "--alpha", 0.5], "--alpha: a built-in style has no"),
+        (
+            ["--builtin-style", 3, "--style", PAINTING],
+            "pass one of --style, --style-features or --builtin-style",
+        ),
+        (["--builtin-style", 3, "--model", "magenta"], "drop --model"),
+    ):
+        out.unlink(missing_ok=True)
+        assert cli(*base, *weights, *extra) == 2
+        one_line_error(capsys, message)
+        assert not out.exists()

