@@ -56,33 +56,35 @@ def _style_specs(style_size):
     ]
 
 
-class MobileModels(tf.Module):
-    """The three models as tf.functions over one `Stylizer` (built with ``chunk_size=0``)."""
+class _MobileModels(tf.Module):
+    """The three models as tf.functions at fixed sizes; subclasses say what a style is."""
+
+    def __init__(
+        self, name, stylizer, size: int, style_size: int, settings: PortraitSettings, style, portrait
+    ):
+        super().__init__(name=name)
+        for option, value in (("size", size), ("style_size", style_size)):
+            if value < 32 or value % MULTIPLE:
+                raise ExportError(f"--{option} must be a multiple of {MULTIPLE} and at least 32, got {value}")
+        settings.validate()
+        self.stylizer, self.size, self.style_size, self.settings = stylizer, size, style_size, settings
+        content, mask = _image("content", size), _image("mask", size, channels=1)
+        self.style_encoder = tf.function(self._style_encoder, input_signature=[_image("style", style_size)])
+        self.transfer = tf.function(self._transfer, input_signature=[content, *style])
+        self.portrait = tf.function(self._portrait, input_signature=[content, *portrait, mask])
+
+    def function(self, name: str):
+        return getattr(self, name).get_concrete_function()
+
+
+class MobileModels(_MobileModels):
+    """SANet's three models over one `Stylizer` (built with ``chunk_size=0``)."""
 
     def __init__(
         self, stylizer: Stylizer, size: int, style_size: int, settings: PortraitSettings = PortraitSettings()
     ):
-        super().__init__(name="tfstyle_mobile")
-        for name, value in (("size", size), ("style_size", style_size)):
-            if value < 32 or value % MULTIPLE:
-                raise ExportError(f"--{name} must be a multiple of {MULTIPLE} and at least 32, got {value}")
-        settings.validate()
-        self.stylizer, self.size, self.style_size, self.settings = stylizer, size, style_size, settings
-        self.style_encoder = tf.function(self._style_encoder, input_signature=[_image("style", style_size)])
-        self.transfer = tf.function(
-            self._transfer, input_signature=[_image("content", size), *_style_specs(style_size)]
-        )
-        self.portrait = tf.function(
-            self._portrait,
-            input_signature=[
-                _image("content", size),
-                *_style_specs(style_size),
-                _image("mask", size, channels=1),
-            ],
-        )
-
-    def function(self, name: str):
-        return getattr(self, name).get_concrete_function()
+        style = _style_specs(style_size)
+        super().__init__("tfstyle_mobile", stylizer, size, style_size, settings, style, style)
 
     def _style_encoder(self, style):
         features = self.stylizer.encode(style)
@@ -113,8 +115,8 @@ def _vector(name):
     return tf.TensorSpec([1, STYLE_DIM], tf.float32, name=name)
 
 
-class MagentaMobileModels(tf.Module):
-    """Magenta's three models as tf.functions over one `MagentaStylizer` (see the module docstring)."""
+class MagentaMobileModels(_MobileModels):
+    """Magenta's three models over one `MagentaStylizer` (see the module docstring)."""
 
     def __init__(
         self,
@@ -123,28 +125,10 @@ class MagentaMobileModels(tf.Module):
         style_size: int,
         settings: PortraitSettings = PortraitSettings(),
     ):
-        super().__init__(name="tfstyle_magenta_mobile")
-        for name, value in (("size", size), ("style_size", style_size)):
-            if value < 32 or value % MULTIPLE:
-                raise ExportError(f"--{name} must be a multiple of {MULTIPLE} and at least 32, got {value}")
-        settings.validate()
-        self.stylizer, self.size, self.style_size, self.settings = stylizer, size, style_size, settings
-        self.style_encoder = tf.function(self._style_encoder, input_signature=[_image("style", style_size)])
-        self.transfer = tf.function(
-            self._transfer, input_signature=[_image("content", size), _vector("style_vector")]
+        style, content = _vector("style_vector"), _vector("content_vector")
+        super().__init__(
+            "tfstyle_magenta_mobile", stylizer, size, style_size, settings, [style], [style, content]
         )
-        self.portrait = tf.function(
-            self._portrait,
-            input_signature=[
-                _image("content", size),
-                _vector("style_vector"),
-                _vector("content_vector"),
-                _image("mask", size, channels=1),
-            ],
-        )
-
-    def function(self, name: str):
-        return getattr(self, name).get_concrete_function()
 
     def _style_encoder(self, style):
         return {"style_vector": self.stylizer.predict_vectors(style, size=None)}

@@ -211,6 +211,7 @@ MULTISTYLE26_ONNX = PackagedFile(
     extra="magenta",
     description="26-style network (conditional instance norm, float ONNX), 0.75 MB",
     used_by="tfstyle weights import-builtin-styles",
+    option="--onnx PATH (tfstyle weights import-builtin-styles)",
 )
 
 BUILTIN_STYLES = LocalWeights(
