@@ -23,6 +23,9 @@ style vectors with convex weights equals mixing the normalisation parameters
 interpolation with the content's own vector), style interpolation, spatial
 masks (a weight map per style, area-resized to each layer), and the portrait
 regions, all in one transformer pass.
+
+Longer than the ~350-line norm: two networks (predictor, transformer), their
+shared norm layer and the stylizer that joins them belong together.
 """
 
 from __future__ import annotations
