@@ -19,6 +19,19 @@ def pan_frames(photo: np.ndarray, count: int, size: tuple[int, int], step: int =
         yield photo[y : y + h, x : x + w]
 
 
+def zoom_frames(photo: np.ndarray, count: int, size: tuple[int, int], rate: float = 0.02):
+    """`count` centred crops of `photo`, each `rate` smaller than the last, resized to `size`."""
+    from PIL import Image
+
+    h, w = photo.shape[:2]
+    for i in range(count):
+        scale = (1 - rate) ** i
+        ch, cw = int(h * scale), int(w * scale)
+        y, x = (h - ch) // 2, (w - cw) // 2
+        crop = Image.fromarray(photo[y : y + ch, x : x + cw])
+        yield np.asarray(crop.resize((size[1], size[0]), Image.BILINEAR))
+
+
 def cutout_frames(background: np.ndarray, person: np.ndarray, count: int, size, step: int = 3):
     """A still background with an elliptical cut-out of `person` sliding across it."""
     h, w = size

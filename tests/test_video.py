@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from clips import cutout_frames, pan_frames, read_clip, write_clip
+from clips import cutout_frames, pan_frames, read_clip, write_clip, zoom_frames
 from helpers import DATA, PAINTING, PORTRAIT, psnr
 
 from tfstyle.image import load_image
@@ -84,10 +84,12 @@ def magenta(tmp_path_factory):
     return load_magenta(import_magenta(str(tmp_path_factory.mktemp("magenta"))))
 
 
-@pytest.mark.parametrize("motion", ["pan", "cutout"])
+@pytest.mark.parametrize("motion", ["pan", "zoom", "cutout"])
 def test_temporal_blending_lowers_the_warping_error_on_real_weights(magenta, tmp_path, motion):
     if motion == "pan":
         frames = pan_frames(photo(), 16, SIZE, step=3)
+    elif motion == "zoom":
+        frames = zoom_frames(photo(), 16, SIZE)
     else:
         frames = cutout_frames(photo(DATA / "man_selfie_with_sheep.jpg"), photo(), 16, SIZE)
     source = write_clip(tmp_path / f"{motion}.mp4", frames)
@@ -136,6 +138,7 @@ def test_cli_video_and_portrait_mode(magenta, clip, tmp_path, capsys):
         (None, ["--output-ext", ".avi"], "write .mp4, .mov, .mkv"),
         (None, ["--crf", "60"], "--crf must be in [0, 51]"),
         (None, ["--temporal-weight", "1.5"], "--temporal-weight must be in [0, 1]"),
+        (None, ["--output-ext", "/missing/out.mp4"], "does not exist; create it first"),
     ],
 )
 def test_bad_input_one_line_exit_2_no_output(clip, tmp_path, capsys, make, extra, message):
@@ -149,7 +152,8 @@ def test_bad_input_one_line_exit_2_no_output(clip, tmp_path, capsys, make, extra
         make(source)
     out = tmp_path / "out.mp4"
     if extra[:1] == ["--output-ext"]:
-        out, extra = tmp_path / f"out{extra[1]}", []
+        out = tmp_path / extra[1].lstrip("/") if extra[1].startswith("/") else tmp_path / f"out{extra[1]}"
+        extra = []
     code = cli(
         "video", "--weights", "random", "--input", source, "--style", PAINTING, "--output", out, *extra
     )
