@@ -31,14 +31,24 @@ class FolderReport:
     seconds: float
 
 
+def output_stem(relative: str) -> str:
+    """The part of an input's path (relative to the input folder) that names its output."""
+    return os.path.splitext(relative)[0]
+
+
+def output_name(relative: str, output_dir: str, shared_stem: bool) -> str:
+    """The PNG output of one input: ``a.jpg`` → ``a.png``, or ``a.jpg.png`` when another input
+    shares the stem (``a.png``). The one naming rule of folder mode and `bulk`."""
+    return os.path.join(output_dir, (relative if shared_stem else output_stem(relative)) + ".png")
+
+
 def output_paths(inputs: list[str], input_dir: str, output_dir: str) -> dict[str, str]:
     """Input path → PNG output path mirroring the tree, unique for files sharing a stem."""
-    stems = collections.Counter(os.path.splitext(os.path.relpath(p, input_dir))[0] for p in inputs)
+    stems = collections.Counter(output_stem(os.path.relpath(p, input_dir)) for p in inputs)
     paths = {}
     for path in inputs:
         rel = os.path.relpath(path, input_dir)
-        stem = os.path.splitext(rel)[0]
-        paths[path] = os.path.join(output_dir, (rel if stems[stem] > 1 else stem) + ".png")
+        paths[path] = output_name(rel, output_dir, stems[output_stem(rel)] > 1)
     return paths
 
 
