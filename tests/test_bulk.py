@@ -106,3 +106,36 @@ def test_bad_options_one_line_exit_2(tmp_path, capsys):
     )
     err = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
     assert len(err) == 2 and "matches no file" in err[0] and "x.jpg" in err[1], err
+
+
+def test_the_wheel_workers_get_holds_the_pipeline(tmp_path):
+    """Remote workers unpickle the DoFns and the model handler by module path from the tfstyle wheel
+    (BULK.md: --extra_package): they must be in it, with the bundled segmenter."""
+    import pickle
+    import subprocess
+    import sys
+    import zipfile
+
+    root = DATA.parent.parent
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(root),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("tfstyle-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"tfstyle/bulk.py", "tfstyle/data/selfie_segmentation.tflite"} <= names
+    handler = bulk.StylizeHandler(bulk.BulkSettings(b"style bytes", model="magenta"))
+    for obj in (bulk.Load(96, "/x"), bulk.Write(), handler):
+        assert type(pickle.loads(pickle.dumps(obj))).__module__ == "tfstyle.bulk"
