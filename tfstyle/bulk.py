@@ -17,7 +17,7 @@ lines: path, reason) and never stop the pipeline. Beam counters
 Options this program does not know go to Beam's ``PipelineOptions``. See BULK.md.
 
 `StylizeHandler.load_model` builds the network exactly as ``tfstyle stylize``
-does (`tfstyle.cli.args.load_network`: the same weights resolution, precision
+does (`tfstyle.networks.load_network`: the same weights resolution, precision
 and first-use import) and encodes the style once per worker process; Beam
 shares the model across that process's threads.
 
@@ -36,7 +36,6 @@ import glob as globlib
 import json
 import os
 import sys
-import types
 from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
@@ -72,14 +71,11 @@ class _Loaded:
     """The network, the encoded style and the per-image call."""
 
     def __init__(self, settings: BulkSettings):
-        from tfstyle.cli.args import load_network
         from tfstyle.image import load_fitted
+        from tfstyle.networks import load_network
 
         self.settings = settings
-        args = types.SimpleNamespace(
-            model=settings.model, weights=settings.weights, precision=settings.precision
-        )
-        self.network = load_network(args)
+        self.network = load_network(settings.model, settings.weights, settings.precision)
         self.style = self.network.encode_style(load_fitted(settings.style, settings.max_size))
         self.portrait = None
         if settings.portrait:
@@ -93,9 +89,9 @@ class _Loaded:
             from tfstyle.settings import PortraitSettings
 
             return self.portrait.stylize(image, style_features=self.style, settings=PortraitSettings()).image
-        if self.settings.model == "magenta":
-            return self.network.stylize(image, style_vectors=self.style, strength=self.settings.alpha)
-        return self.network.stylize(image, style_features=self.style, alpha=self.settings.alpha)
+        from tfstyle.networks import stylize
+
+        return stylize(self.network, image, encoded=[self.style], alpha=self.settings.alpha)
 
 
 class StylizeHandler(ModelHandler[np.ndarray, PredictionResult, _Loaded]):

@@ -83,27 +83,10 @@ def refuse_sanet_only(args, defaults: dict) -> None:
 
 
 def load_network(args, **sanet_kwargs):
-    """The `Stylizer` or `MagentaStylizer` that ``--model``, ``--weights`` and ``--precision`` name.
+    """The network that ``--model`` (or ``--builtin-style``), ``--weights`` and ``--precision`` name."""
+    from tfstyle.networks import load_network as load
 
-    Weights are resolved (and Magenta's imported on first use) before anything is built.
-    """
-    from tfstyle import weights as weights_lib
-    from tfstyle.precision import dtype_policy
-
-    if args.model == "magenta":
-        directory = weights_lib.resolve_weights(args.weights, weights_lib.MAGENTA)
-        from tfstyle.models.magenta_weights import load_magenta
-
-        return load_magenta(directory, dtype=dtype_policy(args.precision, "magenta"))
-    if args.model == "builtin":  # --builtin-style
-        directory = weights_lib.resolve_weights(args.weights, weights_lib.BUILTIN_STYLES)
-        from tfstyle.models.magenta_weights import load_builtin
-
-        return load_builtin(directory, dtype=dtype_policy(args.precision, "builtin"))
-    directory = weights_lib.resolve_weights(args.weights, weights_lib.SANET)
-    from tfstyle.models.sanet_weights import load_stylizer
-
-    return load_stylizer(directory, dtype=dtype_policy(args.precision, "sanet"), **sanet_kwargs)
+    return load(args.model, args.weights, args.precision, **sanet_kwargs)
 
 
 def check_max_size(value: int, min_side: int | None = None, option: str = "--max-size") -> None:

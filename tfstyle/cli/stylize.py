@@ -164,7 +164,7 @@ def run(args) -> int:
         "memory_budget_mb": args.memory_budget_mb,
         "max_style_positions": args.max_style_positions,
     }
-    stylizer = load_network(args, **({} if args.model == "magenta" else sanet_kwargs))
+    stylizer = load_network(args, **(sanet_kwargs if args.model == "sanet" else {}))
     if cached:
         features = cached
     elif builtin:
@@ -183,18 +183,18 @@ def run(args) -> int:
 
     def stylize_one(content):
         masks = [image_lib.load_mask(path, content.shape[:2], option="--mask") for path in args.mask]
-        common = {
-            "style_weights": args.style_weights,
-            "masks": masks or None,
-            "preserve_color": args.preserve_color,
-        }
-        style_images = styles if features is None else None
-        if builtin:
-            return stylizer.stylize(content, builtin, **common)
-        if args.model == "magenta":
-            return stylizer.stylize(content, style_images, style_vectors=features, strength=alpha, **common)
-        return stylizer.stylize(
-            content, style_images, style_features=features, alpha=alpha, level_weights=level_weights, **common
+        from tfstyle.networks import stylize
+
+        return stylize(
+            stylizer,
+            content,
+            styles if features is None and not builtin else None,
+            encoded=builtin or features,
+            alpha=alpha,
+            style_weights=args.style_weights,
+            masks=masks or None,
+            preserve_color=args.preserve_color,
+            level_weights=level_weights,
         )
 
     if folder_mode:

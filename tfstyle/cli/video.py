@@ -59,7 +59,7 @@ def run(args) -> int:
     import json
     import sys
 
-    from tfstyle import controls
+    from tfstyle import controls, networks
     from tfstyle import image as image_lib
     from tfstyle import video as video_lib
     from tfstyle.errors import ConfigError
@@ -84,14 +84,18 @@ def run(args) -> int:
     styles = [image_lib.load_fitted(path, args.max_size) for path in args.style]
 
     stylizer = load_network(args)
-    magenta = args.model == "magenta"
     encoded = None if args.preserve_color else [stylizer.encode_style(s) for s in styles]  # once per clip
-    key = "style_vectors" if magenta else "style_features"
-    common = {"style_weights": args.style_weights, "preserve_color": args.preserve_color}
-    common["strength" if magenta else "alpha"] = alpha
 
     def stylize(frame):
-        return stylizer.stylize(frame, styles if encoded is None else None, **{key: encoded}, **common)
+        return networks.stylize(
+            stylizer,
+            frame,
+            styles if encoded is None else None,
+            encoded=encoded,
+            alpha=alpha,
+            style_weights=args.style_weights,
+            preserve_color=args.preserve_color,
+        )
 
     segment = None
     frame_fn: Callable[..., Any] = stylize

@@ -1,0 +1,68 @@
+"""The feed-forward networks behind one interface: which one, loaded from where, and one call.
+
+`load_network` resolves a network's weights (`tfstyle.weights`, Magenta's
+imported on first use) and builds it at the precision asked for;
+`stylize` calls the network's own ``stylize`` with its own names for the same
+controls (SANet: ``alpha``, cached ``style_features``; Magenta: ``strength``,
+cached ``style_vectors``; built-in styles: indices). ``tfstyle stylize``,
+``tfstyle video`` and `tfstyle.bulk` all go through here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Optional
+
+#: ``--model`` values, and ``builtin`` for ``--builtin-style``.
+NETWORKS = ("sanet", "magenta", "builtin")
+
+
+def load_network(
+    model: str = "sanet", weights: Optional[str] = None, precision: str = "auto", **sanet_kwargs
+):
+    """A `Stylizer`, `MagentaStylizer` or `PasticheStylizer`; `weights` as ``--weights`` takes it."""
+    from tfstyle import weights as weights_lib
+    from tfstyle.errors import ConfigError
+    from tfstyle.precision import dtype_policy
+
+    if model not in NETWORKS:
+        raise ConfigError(f"unknown network {model!r}; use one of {', '.join(NETWORKS)}")
+    dtype = dtype_policy(precision, model)
+    if model == "magenta":
+        from tfstyle.models.magenta_weights import load_magenta
+
+        return load_magenta(weights_lib.resolve_weights(weights, weights_lib.MAGENTA), dtype=dtype)
+    if model == "builtin":
+        from tfstyle.models.magenta_weights import load_builtin
+
+        return load_builtin(weights_lib.resolve_weights(weights, weights_lib.BUILTIN_STYLES), dtype=dtype)
+    from tfstyle.models.sanet_weights import load_stylizer
+
+    return load_stylizer(weights_lib.resolve_weights(weights, weights_lib.SANET), dtype=dtype, **sanet_kwargs)
+
+
+def stylize(
+    network,
+    image,
+    styles: Optional[Sequence] = None,
+    *,
+    encoded: Optional[Sequence[Any]] = None,
+    alpha: float = 1.0,
+    style_weights: Optional[Sequence[float]] = None,
+    masks=None,
+    preserve_color: Optional[str] = None,
+    level_weights=(1.0, 1.0),
+):
+    """`network`'s stylization of `image` by style images, or by styles `encoded` once
+    (``encode_style`` results; built-in style indices for the built-in network)."""
+    from tfstyle.models.magenta import MagentaStylizer
+    from tfstyle.models.pastiche import PasticheStylizer
+
+    common = {"style_weights": style_weights, "masks": masks, "preserve_color": preserve_color}
+    if isinstance(network, PasticheStylizer):
+        return network.stylize(image, list(encoded or []), **common)
+    if isinstance(network, MagentaStylizer):
+        return network.stylize(image, styles, style_vectors=encoded, strength=alpha, **common)
+    return network.stylize(
+        image, styles, style_features=encoded, alpha=alpha, level_weights=level_weights, **common
+    )
