@@ -19,22 +19,14 @@ class ExportError(TfstyleError):
 MODELS = ("sanet", "magenta")
 
 
-def load_stylizer(weights: str | None, *, dtype: str = "float32", chunk_size=None, model: str = "sanet"):
+def load_stylizer(weights: str | None, *, precision: str = "float32", chunk_size=None, model: str = "sanet"):
     """A `Stylizer` (or `MagentaStylizer`) from a weights folder (default: the Keras cache,
-    Magenta's imported on first use), or random for tests."""
-    from tfstyle import weights as weights_lib
+    Magenta's imported on first use), or random for tests (`tfstyle.networks.load_network`)."""
+    from tfstyle.networks import load_network
 
-    if model == "magenta":
-        from tfstyle.models.magenta_weights import load_magenta
-
-        return load_magenta(weights_lib.resolve_weights(weights, weights_lib.MAGENTA), dtype=dtype)
-    if model != "sanet":
+    if model not in MODELS:
         raise ExportError(f"--model {model}: use {' or '.join(MODELS)}")
-    from tfstyle.models.sanet_weights import load_stylizer
-
-    return load_stylizer(
-        weights_lib.resolve_weights(weights, weights_lib.SANET), dtype=dtype, chunk_size=chunk_size
-    )
+    return load_network(model, weights, precision, **({"chunk_size": chunk_size} if model == "sanet" else {}))
 
 
 def define_model_flags() -> None:

@@ -30,7 +30,7 @@ from export.common import (
 )
 from export.serving import MagentaServing, ServingOptions, StylizeServing
 from tfstyle import weights as weights_lib
-from tfstyle.precision import PRECISIONS, dtype_policy
+from tfstyle.precision import PRECISIONS
 from tfstyle.programs import run
 
 FLAGS = flags.FLAGS
@@ -100,7 +100,7 @@ def main(argv):
     options.validate()
     version_path(FLAGS.output_dir, FLAGS.version, FLAGS.overwrite)  # fail before the slow part
     settings = portrait_settings_from_flags()
-    stylizer = load_stylizer(FLAGS.weights, dtype=dtype_policy(FLAGS.precision), model=FLAGS.model)
+    stylizer = load_stylizer(FLAGS.weights, precision=FLAGS.precision, model=FLAGS.model)
     kind = MagentaServing if FLAGS.model == "magenta" else StylizeServing
     module = kind(stylizer, load_segnet(FLAGS.segnet_weights), settings, options)
     path = export_saved_model(module, FLAGS.output_dir, FLAGS.version, FLAGS.overwrite)
