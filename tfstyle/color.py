@@ -58,3 +58,37 @@ def match_histograms(source: np.ndarray, reference: np.ndarray) -> np.ndarray:
             source.shape[:-1]
         )
     return out
+
+
+# -- preserve_color for the feed-forward networks, in one place --------------------------
+def check_mode(mode, modes=None) -> None:
+    """Refuse an unknown ``preserve_color`` value (`modes`: default `settings.COLOR_MODES`)."""
+    from tfstyle.errors import ConfigError
+    from tfstyle.settings import COLOR_MODES
+
+    modes = modes or COLOR_MODES
+    if mode not in (None, *modes):
+        raise ConfigError(f"unknown preserve_color {mode!r}; use {' or '.join(modes)}")
+
+
+def match_styles(styles, content: np.ndarray, mode) -> list:
+    """Style images prepared for `mode`: luminance matched (Gatys et al. 2016b, eq. 1) or
+    histogram matched to `content` [H, W, 3]; unchanged for None."""
+    styles = [np.asarray(s, np.float32) for s in styles]
+    if mode == "luminance":
+        return [match_luminance(s, content) for s in styles]
+    if mode == "histogram":
+        return [match_histograms(s, content) for s in styles]
+    return styles
+
+
+def network_content(content: np.ndarray, mode) -> np.ndarray:
+    """What the network stylizes: the content's luminance for ``luminance``, else the content."""
+    return luminance(content) if mode == "luminance" else content
+
+
+def restore_batch(outputs: np.ndarray, contents: np.ndarray, mode) -> np.ndarray:
+    """The contents' chroma put back into each output for ``luminance``; else the outputs."""
+    if mode != "luminance":
+        return outputs
+    return np.stack([restore_content_color(o, c) for o, c in zip(outputs, contents)])

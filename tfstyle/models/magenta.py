@@ -41,7 +41,6 @@ from tfstyle import color, controls
 from tfstyle.errors import ConfigError
 from tfstyle.layers import ReflectionPadding2D, upsample_like
 from tfstyle.ops import area_resize
-from tfstyle.settings import COLOR_MODES
 from tfstyle.style_features import StyleVector
 
 #: Length of the style vector S (the bottleneck of Ghiasi et al. 2017, §3.1).
@@ -329,7 +328,7 @@ class MagentaStylizer(keras.Model):
         vectors = self._style_vectors(style, style_vectors, preserve_color, content, style_size)
         controls.convex_weights(style_weights, len(vectors))
         controls.check_mask_count(masks, len(vectors))
-        model_content = color.luminance(content) if preserve_color == "luminance" else content
+        model_content = color.network_content(content, preserve_color)
         batch = content.shape[0]
         own = self.predict_vectors(model_content, style_size) if strength < 1 else None
         stacked, mix = controls.style_mixture(
@@ -340,16 +339,15 @@ class MagentaStylizer(keras.Model):
             own=own,
             size=content.shape[1:3],
         )
-        out = self.transform(model_content, stacked, mix).numpy()
-        if preserve_color == "luminance":
-            out = np.stack([color.restore_content_color(o, c) for o, c in zip(out, content)])
+        out = color.restore_batch(
+            self.transform(model_content, stacked, mix).numpy(), content, preserve_color
+        )
         return out[0] if single else out
 
     def _style_vectors(self, style, style_vectors, preserve_color, content, style_size) -> list:
         if (style is None) == (style_vectors is None):
             raise ConfigError("pass exactly one of style images or cached style vectors")
-        if preserve_color not in (None, *COLOR_MODES):
-            raise ConfigError(f"unknown preserve_color {preserve_color!r}; use luminance or histogram")
+        color.check_mode(preserve_color)
         if style_vectors is not None:
             if preserve_color:
                 raise ConfigError("colour preservation needs the style images, not cached style vectors")
@@ -357,12 +355,11 @@ class MagentaStylizer(keras.Model):
             for v in cached:
                 v.check_made_by("magenta", self.weights_id)
             return [tf.convert_to_tensor(v.vector, tf.float32) for v in cached]
-        styles = [np.asarray(s, np.float32) for s in (style if isinstance(style, (list, tuple)) else [style])]
-        if preserve_color == "luminance":
-            styles = [color.match_luminance(s, content[0]) for s in styles]
-        elif preserve_color == "histogram":
-            styles = [color.match_histograms(s, content[0]) for s in styles]
-        return [self.predict_vectors(s, style_size) for s in styles]
+        styles = style if isinstance(style, (list, tuple)) else [style]
+        return [
+            self.predict_vectors(s, style_size)
+            for s in color.match_styles(styles, content[0], preserve_color)
+        ]
 
 
 def resize_shorter_side(images: tf.Tensor, size: int) -> tf.Tensor:

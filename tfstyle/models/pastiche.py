@@ -155,13 +155,12 @@ class PasticheStylizer(keras.Model):
         single = content.ndim == 3
         content = content[None] if single else content
         controls.convex_weights(style_weights, len(styles))
-        model_content = color.luminance(content) if preserve_color == "luminance" else content
+        model_content = color.network_content(content, preserve_color)
         one_hot = np.eye(STYLE_COUNT, dtype=np.float32)[styles]
         vectors = [np.repeat(row[None], content.shape[0], 0) for row in one_hot]
         stacked, mix = controls.style_mixture(
             vectors, weights=style_weights, masks=masks, size=content.shape[1:3]
         )
         out = tf.cast(self._graph(tf.constant(model_content), stacked, mix), tf.float32).numpy()
-        if preserve_color == "luminance":
-            out = np.stack([color.restore_content_color(o, c) for o, c in zip(out, content)])
+        out = color.restore_batch(out, content, preserve_color)
         return out[0] if single else out

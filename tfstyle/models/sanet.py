@@ -27,7 +27,6 @@ from tfstyle.style_features import StyleFeatures
 CHANNELS = 512
 STYLE_TAPS = ("relu4_1", "relu5_1")
 TRAINING_TAPS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
-COLOR_MODES = ("luminance", "histogram")
 
 # (index of the conv in the published PyTorch Sequential, filters) for the
 # decoder; each conv has a reflection pad at the index before it, and ×2
@@ -340,7 +339,7 @@ class Stylizer(keras.Model):
         level_weights = controls.check_level_weights(level_weights)
         features = self._style_features(style, style_features, preserve_color, content)
         controls.convex_weights(style_weights, len(features))
-        model_content = color.luminance(content) if preserve_color == "luminance" else content
+        model_content = color.network_content(content, preserve_color)
         fused = self.controlled_features(
             self.encode(model_content),
             features,
@@ -349,16 +348,13 @@ class Stylizer(keras.Model):
             masks=masks,
             level_weights=level_weights,
         )
-        out = self.render(fused, *content.shape[1:3]).numpy()
-        if preserve_color == "luminance":
-            out = np.stack([color.restore_content_color(o, c) for o, c in zip(out, content)])
+        out = color.restore_batch(self.render(fused, *content.shape[1:3]).numpy(), content, preserve_color)
         return out[0] if single else out
 
     def _style_features(self, style, style_features, preserve_color, content) -> list:
         if (style is None) == (style_features is None):
             raise ConfigError("pass exactly one of style images or cached style features")
-        if preserve_color not in (None, *COLOR_MODES):
-            raise ConfigError(f"unknown preserve_color {preserve_color!r}; use luminance or histogram")
+        color.check_mode(preserve_color)
         if style_features is not None:
             if preserve_color:
                 raise ConfigError("colour preservation needs the style images, not cached features")
@@ -366,9 +362,5 @@ class Stylizer(keras.Model):
             for f in feats:
                 f.check_made_by("sanet", self.weights_id)
             return [self.cap_style(f) for f in feats]
-        styles = [np.asarray(s, np.float32) for s in (style if isinstance(style, (list, tuple)) else [style])]
-        if preserve_color == "luminance":
-            styles = [color.match_luminance(s, content[0]) for s in styles]
-        elif preserve_color == "histogram":
-            styles = [color.match_histograms(s, content[0]) for s in styles]
-        return [self.encode_style(s) for s in styles]
+        styles = style if isinstance(style, (list, tuple)) else [style]
+        return [self.encode_style(s) for s in color.match_styles(styles, content[0], preserve_color)]
