@@ -194,3 +194,13 @@ def test_weights_folder_round_trip_and_missing_files(converted, stylizer, tmp_pa
     np.testing.assert_array_equal(again([content, style]).numpy(), stylizer([content, style]).numpy())
     with pytest.raises(WeightsError, match="missing vgg_normalised.weights.h5"):
         load_stylizer(str(tmp_path))
+
+
+def test_images_of_new_sizes_reuse_the_traced_graphs():
+    """Folder mode and servers see many sizes: each stage is traced once, never per size."""
+    stylizer = Stylizer(dtype="float32", precision_plan={"decoder": "mixed_bfloat16"})
+    style = stylizer.encode_style(np.random.default_rng(0).uniform(size=(64, 80, 3)).astype(np.float32))
+    for shape in ((64, 64, 3), (72, 100, 3), (96, 48, 3)):
+        stylizer.stylize(np.full(shape, 0.5, np.float32), style_features=style)
+    counts = {name: graph.experimental_get_tracing_count() for name, graph in stylizer._graphs.items()}
+    assert counts and set(counts.values()) == {1}, counts

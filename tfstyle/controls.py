@@ -106,7 +106,7 @@ def mix_alpha(styled, content_content: Callable[[], object], alpha):
 def weight_levels(o4, up5, level_weights) -> tuple[tf.Tensor, tf.Tensor]:
     """(W1·o4, W2·up5): the two attended levels scaled before the merge conv."""
     w1, w2 = level_weights[0], level_weights[1]
-    return w1 * o4, w2 * up5
+    return tf.cast(w1, o4.dtype) * o4, tf.cast(w2, up5.dtype) * up5
 
 
 def style_mixture(

@@ -23,22 +23,23 @@ def load_network(
     """A `Stylizer`, `MagentaStylizer` or `PasticheStylizer`; `weights` as ``--weights`` takes it."""
     from tfstyle import weights as weights_lib
     from tfstyle.errors import ConfigError
-    from tfstyle.precision import dtype_policy
+    from tfstyle.precision import dtype_policy, stylizer_dtypes
 
     if model not in NETWORKS:
         raise ConfigError(f"unknown network {model!r}; use one of {', '.join(NETWORKS)}")
+    if model == "sanet":
+        from tfstyle.models.sanet_weights import load_stylizer
+
+        folder = weights_lib.resolve_weights(weights, weights_lib.SANET)
+        return load_stylizer(folder, **stylizer_dtypes(precision), **sanet_kwargs)
     dtype = dtype_policy(precision, model)
     if model == "magenta":
         from tfstyle.models.magenta_weights import load_magenta
 
         return load_magenta(weights_lib.resolve_weights(weights, weights_lib.MAGENTA), dtype=dtype)
-    if model == "builtin":
-        from tfstyle.models.magenta_weights import load_builtin
+    from tfstyle.models.magenta_weights import load_builtin
 
-        return load_builtin(weights_lib.resolve_weights(weights, weights_lib.BUILTIN_STYLES), dtype=dtype)
-    from tfstyle.models.sanet_weights import load_stylizer
-
-    return load_stylizer(weights_lib.resolve_weights(weights, weights_lib.SANET), dtype=dtype, **sanet_kwargs)
+    return load_builtin(weights_lib.resolve_weights(weights, weights_lib.BUILTIN_STYLES), dtype=dtype)
 
 
 def stylize(

@@ -14,6 +14,7 @@ from tfstyle.cli.args import (
     positive_int,
     refuse_sanet_only,
 )
+from tfstyle.precision import FEED_FORWARD_HELP
 from tfstyle.settings import BLENDS, PortraitSettings, portrait_settings_from
 
 SEGMENTER_HELP = (
@@ -82,7 +83,7 @@ def add_parser(sub) -> None:
         default=1024,
         help="longer side of content and style is at most this (default %(default)s)",
     )
-    add_precision(p, "compute precision; auto = bfloat16 where the device has it (SANet), float32 (Magenta)")
+    add_precision(p, FEED_FORWARD_HELP)
     p.set_defaults(run=run)
 
 

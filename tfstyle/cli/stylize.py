@@ -15,6 +15,7 @@ from tfstyle.cli.args import (
     positive_int,
     refuse_sanet_only,
 )
+from tfstyle.precision import FEED_FORWARD_HELP
 from tfstyle.settings import COLOR_MODES, check_builtin_styles
 
 
@@ -78,7 +79,7 @@ def add_parser(sub) -> None:
     p.add_argument("--preserve-color", choices=COLOR_MODES, help="keep the content's colours")
     p.add_argument("--save-style-features", metavar="NPZ", help="write the style's features to reuse")
     add_model(p)
-    add_precision(p, "compute precision; auto = bfloat16 where the device has it (SANet), float32 (Magenta)")
+    add_precision(p, FEED_FORWARD_HELP)
     p.add_argument(
         "--memory-budget-mb",
         type=finite,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tfstyle.cli.args import add_model, add_precision, check_max_size, csv, finite, load_network, positive_int
+from tfstyle.precision import FEED_FORWARD_HELP
 from tfstyle.settings import COLOR_MODES, PortraitSettings
 
 
@@ -51,7 +52,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--quiet", action="store_true", help="no progress line")
     add_model(p)
-    add_precision(p, "compute precision; auto = bfloat16 where the device has it (SANet), float32 (Magenta)")
+    add_precision(p, FEED_FORWARD_HELP)
     p.set_defaults(run=run)
 
 

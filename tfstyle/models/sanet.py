@@ -25,6 +25,13 @@ from tfstyle.ops import area_resize
 from tfstyle.style_features import StyleFeatures
 
 CHANNELS = 512
+#: The parts a precision plan sets one by one (`Stylizer(precision_plan=...)`):
+#: the VGG19 encoder's five blocks (``encoder1`` = the input conv and block 1,
+#: ``encoder5`` = conv5_1), the two attention blocks (projections,
+#: normalisation, attention product), the merge conv, the decoder's hidden convs
+#: and its output conv.
+ENCODER_PARTS = ("encoder1", "encoder2", "encoder3", "encoder4", "encoder5")
+PARTS = (*ENCODER_PARTS, "attention", "merge", "decoder", "output")
 STYLE_TAPS = ("relu4_1", "relu5_1")
 TRAINING_TAPS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
@@ -121,6 +128,8 @@ class Stylizer(keras.Model):
         larger style features are resized to fit, trading exactness for
         memory; logged when it happens.
       training_taps: also expose relu1_1..relu3_1 (for the training losses).
+      precision_plan: ``{part: dtype policy}`` for parts in `PARTS` that run at
+        another precision than the model's ``dtype`` (`tfstyle.precision.stylizer_dtypes`).
     """
 
     def __init__(
@@ -129,9 +138,16 @@ class Stylizer(keras.Model):
         memory_budget_mb: float = 256.0,
         max_style_positions: Optional[int] = None,
         training_taps: bool = False,
+        precision_plan: Optional[dict] = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        unknown = set(precision_plan or {}) - set(PARTS)
+        if unknown:
+            raise ConfigError(
+                f"unknown precision plan part(s) {sorted(unknown)}; parts are {', '.join(PARTS)}"
+            )
+        self.precision_plan = dict(precision_plan or {})
         self.chunk_size, self.memory_budget_mb = chunk_size, memory_budget_mb
         self.max_style_positions, self.training_taps = max_style_positions, training_taps
         policy = self.dtype_policy
@@ -152,35 +168,59 @@ class Stylizer(keras.Model):
         #: fingerprint of the encoder weights, set when they are loaded from a file
         #: (`sanet_weights`); stamped on encoded styles and checked on cached ones
         self.weights_id = ""
+        for part, policy in self.precision_plan.items():
+            for layer in self.part_layers(part):
+                layer.dtype_policy = policy
         self.build()
+
+    def part_layers(self, part: str) -> list:
+        """The layers (sub-layers included) of one part of `PARTS`."""
+        output_pad, output_conv = self.decoder.layers[-2:]
+        groups: dict = {part: [] for part in ENCODER_PARTS}
+        for layer in self.encoder.layers[1:]:  # conv0 (the input conv) joins block 1
+            block = max(1, int(next(ch for ch in layer.name if ch.isdigit())))  # pad3_2 → 3
+            groups[f"encoder{block}"].append(layer)
+        groups.update(
+            {
+                "attention": [self.transform.sanet4_1, self.transform.sanet5_1],
+                "merge": [self.transform.merge_pad, self.transform.merge_conv],
+                "decoder": list(self.decoder.layers[1:-2]),
+                "output": [output_pad, output_conv],
+            }
+        )
+        return [sub for layer in groups[part] for sub in layer._flatten_layers()]
+
+    def part_dtype(self, part: str) -> str:
+        """The compute dtype of one part of `PARTS`."""
+        return self.part_layers(part)[-1].compute_dtype
 
     def build(self, input_shape=None):
         if not self.transform.built:
             self.transform.build()
         self.built = True
 
-    def _graph(self, name, fn, channels, extra=()):
+    def _graph(self, name, fn, channels, extra=(), part="encoder1"):
         """`fn` as a tf.function over [N, H, W, channels] inputs of any size.
 
         Inference runs as graphs rather than eager Keras calls: the graph
         executor frees each activation after its last use, where an eager
         functional call holds all of them to the end (4.6 → ~1.5 GiB at 1024²).
         Inside a function being traced (an export), `fn` is inlined instead, so
-        static shapes stay static.
+        static shapes stay static. Feature inputs arrive in `part`'s compute dtype.
         """
         if tf.inside_function():
             return fn
         if name not in self._graphs:
 
             def spec(c):
-                return tf.TensorSpec([None, None, None, c], tf.float32 if c == 3 else self.compute_dtype)
+                return tf.TensorSpec([None, None, None, c], tf.float32 if c == 3 else self.part_dtype(part))
 
             signature = [spec(c) for c in channels] + list(extra)
             self._graphs[name] = tf.function(fn, input_signature=signature, reduce_retracing=True)
         return self._graphs[name]
 
-    def _cast(self, x):
-        return tf.cast(x, self.compute_dtype)
+    def _cast(self, x, part="attention"):
+        return tf.cast(x, self.part_dtype(part))
 
     # -- Keras model API ----------------------------------------------------
     def call(self, inputs):
@@ -195,6 +235,7 @@ class Stylizer(keras.Model):
             "memory_budget_mb": self.memory_budget_mb,
             "max_style_positions": self.max_style_positions,
             "training_taps": self.training_taps,
+            "precision_plan": self.precision_plan,
         }
 
     # -- stages ---------------------------------------------------------------
@@ -203,7 +244,7 @@ class Stylizer(keras.Model):
         images = tf.convert_to_tensor(images, tf.float32)
         if images.shape.rank == 3:
             images = images[None]
-        features = self._graph("encode", lambda x: self.encoder(x), [3])(images)
+        features = self._graph("encode", lambda x: self.encoder(x), [3], part="encoder1")(images)
         return StyleFeatures(features["relu4_1"], features["relu5_1"], encoder=self.weights_id)
 
     def encode_style(self, images) -> StyleFeatures:
@@ -240,7 +281,10 @@ class Stylizer(keras.Model):
         """The two attended levels (relu4_1 output, upsampled relu5_1 output): the
         expensive part of the transform, independent of the level weights."""
         levels = self._graph(
-            "levels", lambda c4, s4, c5, s5: self.transform.levels(c4, s4, c5, s5), [CHANNELS] * 4
+            "levels",
+            lambda c4, s4, c5, s5: self.transform.levels(c4, s4, c5, s5),
+            [CHANNELS] * 4,
+            part="attention",
         )
         return levels(
             self._cast(content.relu4_1),
@@ -251,9 +295,9 @@ class Stylizer(keras.Model):
 
     def merge(self, o4, up5, level_weights=(1.0, 1.0)) -> tf.Tensor:
         """The merge conv over W1·o4 + W2·up5 (float32 out)."""
-        merge = self._graph("merge", lambda a, b: self.transform.merge(a, b), [CHANNELS] * 2)
+        merge = self._graph("merge", lambda a, b: self.transform.merge(a, b), [CHANNELS] * 2, part="merge")
         o4, up5 = controls.weight_levels(o4, up5, level_weights)
-        return tf.cast(merge(self._cast(o4), self._cast(up5)), tf.float32)
+        return tf.cast(merge(self._cast(o4, "merge"), self._cast(up5, "merge")), tf.float32)
 
     def transformed(
         self, content: StyleFeatures, style: StyleFeatures, level_weights=(1.0, 1.0)
@@ -263,21 +307,22 @@ class Stylizer(keras.Model):
             "transform",
             lambda c4, s4, c5, s5, w: self.transform(c4, s4, c5, s5, (w[0], w[1])),
             [CHANNELS] * 4,
-            extra=[tf.TensorSpec([2], self.compute_dtype)],
+            extra=[tf.TensorSpec([2], self.part_dtype("attention"))],
+            part="attention",
         )
         out = transform(
             self._cast(content.relu4_1),
             self._cast(style.relu4_1),
             self._cast(content.relu5_1),
             self._cast(style.relu5_1),
-            tf.constant(level_weights, self.compute_dtype),
+            tf.constant(level_weights, self.part_dtype("attention")),
         )
         return tf.cast(out, tf.float32)
 
     def decode(self, features) -> tf.Tensor:
         """Decoder output (linear, not clipped, float32) for transformed features."""
-        decode = self._graph("decode", lambda x: self.decoder(x), [CHANNELS])
-        return tf.cast(decode(self._cast(features)), tf.float32)
+        decode = self._graph("decode", lambda x: self.decoder(x), [CHANNELS], part="decoder")
+        return tf.cast(decode(self._cast(features, "decoder")), tf.float32)
 
     def controlled_features(
         self,
