@@ -11,6 +11,7 @@ otherwise ``a.png``. An output folder inside the input folder is skipped.
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import dataclasses
 import os
 import sys
@@ -88,19 +89,56 @@ def stylize_folder(
 
         bar = keras.utils.Progbar(len(inputs), unit_name="image")
     started = time.perf_counter()
-    written, failed = [], []
-    for i, (path, out_path) in enumerate(output_paths(inputs, input_dir, output_dir).items()):
+    written: list[str] = []
+    failed: list[tuple[str, str]] = []
+    items = list(output_paths(inputs, input_dir, output_dir).items())
+
+    def load(path):
         try:
-            result = stylize(image_lib.load_fitted(path, max_size, max_pixels=max_pixels))
-            os.makedirs(os.path.dirname(out_path), exist_ok=True)
-            image_lib.save_image(out_path, result)
-            written.append(out_path)
+            return image_lib.load_fitted(path, max_size, max_pixels=max_pixels), None
         except TfstyleError as e:
-            failed.append((path, str(e)))
-            report(path, str(e))
+            return None, str(e)
+
+    def save(out_path, result):
+        os.makedirs(os.path.dirname(out_path), exist_ok=True)
+        image_lib.save_image(out_path, result)
+
+    def finish(i, path, out_path, error, saving):
+        if saving is not None:
+            try:
+                saving.result()
+            except TfstyleError as e:
+                error = str(e)
+        if error is None:
+            written.append(out_path)
+        else:
+            failed.append((path, error))
+            report(path, error)
         if bar is not None:
             bar.update(i + 1)
         elif progress:  # a pipe or a log file: one plain line per image, no control characters
-            state = "failed" if failed and failed[-1][0] == path else out_path
-            print(f"[{i + 1}/{len(inputs)}] {path} -> {state}", flush=True)
+            print(f"[{i + 1}/{len(inputs)}] {path} -> {out_path if error is None else 'failed'}", flush=True)
+
+    # One I/O thread decodes the next image and writes the previous result while the
+    # network runs on this one (TensorFlow and the codecs release the GIL).
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as io:
+        loading = io.submit(load, items[0][0]) if items else None
+        previous = None
+        for i, (path, out_path) in enumerate(items):
+            assert loading is not None
+            image, error = loading.result()
+            if i + 1 < len(items):
+                loading = io.submit(load, items[i + 1][0])
+            result = None
+            if error is None:
+                try:
+                    result = stylize(image)
+                except TfstyleError as e:
+                    error = str(e)
+            if previous is not None:
+                finish(*previous)
+            saving = io.submit(save, out_path, result) if result is not None else None
+            previous = (i, path, out_path, error, saving)
+        if previous is not None:
+            finish(*previous)
     return FolderReport(written, failed, time.perf_counter() - started)
