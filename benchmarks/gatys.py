@@ -21,6 +21,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
+from tf_tutorial import CONTENT_LAYERS, STYLE_LAYERS, TutorialStyleContentModel  # noqa: E402
 
 from tfstyle.image import fit, load_image  # noqa: E402
 from tfstyle.optimize import GatysTransfer, OptimizeConfig  # noqa: E402
@@ -32,38 +33,7 @@ flags.DEFINE_integer("steps", 10, "timed steps per configuration (after 2 warm-u
 flags.DEFINE_string("content", "examples/grace_hopper.jpg", "content image")
 flags.DEFINE_string("style", "examples/hokusai_great_wave.jpg", "style image")
 
-CONTENT_LAYERS = ["block5_conv2"]
-STYLE_LAYERS = ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"]
 WARMUP = 2
-
-
-# ---- the peer: TensorFlow tutorial loop, as published ------------------------
-
-
-def tutorial_gram_matrix(input_tensor):
-    result = tf.linalg.einsum("bijc,bijd->bcd", input_tensor, input_tensor)
-    input_shape = tf.shape(input_tensor)
-    num_locations = tf.cast(input_shape[1] * input_shape[2], tf.float32)
-    return result / num_locations
-
-
-class TutorialStyleContentModel(keras.Model):
-    def __init__(self, vgg):
-        super().__init__()
-        outputs = [vgg.get_layer(name).output for name in STYLE_LAYERS + CONTENT_LAYERS]
-        self.vgg = keras.Model([vgg.input], outputs)
-        self.vgg.trainable = False
-
-    def call(self, inputs):
-        inputs = inputs * 255.0
-        preprocessed = keras.applications.vgg19.preprocess_input(inputs)
-        outputs = self.vgg(preprocessed)
-        style_outputs = [tutorial_gram_matrix(o) for o in outputs[: len(STYLE_LAYERS)]]
-        content_outputs = outputs[len(STYLE_LAYERS) :]
-        return {
-            "content": dict(zip(CONTENT_LAYERS, content_outputs)),
-            "style": dict(zip(STYLE_LAYERS, style_outputs)),
-        }
 
 
 def tutorial_step_times(vgg, content, style, steps):

@@ -53,8 +53,10 @@ class GatysTransfer:
     Args:
       vgg_weights: ``"imagenet"`` (registry download/cache), a path, or
         ``None`` for random weights (tests only: the output is not a stylization).
-      precision: ``auto``, ``float32``, ``bfloat16`` or ``float16`` for the
-        loss network (the image and the losses stay float32).
+      precision: a `tfstyle.precision` word for the loss network (the image and
+        the losses stay float32); ``auto`` is float32: with a bfloat16 loss
+        network neither Adam nor L-BFGS reaches the float32 loss
+        (BENCHMARKS.md, Gatys time to quality), ``fast`` is bfloat16.
       taps: the deepest layers any run may ask for; defaults to those of
         every preset. Each run computes only up to the taps its objective reads.
     """
@@ -62,7 +64,7 @@ class GatysTransfer:
     def __init__(
         self, vgg_weights: Optional[str], *, precision: str = "auto", taps: Optional[Sequence[str]] = None
     ):
-        self.policy = dtype_policy(precision)
+        self.policy = dtype_policy(precision, "gatys")
         if taps is None:
             taps = sorted({t for c, s in PRESETS.values() for t in (*c, *s)})
         self.encoder = build_vgg19(taps, weights=vgg_weights, flavour="imagenet", dtype=self.policy)
@@ -216,12 +218,13 @@ class GatysTransfer:
 
         bar = _progress(config.steps, objective, label) if verbose else None
         stopped = False
+        start = len(history)
         for i in range(config.steps):
             total, parts = step()
             record = _record(len(history) + 1, total, parts)
             history.append(record)
             _report(bar, i + 1, record, callback, variable)
-            if _converged(history, config):
+            if _converged(history[start:], config):
                 stopped = True
                 break
         return variable.numpy()[0], stopped
@@ -244,6 +247,8 @@ class GatysTransfer:
             history.append(record)
             x = tf.constant(intermediate_result.x.reshape(shape), tf.float32)
             _report(bar, record["step"] - start, record, callback, x)
+            if _converged(history[start:], config):
+                raise StopIteration  # SciPy ends the run and returns this iterate
 
         start = len(history)
         # L-BFGS-B with box constraints keeps pixels in [0, 1] (Zhu et al. 1997).
@@ -254,7 +259,9 @@ class GatysTransfer:
             method="L-BFGS-B",
             bounds=scipy.optimize.Bounds(0.0, 1.0),
             callback=on_iteration,
-            options={"maxiter": config.steps, "ftol": config.tolerance, "gtol": 0.0, "maxcor": 100},
+            # the stopping rule is `_converged`'s, as for Adam; L-BFGS-B's own ftol only
+            # catches a loss that no longer moves at all
+            options={"maxiter": config.steps, "ftol": 1e-12, "gtol": 0.0, "maxcor": 100},
         )
         stopped = len(history) - start < config.steps
         return result.x.reshape(image.shape).astype(np.float32), stopped

@@ -106,6 +106,9 @@ class OptimizeConfig:
     tv_weight: float = 1e2
     tv_variant: str = "squared"
     tv_beta: float = 2.0
+    # Adam stays the default: on the TF tutorial's objective (dominated by its
+    # non-smooth absolute TV term) L-BFGS wins at 256 px and loses at 512 px
+    # (BENCHMARKS.md, "Gatys: time to quality")
     optimizer: str = "adam"
     steps: int = 500
     learning_rate: float = 0.02
