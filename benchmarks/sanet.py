@@ -1,7 +1,10 @@
 """SANet stylization: tfstyle's Stylizer against the PyTorch reference, time and peak RSS.
 
 The peer is the public port's architecture and forward pass (one-shot
-attention), as written from the spec in tests/reference/torch_sanet.py.
+attention), as written from the spec in tests/reference/torch_sanet.py, in
+float32 and under ``torch.autocast("cpu", dtype=torch.bfloat16)``. tfstyle runs
+at its precision words (``auto``: the measured per-part plan, ``fast``: bfloat16
+throughout, ``float32``); their PSNR against float32 is benchmarks/precision.py's.
 Each (implementation, size, precision) runs in a fresh child process so its
 peak RSS is its own; all children run in this one invocation, on the same
 images (content = style = the example images resized to size × size).
@@ -24,8 +27,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS = flags.FLAGS
 flags.DEFINE_list("sizes", ["256", "512", "1024"], "sizes run by both implementations")
 flags.DEFINE_list("solo_sizes", ["2048", "4096"], "sizes run by tfstyle only (the peer runs out of memory)")
-flags.DEFINE_list("precisions", ["float32", "bfloat16"], "tfstyle precisions")
+flags.DEFINE_list("precisions", ["auto", "fast", "float32"], "tfstyle precision words")
+flags.DEFINE_list(
+    "peer_precisions", ["float32", "bfloat16"], "the PyTorch port's: float32, bfloat16 (autocast)"
+)
 flags.DEFINE_string("child", None, "internal: impl:size:precision[:cached]")
+flags.DEFINE_string(
+    "strip_rows", "auto", "tfstyle's strip_rows: auto (from the memory budget), 0 (never), or rows"
+)
 flags.DEFINE_integer("repeats", 3, "timed runs per configuration up to 1024 px (1 above)")
 
 
@@ -58,15 +67,18 @@ def child(spec):
         c, s = to_torch(content[None]), to_torch(style[None])
 
         def run():
-            with torch.no_grad():
-                return to_numpy(model(c, s)).clip(0, 1)
+            with torch.no_grad(), torch.autocast("cpu", torch.bfloat16, enabled=precision == "bfloat16"):
+                return to_numpy(model(c, s).float()).clip(0, 1)
+    elif impl == "floor":
+        run = conv_floor(size, precision)
     else:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         sys.path.insert(0, ROOT)
         from tfstyle.models.sanet import Stylizer
-        from tfstyle.precision import dtype_policy
+        from tfstyle.precision import stylizer_dtypes
 
-        stylizer = Stylizer(dtype=dtype_policy(precision))
+        strips = None if FLAGS.strip_rows == "auto" else int(FLAGS.strip_rows)
+        stylizer = Stylizer(**stylizer_dtypes(precision), strip_rows=strips)
         features = stylizer.encode_style(style) if cached else None
 
         def run():
@@ -79,8 +91,77 @@ def child(spec):
     print(json.dumps({"seconds": seconds, "peak_rss_mib": _peak_rss_mib(), "rss_before_run_mib": baseline}))
 
 
+def conv_floor(size, precision):
+    """The convolutions SANet cannot avoid, alone: VGG19 to relu5_1 twice (content, style) and
+    the decoder, each conv with zero SAME padding fused (no reflection-pad copies, casts or
+    attention), pooling and upsampling between them, each part at the precision's dtype."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.path.insert(0, ROOT)
+    import keras
+    import tensorflow as tf
+
+    from tfstyle.models.sanet import Stylizer
+    from tfstyle.precision import stylizer_dtypes
+
+    stylizer = Stylizer(**stylizer_dtypes(precision))
+
+    def chain(layers, x):
+        for layer in layers:
+            if isinstance(layer, keras.layers.Conv2D):
+                kernel, bias = (tf.cast(w, layer.compute_dtype) for w in (layer.kernel, layer.bias))
+                x = tf.nn.bias_add(tf.nn.conv2d(tf.cast(x, layer.compute_dtype), kernel, 1, "SAME"), bias)
+                x = x if layer.filters == 3 else tf.nn.relu(x)
+            elif isinstance(layer, keras.layers.MaxPooling2D):
+                x = tf.nn.max_pool2d(x, 2, 2, "VALID")
+            elif "up" in layer.name and "pad" not in layer.name:
+                x = tf.repeat(tf.repeat(x, 2, axis=1), 2, axis=2)
+        return x
+
+    encoder = [la for la in stylizer.encoder.layers if la.name != "conv0"]  # conv0 folds into conv1_1
+    images = tf.random.uniform([2, size, size, 3])
+
+    @tf.function
+    def floor(images):
+        features = chain(encoder, images)  # the batch of two: content and style
+        decoded = chain(stylizer.decoder.layers, tf.random.uniform([1, size // 8, size // 8, 512]))
+        return tf.reduce_sum(tf.cast(features, tf.float32)) + tf.reduce_sum(tf.cast(decoded, tf.float32))
+
+    return lambda: floor(images).numpy()
+
+
+def cli_folder(size, precision, count=4):
+    """`tfstyle stylize DIR` on `count` size² images: the loop's own seconds per image (it
+    excludes start-up, loading the network and encoding the style once)."""
+    import re
+    import tempfile
+
+    sys.path.insert(0, ROOT)
+    from tfstyle.image import save_image
+
+    content, style = _images(size)
+    with tempfile.TemporaryDirectory() as folder:
+        os.makedirs(os.path.join(folder, "in"))
+        for i in range(count):
+            save_image(os.path.join(folder, "in", f"{i}.png"), content[:, ::-1] if i % 2 else content)
+        save_image(os.path.join(folder, "style.png"), style)
+        proc = subprocess.run(
+            [sys.executable, "-m", "tfstyle", "stylize", "--content", os.path.join(folder, "in"),
+             "--style", os.path.join(folder, "style.png"), "--output", os.path.join(folder, "out"),
+             "--weights", "random", "--precision", precision, "--max-size", str(size), "--quiet"],
+            capture_output=True, text=True, cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        )  # fmt: skip
+    found = re.search(r"wrote (\d+) images to .* in ([\d.]+) s", proc.stdout)
+    if proc.returncode != 0 or not found:
+        return {"error": (proc.stderr.strip().splitlines() or ["?"])[-1][:120]}
+    return {"seconds": float(found.group(2)) / int(found.group(1))}
+
+
 def measure(spec):
-    proc = subprocess.run([sys.executable, __file__, f"--child={spec}"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, __file__, f"--child={spec}", f"--strip_rows={FLAGS.strip_rows}"],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
         return {"error": f"exit {proc.returncode}: {tail[:120]}"}
@@ -106,22 +187,64 @@ def main(argv):
         f"torch {torch.__version__}; median of {FLAGS.repeats} runs after a warm-up up to "
         f"1024 px, one run above\n"
     )
-    print("| size | impl | precision | seconds | peak RSS GiB | speed-up vs reference |")
-    print("|---|---|---|---|---|---|")
+    from tfstyle.precision import describe
+
+    peers = FLAGS.peer_precisions
+    print(
+        "| size | impl | precision | seconds | peak RSS GiB | "
+        + " | ".join(f"speed-up vs port {p}" for p in peers)
+        + " |"
+    )
+    print("|---|---|---|---|---|" + "---|" * len(peers))
+    floors = {}
     for size in (int(s) for s in FLAGS.sizes + FLAGS.solo_sizes):
-        reference = measure(f"torch:{size}:float32") if str(size) in FLAGS.sizes else None
-        if reference is not None:
-            seconds, rss = fmt(reference)
-            print(f"| {size}² | PyTorch reference | float32 | {seconds} | {rss} | 1.00× |", flush=True)
+        references = {}
+        if str(size) in FLAGS.sizes:
+            for peer in peers:
+                references[peer] = measure(f"torch:{size}:{peer}")
+                seconds, rss = fmt(references[peer])
+                label = "float32" if peer == "float32" else "autocast bfloat16"
+                print(
+                    f"| {size}² | PyTorch port | {label} | {seconds} | {rss} |" + " |" * len(peers),
+                    flush=True,
+                )
         for precision in FLAGS.precisions:
             ours = measure(f"tfstyle:{size}:{precision}")
+            floors[size, precision] = measure(f"floor:{size}:{precision}"), ours
             seconds, rss = fmt(ours)
-            ratio = "—"
-            if reference and "error" not in reference and "error" not in ours:
-                ratio = f"{reference['seconds'] / ours['seconds']:.2f}×"
-            print(f"| {size}² | tfstyle | {precision} | {seconds} | {rss} | {ratio} |", flush=True)
+            ratios = []
+            for peer in peers:
+                reference = references.get(peer)
+                ok = reference and "error" not in reference and "error" not in ours
+                ratios.append(f"{reference['seconds'] / ours['seconds']:.2f}×" if ok else "—")
+            label = describe(precision, "sanet")
+            print(f"| {size}² | tfstyle | {label} | {seconds} | {rss} | {' | '.join(ratios)} |", flush=True)
+    print("\nthe floor: VGG19 to relu5_1 twice and the decoder, convolutions alone (conv_floor):\n")
+    print("| size | precision | floor, s | tfstyle, s | tfstyle / floor |")
+    print("|---|---|---|---|---|")
+    for (size, precision), (floor, ours) in floors.items():
+        if "error" not in floor and "error" not in ours:
+            print(
+                f"| {size}² | {precision} | {floor['seconds']:.3f} | {ours['seconds']:.3f} | "
+                f"{ours['seconds'] / floor['seconds']:.2f}× |",
+                flush=True,
+            )
+    print("\nfolder mode: `tfstyle stylize DIR` (style encoded once, 4 images) against the library:\n")
+    print("| size | precision | CLI s per image | library, cached style, s | CLI / library |")
+    print("|---|---|---|---|---|")
+    for size in (512,):
+        for precision in FLAGS.precisions[:1]:
+            cli, library = cli_folder(size, precision), measure(f"tfstyle:{size}:{precision}:cached")
+            if "error" not in cli and "error" not in library:
+                print(
+                    f"| {size}² | {precision} | {cli['seconds']:.2f} | {library['seconds']:.2f} | "
+                    f"{cli['seconds'] / library['seconds']:.2f}× |",
+                    flush=True,
+                )
+            else:
+                print(f"| {size}² | {precision} | {cli.get('error', '')} {library.get('error', '')} | | |")
     print("\ncached style features (tfstyle, style encoded once, then only the content per call):\n")
-    print("| size | precision | style image each call, s | cached features, s | gain |")
+    print("| size | precision | style image each call, s | cached features, s | cached / full |")
     print("|---|---|---|---|---|")
     for size in (512, 1024):
         for precision in FLAGS.precisions:
@@ -131,7 +254,7 @@ def main(argv):
                 continue
             print(
                 f"| {size}² | {precision} | {full['seconds']:.2f} | {cached['seconds']:.2f} | "
-                f"{full['seconds'] / cached['seconds']:.2f}× |",
+                f"{cached['seconds'] / full['seconds']:.2f}× |",
                 flush=True,
             )
 

@@ -23,6 +23,7 @@ from tfstyle.layers import NearestUpsampling2D, ReflectionPadding2D, SANetAttent
 from tfstyle.models.vgg import build_vgg19
 from tfstyle.ops import area_resize
 from tfstyle.style_features import StyleFeatures
+from tfstyle.tiling import LayerChain
 
 CHANNELS = 512
 #: The parts a precision plan sets one by one (`Stylizer(precision_plan=...)`):
@@ -130,6 +131,11 @@ class Stylizer(keras.Model):
       training_taps: also expose relu1_1..relu3_1 (for the training losses).
       precision_plan: ``{part: dtype policy}`` for parts in `PARTS` that run at
         another precision than the model's ``dtype`` (`tfstyle.precision.stylizer_dtypes`).
+      strip_rows: run the full-resolution ends (the encoder's block 1, the
+        decoder after its last upsampling) in strips of this many output rows
+        (`tfstyle.tiling`): the same numbers in a fraction of the memory.
+        ``None`` derives it from `memory_budget_mb` (images that fit run
+        whole), ``0`` never splits.
     """
 
     def __init__(
@@ -139,6 +145,7 @@ class Stylizer(keras.Model):
         max_style_positions: Optional[int] = None,
         training_taps: bool = False,
         precision_plan: Optional[dict] = None,
+        strip_rows: Optional[int] = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -148,6 +155,7 @@ class Stylizer(keras.Model):
                 f"unknown precision plan part(s) {sorted(unknown)}; parts are {', '.join(PARTS)}"
             )
         self.precision_plan = dict(precision_plan or {})
+        self.strip_rows = None if strip_rows is None else int(strip_rows)
         self.chunk_size, self.memory_budget_mb = chunk_size, memory_budget_mb
         self.max_style_positions, self.training_taps = max_style_positions, training_taps
         policy = self.dtype_policy
@@ -236,6 +244,7 @@ class Stylizer(keras.Model):
             "max_style_positions": self.max_style_positions,
             "training_taps": self.training_taps,
             "precision_plan": self.precision_plan,
+            "strip_rows": self.strip_rows,
         }
 
     # -- stages ---------------------------------------------------------------
@@ -244,8 +253,36 @@ class Stylizer(keras.Model):
         images = tf.convert_to_tensor(images, tf.float32)
         if images.shape.rank == 3:
             images = images[None]
-        features = self._graph("encode", lambda x: self.encoder(x), [3], part="encoder1")(images)
+        rows = self._strip_rows(images.shape[2])
+        if rows and not tf.inside_function() and images.shape[1] > 2 * rows:
+            head, rest = self._encoder_split()
+            pooled = self._cast(head(images, strip_rows=rows), "encoder2")  # exact
+            features = self._graph("encode_rest", rest, [int(pooled.shape[-1])], part="encoder2")(pooled)
+        else:
+            features = self._graph("encode", lambda x: self.encoder(x), [3], part="encoder1")(images)
         return StyleFeatures(features["relu4_1"], features["relu5_1"], encoder=self.weights_id)
+
+    def _strip_rows(self, width) -> int:
+        """Strip height for the full-resolution ends: `strip_rows`, or (``None``) the rows whose
+        64-channel activations (input, padded copy, output; float32) fit `memory_budget_mb`."""
+        if self.strip_rows is not None or width is None:
+            return self.strip_rows or 0
+        return max(16, int(self.memory_budget_mb * 2**20 // (int(width) * 64 * 4 * 3)))
+
+    def _encoder_split(self):
+        """(block 1 as a `LayerChain`, the rest of the encoder as a function → {tap: features})."""
+        layers = self.encoder.layers[1:]  # after the input layer
+        cut = [layer.name for layer in layers].index("pool1") + 1
+
+        def rest(x):
+            taps = {}
+            for layer in layers[cut:]:
+                x = layer(x)
+                if layer.name in STYLE_TAPS:
+                    taps[layer.name] = x
+            return taps
+
+        return LayerChain(layers[:cut]), rest
 
     def encode_style(self, images) -> StyleFeatures:
         """Style features to cache: compute once, reuse for many contents (`StyleFeatures.save`)."""
@@ -321,8 +358,22 @@ class Stylizer(keras.Model):
 
     def decode(self, features) -> tf.Tensor:
         """Decoder output (linear, not clipped, float32) for transformed features."""
-        decode = self._graph("decode", lambda x: self.decoder(x), [CHANNELS], part="decoder")
-        return tf.cast(decode(self._cast(features, "decoder")), tf.float32)
+        features = self._cast(features, "decoder")
+        rows = self._strip_rows(None if features.shape[2] is None else 8 * features.shape[2])
+        if rows and not tf.inside_function() and 8 * features.shape[1] > rows:
+            layers = self.decoder.layers[1:]
+            cut = [layer.name for layer in layers].index(f"up{DECODER_CONVS[-3][0] + 2}")
+
+            def head(x):
+                for layer in layers[:cut]:
+                    x = layer(x)
+                return x
+
+            half = self._graph("decode_head", head, [CHANNELS], part="decoder")(features)
+            out = LayerChain(layers[cut:])(half, strip_rows=rows)  # the full-size end, exact
+        else:
+            out = self._graph("decode", lambda x: self.decoder(x), [CHANNELS], part="decoder")(features)
+        return tf.cast(out, tf.float32)
 
     def controlled_features(
         self,
