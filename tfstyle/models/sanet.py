@@ -134,8 +134,8 @@ class Stylizer(keras.Model):
       strip_rows: run the full-resolution ends (the encoder's block 1, the
         decoder after its last upsampling) in strips of this many output rows
         (`tfstyle.tiling`): the same numbers in a fraction of the memory.
-        ``None`` derives it from `memory_budget_mb` (images that fit run
-        whole), ``0`` never splits.
+        ``None`` derives it from `memory_budget_mb`; ``0`` never splits. A
+        chain that would make fewer than three strips runs whole.
     """
 
     def __init__(
@@ -254,7 +254,7 @@ class Stylizer(keras.Model):
         if images.shape.rank == 3:
             images = images[None]
         rows = self._strip_rows(images.shape[2])
-        if rows and not tf.inside_function() and images.shape[1] > 2 * rows:
+        if rows and not tf.inside_function() and images.shape[1] > 4 * rows:  # ≥ 3 strips
             head, rest = self._encoder_split()
             pooled = self._cast(head(images, strip_rows=rows), "encoder2")  # exact
             features = self._graph("encode_rest", rest, [int(pooled.shape[-1])], part="encoder2")(pooled)
@@ -360,7 +360,7 @@ class Stylizer(keras.Model):
         """Decoder output (linear, not clipped, float32) for transformed features."""
         features = self._cast(features, "decoder")
         rows = self._strip_rows(None if features.shape[2] is None else 8 * features.shape[2])
-        if rows and not tf.inside_function() and 8 * features.shape[1] > rows:
+        if rows and not tf.inside_function() and 8 * features.shape[1] > 2 * rows:
             layers = self.decoder.layers[1:]
             cut = [layer.name for layer in layers].index(f"up{DECODER_CONVS[-3][0] + 2}")
 
