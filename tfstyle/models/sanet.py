@@ -176,6 +176,7 @@ class Stylizer(keras.Model):
         #: fingerprint of the encoder weights, set when they are loaded from a file
         #: (`sanet_weights`); stamped on encoded styles and checked on cached ones
         self.weights_id = ""
+        self._parts = self._group_parts()
         for part, policy in self.precision_plan.items():
             for layer in self.part_layers(part):
                 layer.dtype_policy = policy
@@ -183,6 +184,10 @@ class Stylizer(keras.Model):
 
     def part_layers(self, part: str) -> list:
         """The layers (sub-layers included) of one part of `PARTS`."""
+        return self._parts[part]
+
+    def _group_parts(self) -> dict:
+        """Each part of `PARTS` → its layers, sub-layers included (built once: stages ask often)."""
         output_pad, output_conv = self.decoder.layers[-2:]
         groups: dict = {part: [] for part in ENCODER_PARTS}
         for layer in self.encoder.layers[1:]:  # conv0 (the input conv) joins block 1
@@ -196,7 +201,10 @@ class Stylizer(keras.Model):
                 "output": [output_pad, output_conv],
             }
         )
-        return [sub for layer in groups[part] for sub in layer._flatten_layers()]
+        return {
+            part: [sub for layer in layers for sub in layer._flatten_layers()]
+            for part, layers in groups.items()
+        }
 
     def part_dtype(self, part: str) -> str:
         """The compute dtype of one part of `PARTS`."""
