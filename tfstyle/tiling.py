@@ -1,16 +1,22 @@
 """Exact strip-wise execution of a chain of local layers (high resolution in bounded memory).
 
-The full-resolution ends of SANet — the encoder's first block and the
-decoder's last — hold the largest activations (64 channels at the image's
-size) but are local: each output row depends on a few input rows. A
+The full-resolution parts of the networks — SANet's encoder up to relu4_1 and
+its decoder, Magenta's contract and expand stages — hold the largest
+activations but are local: each output row depends on a few input rows. A
 `LayerChain` runs such a chain on horizontal strips whose input carries a
 halo that covers the chain's receptive field, so the stitched result equals
 the one-shot result:
 
 * reflection padding is applied only at the image's own top and bottom
   (at a strip's inner edges the halo rows are the real neighbours);
-* 2×2 pooling strips start on even rows, so the pooling grid is the image's;
+* pooling and stride-2 convolution strips start on even rows, so their grid
+  is the image's;
 * ×2 nearest upsampling maps output rows to input rows exactly.
+
+Operations that need the whole image (instance normalisation's statistics,
+attention) are not steps: a caller runs a chain up to one, computes what it
+needs on the stitched result, and passes it into the next chain as a
+`Step.rows` function of the strip's row range (Magenta's two-pass norm).
 
 Strips span the full width; only rows are split.
 """
@@ -18,7 +24,8 @@ Strips span the full width; only rows are split.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Union
 
 import keras
 import tensorflow as tf
@@ -27,66 +34,102 @@ from tfstyle.layers import NearestUpsampling2D, ReflectionPadding2D
 
 
 @dataclasses.dataclass(frozen=True)
-class _Op:
-    kind: str  # "pad" (reflect, 1 row), "conv" (valid, k rows), "pool" (2x2/2 same), "up" (x2), "point"
-    layer: keras.layers.Layer
+class Step:
+    """One operation of a chain and how it maps rows.
 
+    kind: ``pad`` (reflect `size` rows and columns), ``conv`` (valid, kernel
+    `size`, `stride` 1 or 2), ``pool`` (2×2/2 same), ``up`` (×2 nearest),
+    ``crop`` (to at most `size` rows and `width` columns), ``point`` (row-wise
+    independent) or ``rows`` (`fn(y, start, stop)` gets its strip's row range).
+    """
 
-def _ops(layers: Sequence[keras.layers.Layer]) -> list[_Op]:
-    ops = []
-    for layer in layers:
+    kind: str
+    fn: Callable
+    size: int = 1
+    stride: int = 1
+    width: int = 0
+
+    @staticmethod
+    def pad(rows: int) -> Step:
+        return Step("pad", lambda y: y, size=int(rows))
+
+    @staticmethod
+    def pointwise(fn: Callable) -> Step:
+        return Step("point", fn)
+
+    @staticmethod
+    def by_rows(fn: Callable) -> Step:
+        """A position-dependent op: ``fn(y, start, stop)`` for rows [start, stop) of its level."""
+        return Step("rows", fn)
+
+    @staticmethod
+    def crop(height: int, width: int) -> Step:
+        """Crop to `height` × `width` (the bottom rows / right columns go): `upsample_like`'s crop."""
+        return Step("crop", lambda y: y[:, :, :width], size=int(height), width=int(width))
+
+    @staticmethod
+    def of(layer: keras.layers.Layer) -> Step:
+        """The step of a Keras layer, or ValueError for a layer that cannot run in strips."""
         if isinstance(layer, ReflectionPadding2D):
-            if layer.padding != 1:
-                raise ValueError(f"{layer.name}: strips support reflection padding of 1")
-            ops.append(_Op("pad", layer))
-        elif isinstance(layer, keras.layers.Conv2D):
-            if layer.strides != (1, 1) or layer.padding != "valid" or layer.kernel_size[0] not in (1, 3):
-                raise ValueError(f"{layer.name}: strips support 1x1 and valid 3x3 stride-1 convs")
-            ops.append(_Op("conv" if layer.kernel_size[0] == 3 else "point", layer))
-        elif isinstance(layer, keras.layers.MaxPooling2D):
+            return Step.pad(layer.padding)
+        if isinstance(layer, keras.layers.Conv2D):
+            k, s = layer.kernel_size[0], layer.strides[0]
+            if layer.padding != "valid" or layer.strides[1] != s or s not in (1, 2):
+                raise ValueError(f"{layer.name}: strips support valid convs of stride 1 or 2")
+            if k == 1 and s == 1:
+                return Step("point", layer)
+            return Step("conv", layer, size=k, stride=s)
+        if isinstance(layer, keras.layers.MaxPooling2D):
             if layer.pool_size != (2, 2) or layer.strides != (2, 2) or layer.padding != "same":
                 raise ValueError(f"{layer.name}: strips support 2x2/2 same pooling")
-            ops.append(_Op("pool", layer))
-        elif isinstance(layer, NearestUpsampling2D):
+            return Step("pool", layer)
+        if isinstance(layer, NearestUpsampling2D):
             if layer.factor != 2:
                 raise ValueError(f"{layer.name}: strips support x2 upsampling")
-            ops.append(_Op("up", layer))
-        elif isinstance(layer, (keras.layers.ReLU, keras.layers.Activation)):
-            ops.append(_Op("point", layer))
-        else:
-            raise ValueError(f"{layer.name}: {type(layer).__name__} cannot run in strips")
-    return ops
+            return Step("up", layer)
+        if isinstance(layer, (keras.layers.ReLU, keras.layers.Activation)):
+            return Step("point", layer)
+        raise ValueError(f"{layer.name}: {type(layer).__name__} cannot run in strips")
 
 
 class LayerChain:
-    """A chain of local Keras layers that runs whole or in strips of output rows.
+    """A chain of local layers that runs whole or in strips of output rows.
 
-    ``LayerChain(layers)(x, strip_rows=None)`` equals calling the layers in
-    order; with `strip_rows` the output is computed `strip_rows` rows at a time
-    and concatenated. Any strip height works: an output row range maps back to
-    pooling inputs that start on even rows by construction.
+    ``LayerChain(steps)(x, strip_rows=None)`` equals applying the steps in
+    order (Keras layers are classified by `Step.of`); with `strip_rows` the
+    output is computed `strip_rows` rows at a time and concatenated. Any
+    strip height works: an output row range maps back to pooling and stride-2
+    inputs that start on even rows by construction.
     """
 
-    def __init__(self, layers: Sequence[keras.layers.Layer]):
-        self.ops = _ops(layers)
+    def __init__(self, steps: Sequence[Union[keras.layers.Layer, Step]]):
+        self.ops = [s if isinstance(s, Step) else Step.of(s) for s in steps]
 
     def heights(self, height: int) -> list[int]:
-        """The row count after each op for an input of `height` rows (index 0: the input)."""
+        """The row count after each step for an input of `height` rows (index 0: the input)."""
         rows = [height]
         for op in self.ops:
             h = rows[-1]
-            rows.append({"pad": h + 2, "conv": h - 2, "pool": (h + 1) // 2, "up": 2 * h}.get(op.kind, h))
+            if op.kind == "pad":
+                h += 2 * op.size
+            elif op.kind == "conv":
+                h = (h - op.size) // op.stride + 1
+            elif op.kind == "pool":
+                h = (h + 1) // 2
+            elif op.kind == "up":
+                h *= 2
+            elif op.kind == "crop":
+                h = min(h, op.size)
+            rows.append(h)
         return rows
 
     def __call__(self, x, strip_rows: int | None = None):
-        if not strip_rows:
-            for op in self.ops:
-                x = op.layer(x)
-            return x
         heights = self.heights(int(x.shape[1]))
+        if not strip_rows:
+            return self._strip(x, heights, 0, heights[-1])
         total, step = heights[-1], max(1, int(strip_rows))
         strips = [self._strip(x, heights, start, min(start + step, total)) for start in range(0, total, step)]
-        return tf.concat(strips, axis=1)
+        return tf.concat(strips, axis=1) if len(strips) > 1 else strips[0]
 
     def _needed(self, heights: list[int], start: int, stop: int) -> list[tuple[int, int]]:
         """Rows [a, b) needed at every level (index 0: the input) for output rows [start, stop)."""
@@ -94,12 +137,12 @@ class LayerChain:
         for level in range(len(self.ops), 0, -1):
             op, (a, b) = self.ops[level - 1], spans[0]
             below = heights[level - 1]
-            if op.kind == "pad":  # padded row r is input row r - 1 (reflected beyond the edges)
-                a, b = max(a - 1, 0), min(b - 1, below)
+            if op.kind == "pad":  # padded row r is input row r - p (reflected beyond the edges)
+                a, b = max(a - op.size, 0), b - op.size
             elif op.kind == "conv":
-                a, b = a, b + 2
+                a, b = op.stride * a, op.stride * (b - 1) + op.size
             elif op.kind == "pool":
-                a, b = 2 * a, min(2 * b, below)
+                a, b = 2 * a, 2 * b
             elif op.kind == "up":
                 a, b = a // 2, (b - 1) // 2 + 1
             spans.insert(0, (a, min(b, below)))
@@ -110,20 +153,54 @@ class LayerChain:
         a, b = spans[0]
         y, offset = x[:, a:b], a  # y holds rows [offset, offset + rows) of the current level
         for level, op in enumerate(self.ops):
-            below = heights[level]
+            below, rows = heights[level], int(y.shape[1])
             if op.kind == "pad":
-                top = 1 if offset == 0 else 0
-                bottom = 1 if offset + int(y.shape[1]) == below else 0
-                y = tf.pad(y, [[0, 0], [top, bottom], [1, 1], [0, 0]], mode="REFLECT")
-                offset = offset + 1 - top  # padded coordinates: input row r is row r + 1
-            elif op.kind == "conv":
-                y = op.layer(y)  # valid: loses one row at each end
-            elif op.kind == "pool":
-                y, offset = op.layer(y), offset // 2
-            elif op.kind == "up":
-                y, offset = op.layer(y), offset * 2
+                p = op.size
+                top = p if offset == 0 else 0
+                bottom = p if offset + rows == below else 0
+                y = tf.pad(y, [[0, 0], [top, bottom], [p, p], [0, 0]], mode="REFLECT")
+                offset = offset + p - top  # padded coordinates: input row r is row r + p
+            elif op.kind == "rows":
+                y = op.fn(y, offset, offset + rows)
             else:
-                y = op.layer(y)
+                y = op.fn(y)
+                if op.kind in ("conv", "pool"):
+                    offset //= op.stride if op.kind == "conv" else 2
+                elif op.kind == "up":
+                    offset *= 2
             want_a, want_b = spans[level + 1]
-            y, offset = y[:, want_a - offset : want_b - offset], want_a
+            if (want_a, want_b) != (offset, offset + int(y.shape[1])):
+                y = y[:, want_a - offset : want_b - offset]
+            offset = want_a
         return y
+
+
+def levels(steps: Sequence[Union[keras.layers.Layer, Step]]) -> list[LayerChain]:
+    """Cut a chain where its resolution changes: after each pooling or stride-2 conv, before
+    each upsampling. What passes between two chains is always the lower-resolution map, so
+    a strip never holds many full-resolution rows for a few low-resolution ones."""
+    chains: list[LayerChain] = []
+    current: list[Step] = []
+    for step in (s if isinstance(s, Step) else Step.of(s) for s in steps):
+        if step.kind == "up" and current:
+            chains.append(LayerChain(current))
+            current = []
+        current.append(step)
+        if step.kind == "pool" or (step.kind == "conv" and step.stride == 2):
+            chains.append(LayerChain(current))
+            current = []
+    if current:
+        chains.append(LayerChain(current))
+    return chains
+
+
+def run_levels(chains: Sequence[LayerChain], x, strip_rows: int):
+    """Run `levels` chains in turn, each in strips of about `strip_rows` rows of its input's level
+    (a chain that ends in a downsampling makes half as many output rows); a chain that would
+    make fewer than three strips runs whole."""
+    for chain in chains:
+        last = chain.ops[-1]
+        rows = max(1, strip_rows // 2) if last.kind == "pool" or last.stride == 2 else strip_rows
+        total = chain.heights(int(x.shape[1]))[-1]
+        x = chain(x, strip_rows=rows if total > 2 * rows else None)
+    return x

@@ -44,6 +44,25 @@ def add_precision(
     parser.add_argument("--precision", choices=PRECISIONS, default="auto", help=help_text)
 
 
+def add_memory_budget(parser) -> None:
+    """``--memory-budget-mb``: the one knob for SANet's attention chunks and the strips of both networks."""
+    parser.add_argument(
+        "--memory-budget-mb",
+        type=finite,
+        default=256.0,
+        help="bound on the large intermediates: SANet's attention runs in chunks and the "
+        "full-resolution layers of SANet and Magenta in exact row strips to stay near it "
+        "(default %(default)s; the result is the same)",
+    )
+
+
+def check_memory_budget(args) -> None:
+    from tfstyle.errors import ConfigError
+
+    if args.memory_budget_mb <= 0:
+        raise ConfigError(f"--memory-budget-mb must be > 0, got {args.memory_budget_mb}")
+
+
 #: The feed-forward networks of ``stylize`` and ``portrait``.
 MODELS = ("sanet", "magenta")
 
@@ -86,7 +105,8 @@ def load_network(args, **sanet_kwargs):
     """The network that ``--model`` (or ``--builtin-style``), ``--weights`` and ``--precision`` name."""
     from tfstyle.networks import load_network as load
 
-    return load(args.model, args.weights, args.precision, **sanet_kwargs)
+    budget = getattr(args, "memory_budget_mb", 256.0)
+    return load(args.model, args.weights, args.precision, memory_budget_mb=budget, **sanet_kwargs)
 
 
 def check_max_size(value: int, min_side: int | None = None, option: str = "--max-size") -> None:

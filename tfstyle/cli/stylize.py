@@ -6,9 +6,11 @@ import os
 import time
 
 from tfstyle.cli.args import (
+    add_memory_budget,
     add_model,
     add_precision,
     check_max_size,
+    check_memory_budget,
     csv,
     finite,
     load_network,
@@ -80,12 +82,7 @@ def add_parser(sub) -> None:
     p.add_argument("--save-style-features", metavar="NPZ", help="write the style's features to reuse")
     add_model(p)
     add_precision(p, FEED_FORWARD_HELP)
-    p.add_argument(
-        "--memory-budget-mb",
-        type=finite,
-        default=256.0,
-        help="bound on attention memory; larger inputs are processed in chunks (SANet)",
-    )
+    add_memory_budget(p)
     p.add_argument(
         "--max-style-positions",
         type=positive_int,
@@ -117,19 +114,18 @@ def run(args) -> int:
             )
         if args.save_style_features or args.preserve_color == "histogram":
             raise ConfigError("a built-in style has no style image: drop --save-style-features and histogram")
+        if args.memory_budget_mb != 256.0:
+            raise ConfigError("the 26-style network runs whole; drop --memory-budget-mb")
         args.model = "builtin"
     args.model = args.model or "sanet"
-    refuse_sanet_only(
-        args, {"--level-weights": [1.0, 1.0], "--memory-budget-mb": 256.0, "--max-style-positions": None}
-    )
+    refuse_sanet_only(args, {"--level-weights": [1.0, 1.0], "--max-style-positions": None})
     alpha = controls.check_alpha(args.alpha, "--alpha")
     level_weights = controls.check_level_weights(args.level_weights, "--level-weights")
     count = len(args.style) + len(args.style_features) + len(builtin)
     controls.convex_weights(args.style_weights, count)
     if args.mask and len(args.mask) != count:
         raise ConfigError(f"{len(args.mask)} --mask for {count} styles; give one per style")
-    if args.memory_budget_mb <= 0:
-        raise ConfigError(f"--memory-budget-mb must be > 0, got {args.memory_budget_mb}")
+    check_memory_budget(args)
     check_max_size(args.max_size)
     folder_mode = os.path.isdir(args.content)
     if folder_mode:
@@ -161,10 +157,7 @@ def run(args) -> int:
     styles = [image_lib.load_fitted(path, args.max_size, **load) for path in args.style]
     content = None if folder_mode else image_lib.load_fitted(args.content, args.max_size, **load)
 
-    sanet_kwargs = {
-        "memory_budget_mb": args.memory_budget_mb,
-        "max_style_positions": args.max_style_positions,
-    }
+    sanet_kwargs = {"max_style_positions": args.max_style_positions}
     stylizer = load_network(args, **(sanet_kwargs if args.model == "sanet" else {}))
     if cached:
         features = cached

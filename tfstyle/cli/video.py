@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tfstyle.cli.args import add_model, add_precision, check_max_size, csv, finite, load_network, positive_int
+from tfstyle.cli.args import (
+    add_memory_budget,
+    add_model,
+    add_precision,
+    check_max_size,
+    check_memory_budget,
+    csv,
+    finite,
+    load_network,
+    positive_int,
+)
 from tfstyle.precision import FEED_FORWARD_HELP
 from tfstyle.settings import COLOR_MODES, PortraitSettings
 
@@ -53,6 +63,7 @@ def add_parser(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress line")
     add_model(p)
     add_precision(p, FEED_FORWARD_HELP)
+    add_memory_budget(p)
     p.set_defaults(run=run)
 
 
@@ -70,6 +81,7 @@ def run(args) -> int:
     alpha = controls.check_alpha(args.alpha, "--alpha")
     controls.convex_weights(args.style_weights, len(args.style))
     check_max_size(args.max_size)
+    check_memory_budget(args)
     if not 0.0 <= args.temporal_weight <= 1.0:
         raise ConfigError(f"--temporal-weight must be in [0, 1], got {args.temporal_weight}")
     if not 0 <= args.crf <= video_lib.MAX_CRF:

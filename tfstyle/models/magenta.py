@@ -40,8 +40,10 @@ import tensorflow as tf
 from tfstyle import color, controls
 from tfstyle.errors import ConfigError
 from tfstyle.layers import ReflectionPadding2D, upsample_like
+from tfstyle.layers.upsampling import upsample_nearest
 from tfstyle.ops import area_resize
 from tfstyle.style_features import StyleVector
+from tfstyle.tiling import Step, levels, run_levels
 
 #: Length of the style vector S (the bottleneck of Ghiasi et al. 2017, §3.1).
 STYLE_DIM = 100
@@ -94,16 +96,26 @@ class StyleNorm(keras.layers.Layer):
         self.built = True
 
     def call(self, x, vectors, mix):
+        size = tuple(x.shape[1:3]) if None not in x.shape[1:3] else tf.shape(x)[1:3]
+        gamma, beta = self.parameters(vectors, self.resized_mix(mix, size))
+        mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+        return self.normalize(x, gamma, beta, mean, variance)
+
+    def resized_mix(self, mix, size):
+        """`mix` at this layer's resolution `size` (a spatial map is area-resized; [B, 1, 1, K] is kept)."""
+        if mix.shape[1] != 1 or mix.shape[2] != 1:
+            mix = area_resize(tf.cast(mix, tf.float32), size)
+        return tf.cast(mix, self.compute_dtype)
+
+    def parameters(self, vectors, mix):
+        """γ and β [B, h|1, w|1, C] for style `vectors` [B, K, 100] mixed by `mix` (already resized)."""
         vectors = tf.cast(vectors, self.compute_dtype)
         gamma = tf.einsum("bkd,dc->bkc", vectors, self.gamma_kernel) + self.gamma_bias
         beta = tf.einsum("bkd,dc->bkc", vectors, self.beta_kernel) + self.beta_bias
-        if mix.shape[1] != 1 or mix.shape[2] != 1:  # a spatial map: to this layer's resolution
-            size = tuple(x.shape[1:3]) if None not in x.shape[1:3] else tf.shape(x)[1:3]
-            mix = area_resize(tf.cast(mix, tf.float32), size)
-        mix = tf.cast(mix, self.compute_dtype)
-        gamma = tf.einsum("bhwk,bkc->bhwc", mix, gamma)
-        beta = tf.einsum("bhwk,bkc->bhwc", mix, beta)
-        mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+        return tf.einsum("bhwk,bkc->bhwc", mix, gamma), tf.einsum("bhwk,bkc->bhwc", mix, beta)
+
+    def normalize(self, x, gamma, beta, mean, variance):
+        """Eq. 5 with the statistics given (`call` computes them; strips pass the whole image's)."""
         scale = gamma * tf.math.rsqrt(variance + tf.cast(self.epsilon, x.dtype))
         return x * scale + (beta - mean * scale)
 
@@ -212,10 +224,7 @@ class MagentaTransformer(keras.Model):
         for layer, (_, kernel, _, _) in zip(self.contract_convs, CONTRACT):
             stages.append(x)
             x = tf.nn.relu(layer(self._pad(x, kernel)))
-        convs, norms = self.residual_convs, self.residual_norms
-        for i in range(0, len(convs), 2):
-            h = tf.nn.relu(norms[i](convs[i](self.pad3(x)), vectors, mix))
-            x = x + norms[i + 1](convs[i + 1](self.pad3(h)), vectors, mix)
+        x = self._residual(x, vectors, mix)
         for i, (layer, norm, (_, kernel, up, _)) in enumerate(
             zip(self.expand_convs, self.expand_norms, EXPAND)
         ):
@@ -224,6 +233,59 @@ class MagentaTransformer(keras.Model):
             x = norm(layer(self._pad(x, kernel)), vectors, mix)
             x = tf.nn.sigmoid(x) if i == len(EXPAND) - 1 else tf.nn.relu(x)
         return x
+
+    def _residual(self, x, vectors, mix):
+        convs, norms = self.residual_convs, self.residual_norms
+        for i in range(0, len(convs), 2):
+            h = tf.nn.relu(norms[i](convs[i](self.pad3(x)), vectors, mix))
+            x = x + norms[i + 1](convs[i + 1](self.pad3(h)), vectors, mix)
+        return x
+
+    def call_in_strips(self, content, vectors, mix, strip_rows: int):
+        """`call` with the full- and half-resolution stages in exact row strips (`tfstyle.tiling`).
+
+        Instance norm needs the whole image's statistics, so each expand stage
+        runs in two passes: its convolution in strips (the narrow pre-norm map
+        is kept whole), the statistics of that map, then the normalisation in
+        strips fused into the next stage. The quarter-resolution residual
+        blocks run whole. Eager only; equals `call` to float rounding.
+        """
+        x = tf.cast(content, self.compute_dtype)
+        sizes = [tuple(int(n) for n in x.shape[1:3])]
+        contract: list = []
+        for layer, (_, kernel, _, _) in zip(self.contract_convs, CONTRACT):
+            contract += [Step.pad(kernel // 2), layer, Step.pointwise(tf.nn.relu)]
+            h, w = sizes[-1]
+            sizes.append(((h - 1) // layer.strides[0] + 1, (w - 1) // layer.strides[0] + 1))
+        x = run_levels(levels(contract), x, strip_rows)
+        x = self._residual(x, vectors, mix)
+        stage_sizes = sizes[1:3]  # the outputs of contract conv1 and conv2: upsampling targets
+        normalize: list = []
+        for i, (layer, norm, (_, kernel, up, _)) in enumerate(
+            zip(self.expand_convs, self.expand_norms, EXPAND)
+        ):
+            steps = list(normalize)
+            if up > 1:
+                height, width = stage_sizes.pop()
+                steps += [Step("up", upsample_nearest), Step.crop(height, width)]
+            steps += [Step.pad(kernel // 2), layer]
+            x = run_levels(levels(steps), x, strip_rows)  # pass 1: the pre-norm map, whole
+            activation = tf.nn.sigmoid if i == len(EXPAND) - 1 else tf.nn.relu
+            normalize = [Step.by_rows(self._norm_rows(norm, activation, x, vectors, mix))]  # pass 2
+        return normalize[0].fn(x, 0, int(x.shape[1]))  # the 3-channel output norm, whole
+
+    @staticmethod
+    def _norm_rows(norm: StyleNorm, activation, x, vectors, mix):
+        """Rows [a, b) of ``activation(norm(x))`` with the whole `x`'s statistics."""
+        mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+        mix = norm.resized_mix(mix, tuple(int(n) for n in x.shape[1:3]))
+        spatial = mix.shape[1] != 1
+
+        def rows(y, a, b):
+            gamma, beta = norm.parameters(vectors, mix[:, a:b] if spatial else mix)
+            return activation(norm.normalize(y, gamma, beta, mean, variance))
+
+        return rows
 
     def get_config(self):
         return {**super().get_config(), "style_dim": self.style_dim}
@@ -238,8 +300,12 @@ class MagentaStylizer(keras.Model):
     predicted style; `stylize` is the inference API.
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, memory_budget_mb: float = 256.0, strip_rows: Optional[int] = None, **kwargs):
         super().__init__(**kwargs)
+        #: bounds the transformer's full-resolution activations: larger images run in strips
+        self.memory_budget_mb = float(memory_budget_mb)
+        #: strip height in full-resolution rows; ``None``: from the budget, ``0``: never split
+        self.strip_rows = None if strip_rows is None else int(strip_rows)
         self.predictor = build_predictor(dtype=self.dtype_policy)
         self.transformer = MagentaTransformer(dtype=self.dtype_policy, name="transformer")
         self.transformer.build()
@@ -247,6 +313,10 @@ class MagentaStylizer(keras.Model):
         #: fingerprint of the weights (set on load); stamped on and checked against cached style vectors
         self.weights_id = ""
         self.built = True
+
+    def get_config(self):
+        budget = {"memory_budget_mb": self.memory_budget_mb, "strip_rows": self.strip_rows}
+        return {**super().get_config(), **budget}
 
     def call(self, inputs):
         content, style = inputs
@@ -289,9 +359,22 @@ class MagentaStylizer(keras.Model):
             tf.TensorSpec([None, None, STYLE_DIM], tf.float32),
             tf.TensorSpec([None, None, None, None] if spatial else [None, 1, 1, None], tf.float32),
         ]
+        content = tf.convert_to_tensor(content, tf.float32)
+        rows = self._strip_rows(content.shape[2])
+        if rows and not tf.inside_function() and content.shape[1] > 4 * rows:  # ≥ 5 strips, as SANet
+            vectors = tf.convert_to_tensor(vectors, tf.float32)
+            return tf.cast(self.transformer.call_in_strips(content, vectors, mix, rows), tf.float32)
         name = "transform_map" if spatial else "transform"
         run = self._graph(name, lambda c, v, m: self.transformer(c, v, m), spec)
         return tf.cast(run(content, vectors, mix), tf.float32)
+
+    def _strip_rows(self, width) -> int:
+        """Strip height: `strip_rows`, or (``None``) the rows whose widest full-resolution stage
+        (the last upsampling's 16 channels, their padded copy, the 8-channel conv output and its
+        normalised copy: 48 float32 values a pixel) fits `memory_budget_mb`."""
+        if self.strip_rows is not None or width is None:
+            return self.strip_rows or 0
+        return max(16, int(self.memory_budget_mb * 2**20 // (int(width) * 48 * 4)))
 
     # -- inference API --------------------------------------------------------
     def stylize(

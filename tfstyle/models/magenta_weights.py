@@ -43,9 +43,9 @@ def load_builtin(directory: Optional[str], dtype=None):
     return model
 
 
-def load_magenta(directory: Optional[str], dtype=None) -> MagentaStylizer:
+def load_magenta(directory: Optional[str], dtype=None, memory_budget_mb: float = 256.0) -> MagentaStylizer:
     """A `MagentaStylizer` with the weights of `directory` (random for ``None``)."""
-    model = MagentaStylizer(dtype=dtype)
+    model = MagentaStylizer(dtype=dtype, memory_budget_mb=memory_budget_mb)
     if directory is None:
         return model
     path = os.path.join(directory, WEIGHTS_FILE)

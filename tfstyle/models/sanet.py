@@ -23,7 +23,7 @@ from tfstyle.layers import NearestUpsampling2D, ReflectionPadding2D, SANetAttent
 from tfstyle.models.vgg import build_vgg19
 from tfstyle.ops import area_resize
 from tfstyle.style_features import StyleFeatures
-from tfstyle.tiling import LayerChain
+from tfstyle.tiling import levels, run_levels
 
 CHANNELS = 512
 #: The parts a precision plan sets one by one (`Stylizer(precision_plan=...)`):
@@ -131,11 +131,12 @@ class Stylizer(keras.Model):
       training_taps: also expose relu1_1..relu3_1 (for the training losses).
       precision_plan: ``{part: dtype policy}`` for parts in `PARTS` that run at
         another precision than the model's ``dtype`` (`tfstyle.precision.stylizer_dtypes`).
-      strip_rows: run the full-resolution ends (the encoder's block 1, the
-        decoder after its last upsampling) in strips of this many output rows
+      strip_rows: run the local parts (the encoder up to relu4_1, the whole
+        decoder) in strips of this many full-resolution rows
         (`tfstyle.tiling`): the same numbers in a fraction of the memory.
-        ``None`` derives it from `memory_budget_mb`; ``0`` never splits. A
-        chain that would make fewer than three strips runs whole.
+        ``None`` derives it from `memory_budget_mb`; ``0`` never splits. An
+        image of fewer than five strips runs whole (at 1024² strips cost 10 %
+        and saved nothing), and so does a chain of fewer than three.
     """
 
     def __init__(
@@ -262,35 +263,35 @@ class Stylizer(keras.Model):
         if images.shape.rank == 3:
             images = images[None]
         rows = self._strip_rows(images.shape[2])
-        if rows and not tf.inside_function() and images.shape[1] > 4 * rows:  # ≥ 3 strips
+        if rows and not tf.inside_function() and images.shape[1] > 4 * rows:  # ≥ 5 strips
             head, rest = self._encoder_split()
-            pooled = self._cast(head(images, strip_rows=rows), "encoder2")  # exact
-            features = self._graph("encode_rest", rest, [int(pooled.shape[-1])], part="encoder2")(pooled)
+            relu4_1 = self._cast(run_levels(head, images, rows), "encoder5")  # exact
+            features = self._graph("encode_rest", rest, [int(relu4_1.shape[-1])], part="encoder5")(relu4_1)
         else:
             features = self._graph("encode", lambda x: self.encoder(x), [3], part="encoder1")(images)
         return StyleFeatures(features["relu4_1"], features["relu5_1"], encoder=self.weights_id)
 
     def _strip_rows(self, width) -> int:
-        """Strip height for the full-resolution ends: `strip_rows`, or (``None``) the rows whose
+        """Strip height for the local ends: `strip_rows`, or (``None``) the rows whose full-resolution
         64-channel activations (input, padded copy, output; float32) fit `memory_budget_mb`."""
         if self.strip_rows is not None or width is None:
             return self.strip_rows or 0
         return max(16, int(self.memory_budget_mb * 2**20 // (int(width) * 64 * 4 * 3)))
 
     def _encoder_split(self):
-        """(block 1 as a `LayerChain`, the rest of the encoder as a function → {tap: features})."""
+        """(the encoder up to relu4_1 as `tiling.levels` chains, block 5 as a function → {tap: features})."""
         layers = self.encoder.layers[1:]  # after the input layer
-        cut = [layer.name for layer in layers].index("pool1") + 1
+        cut = [layer.name for layer in layers].index("relu4_1") + 1
 
-        def rest(x):
-            taps = {}
+        def rest(relu4_1):
+            x, taps = relu4_1, {"relu4_1": relu4_1}
             for layer in layers[cut:]:
                 x = layer(x)
                 if layer.name in STYLE_TAPS:
                     taps[layer.name] = x
             return taps
 
-        return LayerChain(layers[:cut]), rest
+        return levels(layers[:cut]), rest
 
     def encode_style(self, images) -> StyleFeatures:
         """Style features to cache: compute once, reuse for many contents (`StyleFeatures.save`)."""
@@ -368,17 +369,8 @@ class Stylizer(keras.Model):
         """Decoder output (linear, not clipped, float32) for transformed features."""
         features = self._cast(features, "decoder")
         rows = self._strip_rows(None if features.shape[2] is None else 8 * features.shape[2])
-        if rows and not tf.inside_function() and 8 * features.shape[1] > 2 * rows:
-            layers = self.decoder.layers[1:]
-            cut = [layer.name for layer in layers].index(f"up{DECODER_CONVS[-3][0] + 2}")
-
-            def head(x):
-                for layer in layers[:cut]:
-                    x = layer(x)
-                return x
-
-            half = self._graph("decode_head", head, [CHANNELS], part="decoder")(features)
-            out = LayerChain(layers[cut:])(half, strip_rows=rows)  # the full-size end, exact
+        if rows and not tf.inside_function() and 8 * features.shape[1] > 4 * rows:  # ≥ 5 strips
+            out = run_levels(levels(self.decoder.layers[1:]), features, rows)  # exact
         else:
             out = self._graph("decode", lambda x: self.decoder(x), [CHANNELS], part="decoder")(features)
         return tf.cast(out, tf.float32)
