@@ -131,7 +131,7 @@ def main(argv):
                     "style_relu5_1": features.relu5_1.numpy(),
                 },
             }
-            inputs["portrait"] = {**inputs["transfer"], "mask": mask}
+            inputs["portrait"] = {**inputs["transfer"], "mask": mask, "face_mask": np.zeros_like(mask)}
             for name in ("style_encoder", "transfer", "portrait"):
                 base = keras_times[(name, "float32")]
                 magenta_time = reference.get(name)

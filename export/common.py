@@ -53,8 +53,12 @@ def define_portrait_flags() -> None:
         list(map(str, defaults.background_levels)),
         "W1,W2 level weights on the background",
     )
+    flags.DEFINE_float("face_alpha", defaults.face_alpha, "trade-off on the face (the face_mask input)")
+    flags.DEFINE_list(
+        "face_levels", list(map(str, defaults.face_levels)), "W1,W2 level weights on the face (SANet)"
+    )
     flags.DEFINE_enum(
-        "blend", defaults.blend, BLENDS, "composite features (one decoder pass) or pixels (two)"
+        "blend", defaults.blend, BLENDS, "auto, features (one pass) or pixels (one pass per region)"
     )
     flags.DEFINE_float("feather", defaults.feather, "mask softening σ, fraction of the shorter side")
 

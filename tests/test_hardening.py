@@ -265,6 +265,28 @@ NUMBER_CASES = {
         ["stylize", "--content", PORTRAIT, "--style", PAINTING, "--memory-budget-mb=-1"],
         "--memory-budget-mb must be > 0",
     ),
+    "portrait memory budget 0": (
+        ["portrait", "--content", PORTRAIT, "--style", PAINTING, "--memory-budget-mb", "0"],
+        "--memory-budget-mb must be > 0",
+    ),
+    "magenta memory budget nan": (
+        [
+            "stylize",
+            "--content",
+            PORTRAIT,
+            "--style",
+            PAINTING,
+            "--model",
+            "magenta",
+            "--memory-budget-mb",
+            "nan",
+        ],
+        "must be a finite number, got nan",
+    ),
+    "built-in styles run whole": (
+        ["stylize", "--content", PORTRAIT, "--builtin-style", "3", "--memory-budget-mb", "64"],
+        "the 26-style network runs whole; drop --memory-budget-mb",
+    ),
     "max-style-positions 0": (
         ["stylize", "--content", PORTRAIT, "--style", PAINTING, "--max-style-positions", "0"],
         "must be >= 1",

@@ -32,6 +32,7 @@ from typing import Optional
 
 import numpy as np
 import tensorflow as tf
+from absl import logging
 
 from tfstyle import controls
 from tfstyle.errors import ConfigError
@@ -54,10 +55,15 @@ __all__ = [
 ]
 
 
+#: The portrait's regions; the face is optional (no face found, or none asked for).
+REGIONS = ("person", "background", "face")
+
+
 @dataclasses.dataclass
 class PortraitResult:
     image: np.ndarray  # [H, W, 3] float32 in [0, 1]
     mask: np.ndarray  # [H, W] the (feathered) person mask used
+    face_mask: Optional[np.ndarray] = None  # [H, W] the (feathered) face mask, if faces were used
 
 
 def feather(mask, amount: float) -> tf.Tensor:
@@ -86,47 +92,65 @@ def feather_mask(mask: np.ndarray, amount: float) -> np.ndarray:
     return feather(np.asarray(mask, np.float32)[None, :, :, None], amount).numpy()[0, :, :, 0]
 
 
+def composite(parts: dict, mask, face_mask=None):
+    """Person over background by `mask`, then the face over both by `face_mask` (all [N, h, w, ·])."""
+    out = mask * parts["person"] + (1.0 - mask) * parts["background"]
+    return out if face_mask is None else face_mask * parts["face"] + (1.0 - face_mask) * out
+
+
 def portrait_image(
-    stylizer: Stylizer, c: StyleFeatures, s: StyleFeatures, mask, settings: PortraitSettings
+    stylizer: Stylizer, c: StyleFeatures, s: StyleFeatures, mask, settings: PortraitSettings, face_mask=None
 ) -> tf.Tensor:
-    """Composited portraits [N, H, W, 3] in [0, 1] for a feathered person mask [N, H, W, 1]."""
-    features = region_features(stylizer, c, s, settings)
+    """Composited portraits [N, H, W, 3] in [0, 1] for a feathered person mask [N, H, W, 1]
+    and, optionally, a feathered face mask [N, H, W, 1] (the third region)."""
+    regions = REGIONS if face_mask is not None else REGIONS[:2]
+    features = region_features(stylizer, c, s, settings, regions)
     height, width = tf.shape(mask)[1], tf.shape(mask)[2]
-    if settings.blend == "feature":
+    if settings.blend in ("feature", "auto"):  # auto: feature for SANet (one decoder pass)
         person = features["person"]
-        m = controls.mask_at(
-            mask,
-            tf.shape(person)[1:3] if None in person.shape[1:3] else tuple(person.shape[1:3]),
-            tf.shape(person)[0],
-        )
-        return stylizer.render(m * person + (1.0 - m) * features["background"], height, width)
-    return mask * stylizer.render(features["person"], height, width) + (1.0 - mask) * stylizer.render(
-        features["background"], height, width
-    )
+        size = tf.shape(person)[1:3] if None in person.shape[1:3] else tuple(person.shape[1:3])
+        at = lambda m: None if m is None else controls.mask_at(m, size, tf.shape(person)[0])  # noqa: E731
+        return stylizer.render(composite(features, at(mask), at(face_mask)), height, width)
+    images = {region: stylizer.render(f, height, width) for region, f in features.items()}
+    return composite(images, mask, face_mask)
 
 
 def magenta_portrait_image(
-    stylizer: MagentaStylizer, content, style_vector, own_vector, mask, settings: PortraitSettings
+    stylizer: MagentaStylizer,
+    content,
+    style_vector,
+    own_vector,
+    mask,
+    settings: PortraitSettings,
+    face_mask=None,
 ) -> tf.Tensor:
-    """Composited portraits [N, H, W, 3] from Magenta: strength per region, blended by the mask.
+    """Composited portraits [N, H, W, 3] from Magenta: strength per region, blended by the masks.
 
-    `style_vector` and `own_vector` (the content's) are [N, 100]; `mask` [N, H, W, 1] feathered.
+    `style_vector` and `own_vector` (the content's) are [N, 100]; `mask` and the optional
+    `face_mask` [N, H, W, 1] feathered.
     """
+    alphas = {region: getattr(settings, f"{region}_alpha") for region in REGIONS}
+    # auto: pixel. A per-pixel strength in one pass changes every instance norm's statistics, so
+    # the background moves too (+23 % style distance) and faces fare worse (portrait_quality.py)
     if settings.blend == "feature":
-        strength = mask * settings.person_alpha + (1.0 - mask) * settings.background_alpha
+        strength = composite(alphas, mask, face_mask)
         vectors, mix = controls.style_mixture([style_vector], strength=strength, own=own_vector)
         return stylizer.transform(content, vectors, mix)
-    images = []
-    for alpha in (settings.person_alpha, settings.background_alpha):
-        vectors, mix = controls.style_mixture([style_vector], strength=alpha, own=own_vector)
-        images.append(stylizer.transform(content, vectors, mix))
-    return mask * images[0] + (1.0 - mask) * images[1]
+    images = {}
+    for region in REGIONS if face_mask is not None else REGIONS[:2]:
+        vectors, mix = controls.style_mixture([style_vector], strength=alphas[region], own=own_vector)
+        images[region] = stylizer.transform(content, vectors, mix)
+    return composite(images, mask, face_mask)
 
 
 def region_features(
-    stylizer: Stylizer, c: StyleFeatures, s: StyleFeatures, settings: PortraitSettings
+    stylizer: Stylizer,
+    c: StyleFeatures,
+    s: StyleFeatures,
+    settings: PortraitSettings,
+    regions: tuple = REGIONS[:2],
 ) -> dict:
-    """Decoder inputs for the person and background settings, sharing the attention.
+    """Decoder inputs for the regions' settings (person, background, face), sharing the attention.
 
     The level weights act only at the merge conv and the merge is affine, so
     α·merge(W1·o4 + W2·up5) + (1−α)·merge(W1·o4' + W2·up5') (primes: the
@@ -142,20 +166,56 @@ def region_features(
         return cc[0]
 
     features = {}
-    for region, alpha, levels in (
-        ("person", settings.person_alpha, settings.person_levels),
-        ("background", settings.background_alpha, settings.background_levels),
-    ):
-        o4, up5 = controls.mix_alpha(cs, content_content, alpha)
-        features[region] = stylizer.merge(o4, up5, levels)
+    for region in regions:
+        o4, up5 = controls.mix_alpha(cs, content_content, getattr(settings, f"{region}_alpha"))
+        features[region] = stylizer.merge(o4, up5, getattr(settings, f"{region}_levels"))
     return features
 
 
-class PortraitStylizer:
-    """Segment, feather, stylize both regions and composite, with SANet or Magenta."""
+#: The person crop's margin on each side, as a fraction of the person's box (crop mode).
+CROP_MARGIN = 0.1
 
-    def __init__(self, stylizer: Stylizer | MagentaStylizer, segmenter: Optional[Segmenter] = None):
-        self.stylizer, self.segmenter = stylizer, segmenter
+
+def person_box(mask: np.ndarray, margin: float = CROP_MARGIN) -> Optional[tuple[int, int, int, int]]:
+    """(y0, x0, y1, x1) around the mask's pixels above 0.5, grown by `margin` of the box's size on
+    each side and clipped to the image; None when the mask holds no person."""
+    rows, cols = np.nonzero(np.asarray(mask) > 0.5)
+    if rows.size == 0:
+        return None
+    y0, y1, x0, x1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    dy, dx = int(round(margin * (y1 - y0))), int(round(margin * (x1 - x0)))
+    height, width = np.shape(mask)[:2]
+    return max(0, y0 - dy), max(0, x0 - dx), min(height, y1 + dy), min(width, x1 + dx)
+
+
+class PortraitStylizer:
+    """Segment, find faces, feather, stylize each region and composite, with SANet or Magenta.
+
+    With a `face_finder` (`tfstyle.faces.FaceFinder`) the faces' `settings.face_parts`
+    form a third region with its own settings; where no face is found, the face
+    stage is skipped (logged) and the portrait has two regions.
+    """
+
+    def __init__(
+        self,
+        stylizer: Stylizer | MagentaStylizer,
+        segmenter: Optional[Segmenter] = None,
+        face_finder=None,
+    ):
+        self.stylizer, self.segmenter, self.face_finder = stylizer, segmenter, face_finder
+
+    def face_mask(self, content: np.ndarray, settings: PortraitSettings) -> Optional[np.ndarray]:
+        """The union [H, W] of the found faces' `settings.face_parts`, or None (no finder, no face)."""
+        if self.face_finder is None:
+            return None
+        from tfstyle.faces import feature_masks
+
+        faces = self.face_finder.find(content)
+        if not faces:
+            logging.info("no face found: the portrait keeps two regions (person, background)")
+            return None
+        masks = feature_masks(faces, content.shape, settings.face_parts)
+        return np.max(np.stack(list(masks.values())), axis=0)
 
     def stylize(
         self,
@@ -165,8 +225,14 @@ class PortraitStylizer:
         style_features: Optional[StyleFeatures | StyleVector] = None,
         settings: PortraitSettings = PortraitSettings(),
         mask: Optional[np.ndarray] = None,
+        face_mask: Optional[np.ndarray] = None,
+        person_crop: int = 0,
+        source: Optional[np.ndarray] = None,
     ) -> PortraitResult:
-        """Stylize one portrait [H, W, 3]; `mask` ([H, W] in [0, 1]) skips segmentation."""
+        """Stylize one portrait [H, W, 3]; `mask` ([H, W] in [0, 1]) skips segmentation,
+        `face_mask` ([H, W]) the face finder. `person_crop` > 0: crop mode, the person
+        stylized again at that working side (taken from `source`, the photo at full
+        resolution, when given)."""
         settings.validate()
         content = np.asarray(content, np.float32)
         if (style is None) == (style_features is None):
@@ -176,20 +242,55 @@ class PortraitStylizer:
                 raise ConfigError("no segmenter and no mask: pass one of them")
             mask = self.segmenter.segment(content)
         mask = feather(np.asarray(mask, np.float32)[None, :, :, None], settings.feather)
+        if face_mask is None:
+            face_mask = self.face_mask(content, settings)
+        faces = None
+        if face_mask is not None:
+            faces = feather(np.asarray(face_mask, np.float32)[None, :, :, None], settings.feather)
         stylizer = self.stylizer
         model = "magenta" if isinstance(stylizer, MagentaStylizer) else "sanet"
         if style_features is not None:
             style_features.check_made_by(model, stylizer.weights_id)
         s = style_features if style_features is not None else stylizer.encode_style(style)
         if isinstance(stylizer, MagentaStylizer):
-            if settings.person_levels != PortraitSettings.person_levels or (
-                settings.background_levels != PortraitSettings.background_levels
-            ):
+            defaults = PortraitSettings()
+            if any(getattr(settings, f"{r}_levels") != getattr(defaults, f"{r}_levels") for r in REGIONS):
                 raise ConfigError("level weights are SANet's; Magenta's regions differ by strength only")
             assert isinstance(s, StyleVector)
             own = stylizer.predict_vectors(content)
-            image = magenta_portrait_image(stylizer, content[None], s.vector, own, mask, settings)
+            image = magenta_portrait_image(stylizer, content[None], s.vector, own, mask, settings, faces)
         else:
             assert isinstance(s, StyleFeatures) and isinstance(stylizer, Stylizer)
-            image = portrait_image(stylizer, stylizer.encode(content), s, mask, settings)
-        return PortraitResult(image=np.asarray(image)[0], mask=np.asarray(mask)[0, :, :, 0])
+            image = portrait_image(stylizer, stylizer.encode(content), s, mask, settings, faces)
+        face = None if faces is None else np.asarray(faces)[0, :, :, 0]
+        result = PortraitResult(image=np.asarray(image)[0], mask=np.asarray(mask)[0, :, :, 0], face_mask=face)
+        if person_crop:
+            self._paste_person_crop(result, content, s, settings, source, person_crop)
+        return result
+
+    def _paste_person_crop(self, result: PortraitResult, content, style, settings, source, work_side: int):
+        """Crop mode (Berezin & Volkova 2019): the person's box, cut from `source` (the full-resolution
+        photo, else `content`) and resized so its longer side is `work_side`, is stylized on its own
+        (person and face settings; its own face search at that resolution), brought back to the
+        box's size and laid over the result with the feathered mask. In place."""
+        from tfstyle.image import fit, resize
+
+        box = person_box(result.mask)
+        if box is None:
+            logging.info("crop mode: no person in the mask; the frame is kept as stylized")
+            return
+        y0, x0, y1, x1 = box
+        height, width = content.shape[:2]
+        source = content if source is None else np.asarray(source, np.float32)
+        sy, sx = source.shape[0] / height, source.shape[1] / width
+        crop = source[int(y0 * sy) : int(np.ceil(y1 * sy)), int(x0 * sx) : int(np.ceil(x1 * sx))]
+        crop = fit(crop, work_side, upscale=True)
+        person_only = dataclasses.replace(settings, background_alpha=settings.person_alpha)
+        if isinstance(self.stylizer, Stylizer):
+            person_only = dataclasses.replace(person_only, background_levels=settings.person_levels)
+        inner = self.stylize(crop, style_features=style, settings=person_only, mask=np.ones(crop.shape[:2]))
+        fragment = resize(inner.image, (y1 - y0, x1 - x0))
+        m = result.mask[y0:y1, x0:x1, None]
+        image = np.array(result.image)  # writable
+        image[y0:y1, x0:x1] = m * fragment + (1.0 - m) * image[y0:y1, x0:x1]
+        result.image = image

@@ -155,7 +155,10 @@ class OptimizeConfig:
         return (tuple(canonical_tap(t) for t in content), tuple(canonical_tap(t) for t in style))
 
 
-BLENDS = ("feature", "pixel")
+#: ``auto``: ``feature`` for SANet, ``pixel`` for Magenta (measured: benchmarks/portrait_quality.py).
+BLENDS = ("auto", "feature", "pixel")
+#: Face regions a portrait can protect (the outlines are `tfstyle.faces.REGIONS`).
+FACE_PARTS = ("oval", "eyes", "brows", "lips")
 #: Largest feather (σ as a fraction of the shorter side): keeps the Gaussian's
 #: radius (4σ) inside the image, as reflect padding needs.
 MAX_FEATHER = 0.2
@@ -175,16 +178,25 @@ class PortraitSettings:
     person_levels: tuple = (1.0, 0.3)
     background_alpha: float = 1.0
     background_levels: tuple = (1.0, 1.0)
-    blend: str = "feature"
+    blend: str = "auto"
     feather: float = 0.01
+    #: the third region, the face's features (`tfstyle.faces.REGIONS` parts), where faces are found
+    face_alpha: float = 0.3
+    face_levels: tuple = (1.0, 0.0)
+    face_parts: tuple = ("oval",)
 
     def validate(self) -> None:
         if self.blend not in BLENDS:
-            raise ConfigError(f"unknown blend {self.blend!r}; use feature or pixel")
-        for name in ("person_alpha", "background_alpha"):
+            raise ConfigError(f"unknown blend {self.blend!r}; use auto, feature or pixel")
+        for name in ("person_alpha", "background_alpha", "face_alpha"):
             check_alpha(getattr(self, name), name)
-        for name in ("person_levels", "background_levels"):
+        for name in ("person_levels", "background_levels", "face_levels"):
             check_level_weights(getattr(self, name), name)
+        unknown = set(self.face_parts) - set(FACE_PARTS)
+        if unknown or not self.face_parts:
+            raise ConfigError(
+                f"face parts {', '.join(sorted(unknown)) or '(none)'}: use some of {', '.join(FACE_PARTS)}"
+            )
         if not math.isfinite(self.feather) or not 0.0 <= self.feather <= MAX_FEATHER:
             raise ConfigError(f"feather must be in [0, {MAX_FEATHER}], got {self.feather}")
 
@@ -199,6 +211,9 @@ def portrait_settings_from(values) -> PortraitSettings:
         background_levels=tuple(float(v) for v in values.background_levels),
         blend=values.blend,
         feather=float(values.feather),
+        face_alpha=float(getattr(values, "face_alpha", PortraitSettings.face_alpha)),
+        face_levels=tuple(float(v) for v in getattr(values, "face_levels", PortraitSettings.face_levels)),
+        face_parts=tuple(getattr(values, "face_parts", PortraitSettings.face_parts)),
     )
     settings.validate()
     return settings

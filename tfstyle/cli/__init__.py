@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from typing import Optional
 
 from tfstyle import __version__
-from tfstyle.cli import depth, optimize, portrait, segment, stylize, video, weights
+from tfstyle.cli import depth, faces, optimize, portrait, segment, stylize, video, weights
 from tfstyle.errors import EXIT_BAD_INPUT, TfstyleError
 
-VERBS = (optimize, stylize, portrait, video, depth, segment, weights)
+VERBS = (optimize, stylize, portrait, video, depth, segment, faces, weights)
 
 
 class Parser(argparse.ArgumentParser):

