@@ -12,6 +12,7 @@ signature           inputs                                                     o
 serving_default     content_bytes, style_bytes: string [N] (JPEG/PNG/WebP)     image_bytes: string [N]
 stylize_bytes       the same + alpha: float32 [N], max_size: int32 [N]         image_bytes (PNG)
 portrait            content_bytes, style_bytes                                 image_bytes, mask_bytes
+portrait_faces      content_bytes, style_bytes, face_mask_bytes (PNG, white = face)  image_bytes, mask_bytes
 stylize             content: uint8 [N,H,W,3], style: uint8 [N or 1,h,w,3],     image: uint8 [N,H,W,3]
                     alpha: float32 [N]
 encode_style        style: uint8 [N,h,w,3]                                     relu4_1, relu5_1: float32
@@ -116,8 +117,10 @@ class StylizeServing(tf.Module):
         self.stylizer, self.segnet = stylizer, segnet
         self._settings, self._options = settings, options
         if segnet is not None:  # saving traces every tf.function attribute: only with a SegNet
-            self.portrait = tf.function(
-                self._portrait, input_signature=[_bytes_spec("content_bytes"), _bytes_spec("style_bytes")]
+            pair = [_bytes_spec("content_bytes"), _bytes_spec("style_bytes")]
+            self.portrait = tf.function(self._portrait, input_signature=pair)
+            self.portrait_faces = tf.function(
+                self._portrait_faces, input_signature=[*pair, _bytes_spec("face_mask_bytes")]
             )
 
     def signatures(self) -> dict:
@@ -127,6 +130,7 @@ class StylizeServing(tf.Module):
         }
         if self.segnet is not None:
             signatures["portrait"] = self.portrait.get_concrete_function()
+            signatures["portrait_faces"] = self.portrait_faces.get_concrete_function()
         return signatures
 
     # -- signatures ---------------------------------------------------------
@@ -219,33 +223,42 @@ class StylizeServing(tf.Module):
         image = self._stylize(content, StyleFeatures(relu4_1, relu5_1), alpha)
         return {"image": to_uint8(image)}
 
-    def _portrait(self, content_bytes, style_bytes):
+    def _portrait(self, content_bytes, style_bytes, face_mask_bytes=None):
         with tf.control_dependencies([self._check_batch(content_bytes, style_bytes)]):
             content_bytes = tf.identity(content_bytes)
         size = self._options.max_size
 
         def one(request):
-            content, style = self._decode_fitted(*request, size)
+            content, style = self._decode_fitted(request[0], request[1], size)
             mask = segnet_person_probability(self.segnet, content, self._options.segment_max_side)
             mask = feather(mask, self._settings.feather)
-            image = self._portrait_image(content, style, mask)
+            faces = None
+            if face_mask_bytes is not None:  # the client's face mask, at any size: to the content's
+                face = tf.io.decode_image(request[2], channels=1, expand_animations=False)
+                face = tf.image.resize(tf.cast(face, tf.float32)[None] / 255.0, tf.shape(content)[1:3])
+                faces = feather(face, self._settings.feather)
+            image = self._portrait_image(content, style, mask, faces)
             return (tf.io.encode_png(to_uint8(image)[0]), tf.io.encode_png(to_uint8(mask)[0]))
 
+        requests = (content_bytes, style_bytes)
+        if face_mask_bytes is not None:
+            requests += (face_mask_bytes,)
         images, masks = tf.map_fn(
-            one,
-            (content_bytes, style_bytes),
-            fn_output_signature=(tf.string, tf.string),
-            parallel_iterations=1,
+            one, requests, fn_output_signature=(tf.string, tf.string), parallel_iterations=1
         )
         return {"image_bytes": images, "mask_bytes": masks}
+
+    def _portrait_faces(self, content_bytes, style_bytes, face_mask_bytes):
+        """`portrait` with the client's face mask (PNG, white = face): the third region."""
+        return self._portrait(content_bytes, style_bytes, face_mask_bytes)
 
     # -- pieces (what differs per network) ------------------------------------
     def _encode(self, style):
         return self.stylizer.encode(style)
 
-    def _portrait_image(self, content, style, mask):
+    def _portrait_image(self, content, style, mask, face_mask=None):
         encode = self.stylizer.encode
-        return portrait_image(self.stylizer, encode(content), encode(style), mask, self._settings)
+        return portrait_image(self.stylizer, encode(content), encode(style), mask, self._settings, face_mask)
 
     def _stylize(self, content, style: StyleFeatures, alpha):
         """Images [N, H, W, 3] in [0, 1] with the runtime controls of `Stylizer.stylize`."""
@@ -393,7 +406,8 @@ class MagentaServing(StylizeServing):
         vectors, mix = controls.style_mixture([vector], strength=alpha, own=own)
         return self.stylizer.transform(content, vectors, mix)
 
-    def _portrait_image(self, content, style, mask):
+    def _portrait_image(self, content, style, mask, face_mask=None):
         stylizer = self.stylizer
         own = stylizer.predict_vectors(content)
-        return magenta_portrait_image(stylizer, content, self._encode(style), own, mask, self._settings)
+        vector = self._encode(style)
+        return magenta_portrait_image(stylizer, content, vector, own, mask, self._settings, face_mask)

@@ -82,7 +82,18 @@ def inputs():
         second_file=second_file,
         content_u8=small(PORTRAIT, 80),
         style_u8=small(PAINTING, 64),
+        face_mask_u8=face_mask_of(fit(load_image(SECOND), MAX_SIZE, upscale=False)),
     )
+
+
+def face_mask_of(content) -> np.ndarray:
+    """The face oval MediaPipe's models find on `content`, as an 8-bit mask [H, W, 3] (as an app
+    would send it)."""
+    from tfstyle.faces import FaceFinder, feature_masks
+
+    oval = feature_masks(FaceFinder().find(content), content.shape)["oval"]
+    assert oval.mean() > 0.02
+    return np.repeat(to_uint8(oval[..., None]), 3, axis=-1)
 
 
 def requests(inputs) -> dict:
@@ -119,6 +130,16 @@ def requests(inputs) -> dict:
         "portrait": {
             "signature_name": "portrait",
             "instances": [{"content_bytes": b64(i["second_file"]), "style_bytes": b64(i["style_file"])}],
+        },
+        "portrait_faces": {
+            "signature_name": "portrait_faces",
+            "instances": [
+                {
+                    "content_bytes": b64(i["second_file"]),
+                    "style_bytes": b64(i["style_file"]),
+                    "face_mask_bytes": b64(png_bytes(i["face_mask_u8"])),
+                }
+            ],
         },
         # bad requests: (body, expected error text)
         "bad_bytes": (
@@ -331,6 +352,27 @@ def test_portrait_segments_inside_the_graph(exported, replies):
     )
     assert psnr(mask, to_uint8(expected.mask)) >= 45
     assert psnr(image, to_uint8(expected.image)) >= 45
+
+
+@pytest.mark.slow  # exports the SavedModel with the program
+def test_portrait_faces_takes_the_clients_face_mask(exported, replies, inputs):
+    _, stylizer, segnet = exported
+    reply, _ = replies
+    prediction = reply["portrait_faces"]["predictions"][0]
+    image = decode_png(prediction["image_bytes"])
+    segmenter = SegNetSegmenter(None)
+    segmenter.model = segnet
+    content = fit(load_image(SECOND), MAX_SIZE, upscale=False)
+    style = fit(load_image(PAINTING), MAX_SIZE, upscale=False)
+    settings = PortraitSettings(feather=0.02)
+    face = inputs["face_mask_u8"][..., 0] / 255.0
+    expected = PortraitStylizer(stylizer, segmenter).stylize(
+        content, style, settings=settings, face_mask=face
+    )
+    without = PortraitStylizer(stylizer, segmenter).stylize(content, style, settings=settings)
+    print(f"portrait_faces PSNR {psnr(image, to_uint8(expected.image)):.1f} dB")
+    assert psnr(image, to_uint8(expected.image)) >= 45
+    assert psnr(image, to_uint8(without.image)) < 45  # the face region changed the picture
 
 
 @pytest.mark.slow  # exports the SavedModel with the program
