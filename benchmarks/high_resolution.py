@@ -19,11 +19,11 @@ import json
 import os
 import platform
 import resource
-import subprocess
 import sys
 import time
 
 from absl import app, flags
+from timing import run_child  # benchmarks/timing.py
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS = flags.FLAGS
@@ -73,15 +73,7 @@ def child(spec: str) -> None:
 
 
 def measure(spec: str) -> dict:
-    proc = subprocess.run(
-        [sys.executable, __file__, f"--child={spec}", f"--memory_budget_mb={FLAGS.memory_budget_mb}"],
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
-        return {"error": f"exit {proc.returncode}: {tail[:120]}"}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_child(__file__, f"--child={spec}", f"--memory_budget_mb={FLAGS.memory_budget_mb}")
 
 
 def main(argv):

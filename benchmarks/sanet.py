@@ -21,7 +21,7 @@ import subprocess
 import sys
 
 from absl import app, flags
-from timing import median_seconds  # benchmarks/timing.py
+from timing import median_seconds, run_child  # benchmarks/timing.py
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS = flags.FLAGS
@@ -157,15 +157,7 @@ def cli_folder(size, precision, count=4):
 
 
 def measure(spec):
-    proc = subprocess.run(
-        [sys.executable, __file__, f"--child={spec}", f"--strip_rows={FLAGS.strip_rows}"],
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
-        return {"error": f"exit {proc.returncode}: {tail[:120]}"}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_child(__file__, f"--child={spec}", f"--strip_rows={FLAGS.strip_rows}")
 
 
 def fmt(result):

@@ -14,3 +14,18 @@ def median_seconds(fn, repeats: int, warmup: bool = True) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def run_child(script: str, *args: str) -> dict:
+    """Run `script` with `args` in a fresh Python process (so its peak RSS is its own) and return
+    the JSON object on its last stdout line, or ``{"error": ...}`` with the exit code and the
+    last stderr line."""
+    import json
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, script, *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        return {"error": f"exit {proc.returncode}: {tail[:120]}"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])

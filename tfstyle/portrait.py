@@ -39,7 +39,7 @@ from tfstyle.errors import ConfigError
 from tfstyle.models.magenta import MagentaStylizer
 from tfstyle.models.sanet import Stylizer
 from tfstyle.segment import Segmenter
-from tfstyle.settings import BLENDS, PortraitSettings
+from tfstyle.settings import BLENDS, REGIONS, PortraitSettings
 from tfstyle.style_features import StyleFeatures, StyleVector
 
 __all__ = [
@@ -53,10 +53,6 @@ __all__ = [
     "portrait_image",
     "region_features",
 ]
-
-
-#: The portrait's regions; the face is optional (no face found, or none asked for).
-REGIONS = ("person", "background", "face")
 
 
 @dataclasses.dataclass

@@ -157,6 +157,8 @@ class OptimizeConfig:
 
 #: ``auto``: ``feature`` for SANet, ``pixel`` for Magenta (measured: benchmarks/portrait_quality.py).
 BLENDS = ("auto", "feature", "pixel")
+#: The portrait's regions; the face is optional (no face found, or none asked for).
+REGIONS = ("person", "background", "face")
 #: Face regions a portrait can protect (the outlines are `tfstyle.faces.REGIONS`).
 FACE_PARTS = ("oval", "eyes", "brows", "lips")
 #: Largest feather (σ as a fraction of the shorter side): keeps the Gaussian's

@@ -17,7 +17,7 @@ from tfstyle.cli.args import (
     refuse_sanet_only,
 )
 from tfstyle.precision import FEED_FORWARD_HELP
-from tfstyle.settings import BLENDS, FACE_PARTS, PortraitSettings, portrait_settings_from
+from tfstyle.settings import BLENDS, FACE_PARTS, REGIONS, PortraitSettings, portrait_settings_from
 
 SEGMENTER_HELP = (
     "tflite: MediaPipe selfie segmentation (downloaded once, or a local .tflite as "
@@ -37,45 +37,20 @@ def add_parser(sub) -> None:
     p.add_argument("--style", help="style image")
     p.add_argument("--style-features", metavar="NPZ", help="cached style features instead of --style")
     p.add_argument("--output", required=True, help="result image")
-    p.add_argument(
-        "--person-alpha",
-        type=finite,
-        default=d.person_alpha,
-        help="content-style trade-off (Magenta: strength) on the person (default %(default)s)",
-    )
-    p.add_argument(
-        "--background-alpha",
-        type=finite,
-        default=d.background_alpha,
-        help="content-style trade-off on the background (default %(default)s)",
-    )
-    p.add_argument(
-        "--person-levels",
-        type=csv(float),
-        default=list(d.person_levels),
-        metavar="W1,W2",
-        help="relu4_1/relu5_1 level weights on the person (default %(default)s; SANet only)",
-    )
-    p.add_argument(
-        "--background-levels",
-        type=csv(float),
-        default=list(d.background_levels),
-        metavar="W1,W2",
-        help="level weights on the background (default %(default)s; SANet only)",
-    )
-    p.add_argument(
-        "--face-alpha",
-        type=finite,
-        default=d.face_alpha,
-        help="content-style trade-off (Magenta: strength) on the faces found (default %(default)s)",
-    )
-    p.add_argument(
-        "--face-levels",
-        type=csv(float),
-        default=list(d.face_levels),
-        metavar="W1,W2",
-        help="level weights on the faces (default %(default)s; SANet only)",
-    )
+    for region, where in (("person", "the person"), ("background", "the background"), ("face", "the faces")):
+        p.add_argument(
+            f"--{region}-alpha",
+            type=finite,
+            default=getattr(d, f"{region}_alpha"),
+            help=f"content-style trade-off (Magenta: strength) on {where} (default %(default)s)",
+        )
+        p.add_argument(
+            f"--{region}-levels",
+            type=csv(float),
+            default=list(getattr(d, f"{region}_levels")),
+            metavar="W1,W2",
+            help=f"relu4_1/relu5_1 level weights on {where} (default %(default)s; SANet only)",
+        )
     p.add_argument(
         "--face-parts",
         type=csv(str),
@@ -135,14 +110,7 @@ def run(args) -> int:
         raise ConfigError("pass --style or --style-features (not both)")
     args.model = args.model or "sanet"
     d = PortraitSettings()
-    refuse_sanet_only(
-        args,
-        {
-            "--person-levels": list(d.person_levels),
-            "--background-levels": list(d.background_levels),
-            "--face-levels": list(d.face_levels),
-        },
-    )
+    refuse_sanet_only(args, {f"--{r}-levels": list(getattr(d, f"{r}_levels")) for r in REGIONS})
     settings = portrait_settings_from(args)
     check_max_size(args.max_size)
     check_memory_budget(args)
