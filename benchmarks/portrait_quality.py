@@ -8,7 +8,8 @@ folder exists) and every style (examples/styles), with Magenta's real weights
 * ``portrait``: two regions (person at `PortraitSettings.person_alpha`, background
   at 1), the selfie segmenter's mask, no faces;
 * ``faces α parts``: three regions, the faces' `parts` at strength α
-  (MediaPipe BlazeFace + Face Mesh, `tfstyle.faces`);
+  (MediaPipe BlazeFace + Face Mesh, `tfstyle.faces`), the faces' box stylized
+  again at --max_size (the face crop, on by default); ``no face crop``: without;
 * ``crop mode``: the face-aware portrait plus the person's box stylized again
   on its own, cut from the photo as loaded and fitted to --max_size
   (``tfstyle portrait --person-crop``);
@@ -68,6 +69,7 @@ flags.DEFINE_integer("max_size", 768, "longer side of contents and styles")
 flags.DEFINE_list("face_alphas", ["0.0", "0.3"], "face-region strengths to try")
 flags.DEFINE_list("face_parts", ["oval", "eyes+brows+lips"], "face regions to try ('+' joins parts)")
 flags.DEFINE_list("blends", ["feature", "pixel"], "portrait blends to try")
+flags.DEFINE_list("no_face_crop_alphas", ["0.3"], "face α of variants without the face crop")
 flags.DEFINE_list("crop_face_alphas", ["0.3"], "face α of the crop-mode variants (empty: no crop mode)")
 flags.DEFINE_string("sheet", None, "write a contact sheet here: rows --sheet_contents, columns the variants")
 flags.DEFINE_list(
@@ -77,7 +79,7 @@ flags.DEFINE_list(
 )
 flags.DEFINE_list(
     "sheet_variants",
-    ["plain", "portrait, pixel", "crop mode + faces α 0.3 oval, pixel"],
+    ["plain", "portrait, pixel", "faces α 0.3 oval, pixel"],
     "variants of the sheet's columns, after the content",
 )
 
@@ -116,6 +118,11 @@ def main(argv):
                     blend=blend, face_alpha=float(alpha), face_parts=tuple(parts.split("+"))
                 )
                 variants[f"faces α {float(alpha):g} {parts}, {blend}"] = settings
+        for alpha in FLAGS.no_face_crop_alphas:
+            settings = PortraitSettings(
+                blend=blend, face_alpha=float(alpha), face_parts=("oval",), face_crop=False
+            )
+            variants[f"faces α {float(alpha):g} oval, no face crop, {blend}"] = settings
         for alpha in FLAGS.crop_face_alphas:
             settings = PortraitSettings(blend=blend, face_alpha=float(alpha), face_parts=("oval",))
             variants[f"crop mode + faces α {float(alpha):g} oval, {blend}"] = settings
@@ -132,7 +139,7 @@ def main(argv):
         if settings is None:
             return network.stylize(content, style)
         portrait = PortraitStylizer(network, segmenter, finder if "faces" in name else None)
-        crop = {"person_crop": FLAGS.max_size, "source": source} if name.startswith("crop") else {}
+        crop = {"source": source, **({"person_crop": FLAGS.max_size} if name.startswith("crop") else {})}
         return portrait.stylize(content, style, settings=settings, **crop).image
 
     warm = load_fitted(os.path.join(ROOT, contents[0]), FLAGS.max_size)

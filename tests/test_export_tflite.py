@@ -1,5 +1,6 @@
 """TFLite export: every model on LiteRT against the Keras models, builtin ops only, GPU report."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -84,7 +85,11 @@ def reference(exported):
     face_mask = PortraitStylizer(stylizer, face_finder=FaceFinder()).face_mask(content[0], SETTINGS)
     assert face_mask is not None and face_mask.mean() > 0.02  # a real face, found by MediaPipe's models
     portrait = PortraitStylizer(stylizer).stylize(
-        content[0], style_features=features, settings=SETTINGS, mask=mask, face_mask=face_mask
+        content[0],
+        style_features=features,
+        settings=dataclasses.replace(SETTINGS, face_crop=False),  # the graphs have no face crop
+        mask=mask,
+        face_mask=face_mask,
     )
     return dict(
         content=content,
@@ -240,6 +245,6 @@ def test_mobile_functions_in_process_equal_keras():
         style[0],
         mask=mask[0, :, :, 0],
         face_mask=face[0, :, :, 0],
-        settings=PortraitSettings(feather=0.0),
+        settings=PortraitSettings(feather=0.0, face_crop=False),  # the graphs have no face crop
     )
     np.testing.assert_allclose(portrait["image"].numpy()[0], expected.image, atol=1e-4)

@@ -38,12 +38,40 @@ def test_each_of_three_regions_gets_its_own_strength(magenta, content):
     person[:, : w // 2] = 1.0
     face = np.zeros((h, w), np.float32)
     face[: h // 2, : w // 4] = 1.0  # inside the person
-    settings = PortraitSettings(person_alpha=0.5, face_alpha=0.1, feather=0.0, blend="auto")
+    settings = PortraitSettings(person_alpha=0.5, face_alpha=0.1, feather=0.0, blend="auto", face_crop=False)
     out = PortraitStylizer(magenta).stylize(content, style, mask=person, face_mask=face, settings=settings)
     for alpha, region in ((0.1, face > 0), (0.5, (person > 0) & (face == 0)), (1.0, person == 0)):
         expected = strength(magenta, content, style, alpha)
         assert np.abs(out.image - expected)[region].max() <= 1e-5, alpha
     assert out.face_mask is not None and out.face_mask.max() == 1.0
+
+
+def test_face_crop_stylizes_the_faces_box_at_the_frames_size(magenta):
+    """By default the faces' box (plus 25 %) is stylized again at the frame's longer side and laid
+    over the face region; nothing outside the face mask changes."""
+    source = load_image(DATA / "two_women_cycling_tree_path.jpg")  # 1024×682, faces ~60 px
+    frame = resize(source, (341, 512))
+    style = load_image(PAINTING, max_side=256)
+    person = np.zeros(frame.shape[:2], np.float32)
+    person[100:300, 150:350] = 1.0
+    face = np.zeros(frame.shape[:2], np.float32)
+    face[140:160, 200:220] = 1.0
+    portrait = PortraitStylizer(magenta)
+    cropped = portrait.stylize(frame, style, mask=person, face_mask=face, source=source)
+    settings = PortraitSettings(face_crop=False)
+    flat = portrait.stylize(frame, style, mask=person, face_mask=face, source=source, settings=settings)
+    softened = cropped.face_mask > 0
+    np.testing.assert_array_equal(cropped.image[~softened], flat.image[~softened])
+    y0, x0, y1, x1 = person_box(cropped.face_mask, margin=0.25)
+    box = source[2 * y0 : 2 * y1, 2 * x0 : 2 * x1]
+    from tfstyle.image import fit
+
+    alone = resize(strength(magenta, fit(box, 512), style, 0.3), (y1 - y0, x1 - x0))
+    inner = face[y0:y1, x0:x1] == 1.0  # where the feathered mask is (nearly) 1
+    m = cropped.face_mask[y0:y1, x0:x1, None]
+    expected = m * alone + (1 - m) * flat.image[y0:y1, x0:x1]
+    np.testing.assert_allclose(cropped.image[y0:y1, x0:x1][inner], expected[inner], atol=1e-5)
+    assert np.abs(cropped.image - flat.image)[face == 1].mean() > 0.01
 
 
 def test_no_face_found_keeps_two_regions(magenta):

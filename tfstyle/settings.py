@@ -186,6 +186,8 @@ class PortraitSettings:
     face_alpha: float = 0.3
     face_levels: tuple = (1.0, 0.0)
     face_parts: tuple = ("oval",)
+    #: stylize the faces' box again at the frame's working size (small faces get full resolution)
+    face_crop: bool = True
 
     def validate(self) -> None:
         if self.blend not in BLENDS:
@@ -216,6 +218,7 @@ def portrait_settings_from(values) -> PortraitSettings:
         face_alpha=float(getattr(values, "face_alpha", PortraitSettings.face_alpha)),
         face_levels=tuple(float(v) for v in getattr(values, "face_levels", PortraitSettings.face_levels)),
         face_parts=tuple(getattr(values, "face_parts", PortraitSettings.face_parts)),
+        face_crop=not getattr(values, "no_face_crop", not PortraitSettings.face_crop),
     )
     settings.validate()
     return settings

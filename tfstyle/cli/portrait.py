@@ -65,6 +65,12 @@ def add_parser(sub) -> None:
         "photo with --max-size applying to the crop, and lay it over the stylized frame",
     )
     p.add_argument(
+        "--no-face-crop",
+        action="store_true",
+        help="stylize the faces within the frame only (by default their box is stylized again "
+        "at --max-size, which keeps small faces recognisable)",
+    )
+    p.add_argument(
         "--no-faces",
         action="store_true",
         help="no face region: person and background only (no face detection)",
