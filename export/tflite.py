@@ -229,6 +229,46 @@ def export_all(models, output_dir: str, quantizations, names=None, representativ
     return report
 
 
+#: The example paintings the web page offers (copied next to the models by --web).
+WEB_PAINTINGS = "examples/styles"
+
+
+def write_web_files(output_dir: str, report: dict, quantize: str) -> dict:
+    """What web/ loads from its models folder: manifest.json (model files, sizes, value range),
+    MediaPipe's selfie segmenter for portrait mode, and the example paintings."""
+    import shutil
+
+    from tfstyle import weights as weights_lib
+
+    segmenter = weights_lib.resolve_weights(None, weights_lib.SELFIE_SEGMENTATION)
+    assert segmenter is not None
+    shutil.copyfile(segmenter, os.path.join(output_dir, "selfie_segmentation.tflite"))
+    models = {
+        name: {"file": f"{name}_{quantize}.tflite"}
+        for name in ("style_encoder", "transfer", "portrait")
+        if f"{name}_{quantize}.tflite" in report["models"]
+    }
+    models["segmenter"] = {"file": "selfie_segmentation.tflite", "input": "input_1", "size": 256}
+    paintings = []
+    root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), WEB_PAINTINGS)
+    if os.path.isdir(root):
+        for name in sorted(os.listdir(root)):
+            if name.lower().endswith((".jpg", ".png")):
+                shutil.copyfile(os.path.join(root, name), os.path.join(output_dir, name))
+                paintings.append(name)
+    manifest = {
+        "network": "magenta",
+        "size": report["size"],
+        "style_size": report["style_size"],
+        "value_range": [0.0, 1.0],
+        "layout": "NHWC float32 RGB",
+        "models": models,
+        "paintings": paintings,
+    }
+    write_atomic(os.path.join(output_dir, "manifest.json"), json.dumps(manifest, indent=1).encode())
+    return manifest
+
+
 def load_representative(folder: str, limit: int = 200) -> list:
     from tfstyle.errors import ImageError
     from tfstyle.image import MIN_SIDE, list_images, load_image
@@ -266,11 +306,15 @@ def main(argv):
         representative = load_representative(FLAGS.representative_dir)
     elif "int8" in quantizations:
         converter_for(None, None, "int8")  # raises the missing-folder error before any work
+    if FLAGS.web and FLAGS.model != "magenta":
+        raise ExportError("--web: the page runs Magenta's models; add --model=magenta")
     settings = portrait_settings_from_flags()
     stylizer = load_stylizer(FLAGS.weights, chunk_size=0, model=FLAGS.model)
     kind = MagentaMobileModels if FLAGS.model == "magenta" else MobileModels
     models = kind(stylizer, FLAGS.size, FLAGS.style_size or FLAGS.size, settings)
     report = export_all(models, FLAGS.output, quantizations, FLAGS.models, representative)
+    if FLAGS.web:
+        write_web_files(FLAGS.output, report, quantizations[0])
     for filename, item in report["models"].items():
         fallbacks = item["gpu_delegate_fallbacks"]
         print(
@@ -288,6 +332,9 @@ def define_flags() -> None:
     flags.DEFINE_list("quantize", ["none"], "none|float16|dynamic|int8, or a comma list")
     flags.DEFINE_string("representative_dir", None, "photos for int8 calibration")
     flags.DEFINE_list("models", ["style_encoder", "transfer", "portrait"], "which models")
+    flags.DEFINE_bool(
+        "web", False, "also write what web/ needs: manifest.json, the person segmenter, example paintings"
+    )
     define_portrait_flags()
     flags.mark_flags_as_required(["output"])
 
