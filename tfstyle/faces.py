@@ -33,7 +33,8 @@ from typing import Optional
 import numpy as np
 
 from tfstyle import weights as weights_lib
-from tfstyle.errors import ConfigError, MissingExtraError, WeightsError
+from tfstyle.errors import ConfigError
+from tfstyle.segment import litert_interpreter
 from tfstyle.settings import FACE_PARTS
 
 DETECTOR_SIZE = 128
@@ -144,19 +145,6 @@ def weighted_nms(boxes, keypoints, scores, iou: float = NMS_IOU):
     return kept
 
 
-def _interpreter(path: str):
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:
-        raise MissingExtraError("ai-edge-litert", "export", "face detection") from None
-    try:
-        interpreter = Interpreter(model_path=path)
-        interpreter.allocate_tensors()
-    except (ValueError, RuntimeError) as e:
-        raise WeightsError(f"{path}: cannot load as a TFLite model ({e})") from None
-    return interpreter
-
-
 class FaceFinder:
     """BlazeFace + Face Mesh on the LiteRT interpreter (``pip install 'tfstyle[export]'``).
 
@@ -173,7 +161,8 @@ class FaceFinder:
         mesh_path = weights_lib.resolve_weights(landmarker, weights_lib.FACE_LANDMARKS)
         if detector_path is None or mesh_path is None:
             raise ConfigError("the face models have no random form: give a .tflite path or none")
-        self.detector, self.mesh = _interpreter(detector_path), _interpreter(mesh_path)
+        self.detector = litert_interpreter(detector_path, "face detection")
+        self.mesh = litert_interpreter(mesh_path, "face landmarks")
         details = self.detector.get_input_details()[0]
         if list(details["shape"]) != [1, DETECTOR_SIZE, DETECTOR_SIZE, 3]:
             raise ConfigError(f"{detector_path}: expected a [1, 128, 128, 3] BlazeFace input")

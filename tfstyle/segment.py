@@ -32,20 +32,27 @@ def _resize_plane(plane: np.ndarray, size) -> np.ndarray:
     return tf.image.resize(plane[None, :, :, None], size, method="bilinear").numpy()[0, :, :, 0]
 
 
+def litert_interpreter(path, what: str, num_threads: int | None = None):
+    """A LiteRT interpreter for the .tflite file at `path`, tensors allocated; one-line errors for
+    the missing extra (naming `what` needs it) and for a file that is not a TFLite model."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        raise MissingExtraError("ai-edge-litert", "export", what) from None
+    try:
+        interpreter = Interpreter(model_path=path, num_threads=num_threads)
+        interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as e:
+        raise WeightsError(f"{path}: cannot load as a TFLite model ({e})") from None
+    return interpreter
+
+
 class TFLiteSegmenter:
     """A TFLite person segmenter on the LiteRT interpreter (``pip install 'tfstyle[export]'``)."""
 
     def __init__(self, model_path: str | None = None, num_threads: int | None = None):
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError:
-            raise MissingExtraError("ai-edge-litert", "export", "the TFLite segmenter") from None
         path = weights_lib.resolve_weights(model_path, weights_lib.SELFIE_SEGMENTATION)
-        try:
-            self.interpreter = Interpreter(model_path=path, num_threads=num_threads)
-            self.interpreter.allocate_tensors()
-        except (ValueError, RuntimeError) as e:
-            raise WeightsError(f"{path}: cannot load as a TFLite model ({e})") from None
+        self.interpreter = litert_interpreter(path, "the TFLite segmenter", num_threads)
         inputs, outputs = self.interpreter.get_input_details(), self.interpreter.get_output_details()
         if len(inputs) != 1 or len(outputs) != 1 or list(inputs[0]["shape"][[0, 3]]) != [1, 3]:
             shapes = [[list(d["shape"]) for d in details] for details in (inputs, outputs)]
