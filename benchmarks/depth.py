@@ -20,11 +20,11 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
-from tfstyle.depth_objective import DepthTerm  # noqa: E402
 from tfstyle.image import fit, load_image  # noqa: E402
 from tfstyle.models.depth import build_hourglass  # noqa: E402
-from tfstyle.optimize import GatysTransfer, OptimizeConfig  # noqa: E402
-from tfstyle.weight_maps import depth_to_alpha  # noqa: E402
+from tfstyle.optimization.depth_objective import DepthTerm  # noqa: E402
+from tfstyle.optimization.optimize import GatysTransfer, OptimizeConfig  # noqa: E402
+from tfstyle.optimization.weight_maps import depth_to_alpha  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("sizes", ["256", "512"], "longer side of the content")

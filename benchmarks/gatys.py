@@ -24,7 +24,7 @@ from absl import app, flags  # noqa: E402
 from tf_tutorial import CONTENT_LAYERS, STYLE_LAYERS, TutorialStyleContentModel  # noqa: E402
 
 from tfstyle.image import fit, load_image  # noqa: E402
-from tfstyle.optimize import GatysTransfer, OptimizeConfig  # noqa: E402
+from tfstyle.optimization.optimize import GatysTransfer, OptimizeConfig  # noqa: E402
 from tfstyle.precision import cpu_has_bf16  # noqa: E402
 
 FLAGS = flags.FLAGS

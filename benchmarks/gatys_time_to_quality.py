@@ -30,9 +30,9 @@ from absl import app, flags  # noqa: E402
 from tf_tutorial import CONTENT_LAYERS, STYLE_LAYERS, TutorialStyleContentModel  # noqa: E402
 
 from tfstyle.image import fit, load_image  # noqa: E402
-from tfstyle.optimize import GatysTransfer  # noqa: E402
+from tfstyle.optimization.optimize import GatysTransfer  # noqa: E402
+from tfstyle.optimization.settings import OptimizeConfig  # noqa: E402
 from tfstyle.precision import describe  # noqa: E402
-from tfstyle.settings import OptimizeConfig  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("size", 512, "longer side of the content image")

@@ -1,7 +1,7 @@
 """Portrait stylization time (segmentation + both blend modes) against one plain SANet
 stylization, in the same process on the same weights and images.
 
-Plain: `Stylizer.stylize(content, style)`. Portrait: TFLite person segmentation
+Plain: `SANetStylizer.stylize(content, style)`. Portrait: TFLite person segmentation
 (MediaPipe selfie model, shipped in tests/data) + `PortraitStylizer.stylize`
 with the default settings (person α 0.6, W2 0.3), in feature and pixel blend.
 Random weights: speed only.
@@ -19,10 +19,10 @@ from absl import app, flags  # noqa: E402
 from timing import median_seconds  # noqa: E402  (benchmarks/timing.py)
 
 from tfstyle.image import load_image, resize  # noqa: E402
-from tfstyle.models.sanet import Stylizer  # noqa: E402
-from tfstyle.portrait import PortraitSettings, PortraitStylizer  # noqa: E402
+from tfstyle.models.sanet import SANetStylizer  # noqa: E402
+from tfstyle.portraits.compose import PortraitSettings, PortraitStylizer  # noqa: E402
+from tfstyle.portraits.segment import TFLiteSegmenter  # noqa: E402
 from tfstyle.precision import dtype_policy  # noqa: E402
-from tfstyle.segment import TFLiteSegmenter  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("sizes", ["512", "1024"], "content = style side")
@@ -37,7 +37,7 @@ def timed(fn):
 def main(argv):
     del argv
     keras.utils.set_random_seed(0)
-    stylizer = Stylizer(dtype=dtype_policy(FLAGS.precision))
+    stylizer = SANetStylizer(dtype=dtype_policy(FLAGS.precision))
     portrait = PortraitStylizer(stylizer, TFLiteSegmenter("tfstyle/data/selfie_segmentation.tflite"))
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, SANet {stylizer.dtype_policy.name}; "

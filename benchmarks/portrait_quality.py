@@ -8,7 +8,7 @@ folder exists) and every style (examples/styles), with Magenta's real weights
 * ``portrait``: two regions (person at `PortraitSettings.person_alpha`, background
   at 1), the selfie segmenter's mask, no faces;
 * ``faces α parts``: three regions, the faces' `parts` at strength α
-  (MediaPipe BlazeFace + Face Mesh, `tfstyle.faces`), the faces' box stylized
+  (MediaPipe BlazeFace + Face Mesh, `tfstyle.portraits.faces`), the faces' box stylized
   again at --max_size (the face crop, on by default); ``no face crop``: without;
 * ``crop mode``: the face-aware portrait plus the person's box stylized again
   on its own, cut from the photo as loaded and fitted to --max_size
@@ -21,10 +21,10 @@ Measured on each result against its content:
 
 * **landmark error**: Face Mesh landmarks found on the content and on the
   result, faces matched by box IoU ≥ 0.5, mean distance / inter-ocular
-  distance (`tfstyle.metrics.landmark_error`); a content face not found in the
+  distance (`tfstyle.portraits.metrics.landmark_error`); a content face not found in the
   result counts as missed;
 * **face SSIM** on the content's face boxes;
-* **background distance**: `tfstyle.metrics.style_statistics_distance` between
+* **background distance**: `tfstyle.portraits.metrics.style_statistics_distance` between
   the style image and the result's background (1 − person mask) in the style
   predictor's stride-8 features (MobileNetV2 ``expanded_conv_5/project``):
   lower = more style; reported relative to plain's on the same image;
@@ -93,13 +93,13 @@ def main(argv):
     import keras
     import tensorflow as tf
 
-    from tfstyle import metrics
-    from tfstyle.faces import FaceFinder
     from tfstyle.image import load_fitted, load_image, save_image
     from tfstyle.networks import load_network
-    from tfstyle.portrait import PortraitStylizer
-    from tfstyle.segment import make_segmenter
-    from tfstyle.settings import PortraitSettings
+    from tfstyle.portraits import metrics
+    from tfstyle.portraits.compose import PortraitStylizer
+    from tfstyle.portraits.faces import FaceFinder
+    from tfstyle.portraits.segment import make_segmenter
+    from tfstyle.portraits.settings import PortraitSettings
 
     network = load_network("magenta")
     finder, segmenter = FaceFinder(), make_segmenter("tflite")

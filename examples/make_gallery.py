@@ -21,9 +21,9 @@ from tfstyle import weights as weights_lib
 from tfstyle.files import write_atomic
 from tfstyle.image import load_fitted
 from tfstyle.models.magenta_weights import load_builtin, load_magenta
-from tfstyle.portrait import PortraitStylizer
-from tfstyle.segment import TFLiteSegmenter
-from tfstyle.settings import PortraitSettings
+from tfstyle.portraits.compose import PortraitStylizer
+from tfstyle.portraits.segment import TFLiteSegmenter
+from tfstyle.portraits.settings import PortraitSettings
 
 HERE = pathlib.Path(__file__).parent
 CONTENT = HERE / "grace_hopper.jpg"

@@ -1,4 +1,4 @@
-"""What the export programs share: their error class, the Stylizer loader and the
+"""What the export programs share: their error class, the network loader and the
 portrait-settings flags (the one-line error exit is `tfstyle.programs.run`)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from absl import flags
 
 from tfstyle.errors import TfstyleError
-from tfstyle.settings import BLENDS, PortraitSettings, portrait_settings_from
+from tfstyle.portraits.settings import BLENDS, PortraitSettings, portrait_settings_from
 
 FLAGS = flags.FLAGS
 
@@ -19,14 +19,14 @@ class ExportError(TfstyleError):
 MODELS = ("sanet", "magenta")
 
 
-def load_stylizer(weights: str | None, *, precision: str = "float32", chunk_size=None, model: str = "sanet"):
-    """A `Stylizer` (or `MagentaStylizer`) from a weights folder (default: the Keras cache,
-    Magenta's imported on first use), or random for tests (`tfstyle.networks.load_network`)."""
-    from tfstyle.networks import load_network
+def load_network_from_flags(precision: str, **options):
+    """The network ``--model`` and ``--weights`` name (`tfstyle.models.registry.load_network`,
+    the loader every entry point uses) at `precision`."""
+    from tfstyle.models.registry import load_network
 
-    if model not in MODELS:
-        raise ExportError(f"--model {model}: use {' or '.join(MODELS)}")
-    return load_network(model, weights, precision, **({"chunk_size": chunk_size} if model == "sanet" else {}))
+    if FLAGS.model not in MODELS:
+        raise ExportError(f"--model {FLAGS.model}: use {' or '.join(MODELS)}")
+    return load_network(FLAGS.model, FLAGS.weights, precision, **options)
 
 
 def define_model_flags() -> None:

@@ -29,7 +29,7 @@ Magenta (`MagentaMobileModels`), the TensorFlow Lite example's split:
   transformer pass per region (``--blend auto`` is pixel for Magenta).
 
 The face mask is what an app's face landmarker (ML Kit, MediaPipe) gives: fill
-the face oval's polygon (MediaPipe Face Mesh indices in `tfstyle.faces.FACE_OVAL`)
+the face oval's polygon (MediaPipe Face Mesh indices in `tfstyle.portraits.faces.FACE_OVAL`)
 with 1; the model feathers it. All zeros gives the two-region portrait.
 """
 
@@ -42,10 +42,10 @@ from export.common import ExportError
 from tfstyle import controls
 from tfstyle.image import resize
 from tfstyle.models.magenta import STYLE_DIM, MagentaStylizer
-from tfstyle.models.sanet import CHANNELS, Stylizer
-from tfstyle.portrait import feather, magenta_portrait_image, portrait_image
-from tfstyle.settings import PortraitSettings
-from tfstyle.style_features import StyleFeatures
+from tfstyle.models.sanet import CHANNELS, SANetStylizer
+from tfstyle.portraits.compose import feather
+from tfstyle.portraits.settings import PortraitSettings
+from tfstyle.style_features import StyleFeatures, StyleVector
 
 MODELS = ("style_encoder", "transfer", "portrait")
 MULTIPLE = 16  # relu5_1 is /16; whole multiples keep every level aligned without crops
@@ -85,10 +85,14 @@ class _MobileModels(tf.Module):
 
 
 class MobileModels(_MobileModels):
-    """SANet's three models over one `Stylizer` (built with ``chunk_size=0``)."""
+    """SANet's three models over one `SANetStylizer` (built with ``chunk_size=0``)."""
 
     def __init__(
-        self, stylizer: Stylizer, size: int, style_size: int, settings: PortraitSettings = PortraitSettings()
+        self,
+        stylizer: SANetStylizer,
+        size: int,
+        style_size: int,
+        settings: PortraitSettings = PortraitSettings(),
     ):
         style = _style_specs(style_size)
         super().__init__("tfstyle_mobile", stylizer, size, style_size, settings, style, style)
@@ -107,9 +111,8 @@ class MobileModels(_MobileModels):
         return {"image": self.stylizer.render(fused, self.size, self.size)}
 
     def _portrait(self, content, style_relu4_1, style_relu5_1, mask, face_mask):
-        image = portrait_image(
-            self.stylizer,
-            self.stylizer.encode(content),
+        image = self.stylizer.portrait_image(
+            content,
             StyleFeatures(style_relu4_1, style_relu5_1),
             feather(mask, self.settings.feather),
             self.settings,
@@ -145,14 +148,13 @@ class MagentaMobileModels(_MobileModels):
         return {"image": self.stylizer.transform(content, vectors, mix)}
 
     def _portrait(self, content, style_vector, content_vector, mask, face_mask):
-        image = magenta_portrait_image(
-            self.stylizer,
+        image = self.stylizer.portrait_image(
             content,
-            style_vector,
-            content_vector,
+            StyleVector(style_vector),
             feather(mask, self.settings.feather),
             self.settings,
             feather(face_mask, self.settings.feather),
+            own_vector=content_vector,
         )
         return {"image": image}
 
@@ -192,7 +194,7 @@ def representative_inputs(models: MobileModels, images: list, name: str, seed: i
             "content": square(image, models.size),
             **{k: v.numpy() for k, v in models.style_encoder(tf.constant(style)).items()},
         }
-        if name == "portrait" and isinstance(models, MagentaMobileModels):
+        if name == "portrait" and "content_vector" in [spec.name for spec in models.portrait.input_signature]:
             own = square(image, models.style_size)
             inputs["content_vector"] = models.style_encoder(tf.constant(own))["style_vector"].numpy()
         if name == "portrait":

@@ -25,10 +25,10 @@ from export.common import (
     ExportError,
     define_model_flags,
     define_portrait_flags,
-    load_stylizer,
+    load_network_from_flags,
     portrait_settings_from_flags,
 )
-from export.serving import MagentaServing, ServingOptions, StylizeServing
+from export.serving import ServingOptions, StylizeServing
 from tfstyle import weights as weights_lib
 from tfstyle.precision import PRECISIONS
 from tfstyle.programs import run
@@ -100,9 +100,8 @@ def main(argv):
     options.validate()
     version_path(FLAGS.output_dir, FLAGS.version, FLAGS.overwrite)  # fail before the slow part
     settings = portrait_settings_from_flags()
-    stylizer = load_stylizer(FLAGS.weights, precision=FLAGS.precision, model=FLAGS.model)
-    kind = MagentaServing if FLAGS.model == "magenta" else StylizeServing
-    module = kind(stylizer, load_segnet(FLAGS.segnet_weights), settings, options)
+    network = load_network_from_flags(FLAGS.precision)
+    module = StylizeServing(network, load_segnet(FLAGS.segnet_weights), settings, options)
     path = export_saved_model(module, FLAGS.output_dir, FLAGS.version, FLAGS.overwrite)
     print(f"wrote {path} with signatures {', '.join(sorted(module.signatures()))}")
 
@@ -120,9 +119,10 @@ def define_flags() -> None:
     )
     flags.DEFINE_enum(
         "precision",
-        "float32",
+        "auto",
         PRECISIONS,
-        "compute precision (mixed bfloat16/float16 keep float32 weights); float16 suits NVIDIA GPUs",
+        "compute precision, resolved as tfstyle stylize resolves it (default auto: the same plan, so "
+        "the served default matches the command's); float16 suits NVIDIA GPUs",
     )
     flags.DEFINE_float("alpha", 1.0, "serving_default's and portrait's content-style trade-off")
     flags.DEFINE_integer("max_size", 1024, "serving_default's and portrait's longest side")

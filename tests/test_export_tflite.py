@@ -12,11 +12,11 @@ from helpers import DATA, PAINTING, SELFIE_MODEL, psnr, trained_like
 
 from export.common import ExportError
 from export.tflite import convert_model, export_all, gpu_fallbacks
-from tfstyle.faces import FaceFinder
 from tfstyle.image import load_image, resize
-from tfstyle.models.sanet import Stylizer
+from tfstyle.models.sanet import SANetStylizer
 from tfstyle.models.sanet_weights import save_weights_dir
-from tfstyle.portrait import PortraitSettings, PortraitStylizer
+from tfstyle.portraits.compose import PortraitSettings, PortraitStylizer
+from tfstyle.portraits.faces import FaceFinder
 
 pytest.importorskip("ai_edge_litert", reason="needs pip install 'tfstyle[export]'")
 from ai_edge_litert.interpreter import Interpreter  # noqa: E402
@@ -47,7 +47,7 @@ def run_signature(path, **inputs):
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     root = tmp_path_factory.mktemp("tflite")
-    stylizer = trained_like(Stylizer(dtype="float32", chunk_size=0))
+    stylizer = trained_like(SANetStylizer(dtype="float32", chunk_size=0))
     save_weights_dir(stylizer, str(root / "sanet"))
     result = subprocess.run(
         [
@@ -76,7 +76,7 @@ def exported(tmp_path_factory):
 @pytest.fixture(scope="module")
 def reference(exported):
     """Keras outputs for the shared images: features, transfer and portrait (TFLite mask)."""
-    from tfstyle.segment import TFLiteSegmenter
+    from tfstyle.portraits.segment import TFLiteSegmenter
 
     _, stylizer = exported
     content, style = square(SECOND, SIZE), square(PAINTING, STYLE_SIZE)
@@ -223,7 +223,7 @@ def test_mobile_functions_in_process_equal_keras():
     TF graphs here (no conversion), against the Keras API at the same fixed size."""
     from export.mobile import MobileModels
 
-    stylizer = trained_like(Stylizer(dtype="float32", chunk_size=0))
+    stylizer = trained_like(SANetStylizer(dtype="float32", chunk_size=0))
     models = MobileModels(stylizer, 64, 64, PortraitSettings(feather=0.0))
     content, style = square(PAINTING, 64), square(DATA / "woman_smiling_portrait.jpg", 64)
     features = models.style_encoder(tf.constant(style))

@@ -1,4 +1,4 @@
-"""Faces (tfstyle.faces, MediaPipe BlazeFace + Face Mesh on LiteRT) and the face metrics.
+"""Faces (tfstyle.portraits.faces, MediaPipe BlazeFace + Face Mesh on LiteRT) and the face metrics.
 
 The reference boxes were drawn by hand on the pictures (cheek to cheek at eye
 level; from a third of the brow-to-nose distance above the brows to the chin)
@@ -15,10 +15,11 @@ import pytest
 from helpers import PORTRAIT
 from PIL import Image
 
-from tfstyle import metrics
 from tfstyle.cli import main
 from tfstyle.errors import WeightsError
-from tfstyle.faces import (
+from tfstyle.image import load_image
+from tfstyle.portraits import metrics
+from tfstyle.portraits.faces import (
     KEYPOINTS,
     FaceFinder,
     box_iou,
@@ -26,7 +27,6 @@ from tfstyle.faces import (
     ssd_anchors,
     weighted_nms,
 )
-from tfstyle.image import load_image
 
 pytest.importorskip("ai_edge_litert")
 

@@ -13,7 +13,7 @@ from helpers import PAINTING, PORTRAIT
 from PIL import Image
 
 from tfstyle.cli import build_parser, main
-from tfstyle.models.sanet import Stylizer
+from tfstyle.models.sanet import SANetStylizer
 from tfstyle.models.sanet_weights import save_weights_dir
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -22,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 @pytest.fixture(scope="module")
 def weights_dir(tmp_path_factory):
     directory = tmp_path_factory.mktemp("sanet-weights")
-    save_weights_dir(Stylizer(dtype="float32"), str(directory))
+    save_weights_dir(SANetStylizer(dtype="float32"), str(directory))
     return directory
 
 
@@ -33,10 +33,10 @@ def no_network(monkeypatch):
     def built(*args, **kwargs):
         raise AssertionError("a network was built before the input was refused")
 
-    monkeypatch.setattr("tfstyle.models.sanet_weights.load_stylizer", built)
-    monkeypatch.setattr("tfstyle.optimize.GatysTransfer.__init__", built)
+    monkeypatch.setattr("tfstyle.models.sanet_weights.load_sanet", built)
+    monkeypatch.setattr("tfstyle.optimization.optimize.GatysTransfer.__init__", built)
     monkeypatch.setattr("tfstyle.models.depth.build_hourglass", built)
-    monkeypatch.setattr("tfstyle.segment.make_segmenter", built)
+    monkeypatch.setattr("tfstyle.portraits.segment.make_segmenter", built)
 
 
 @pytest.fixture
@@ -352,7 +352,7 @@ def test_style_features_files(tmp_path, weights_dir, capsys):
         "use a .npz file name",
     )
     other = tmp_path / "other"
-    save_weights_dir(Stylizer(dtype="float32"), str(other))  # another random encoder
+    save_weights_dir(SANetStylizer(dtype="float32"), str(other))  # another random encoder
     argv = [*base[:3], "--weights", other, *base[5:], "--style-features", good]
     refused(argv, capsys, "made by another encoder than the one loaded")
     with zipfile.ZipFile(good) as z:

@@ -8,7 +8,7 @@ from helpers import PAINTING, PORTRAIT
 from tfstyle import color
 from tfstyle.errors import ConfigError
 from tfstyle.image import load_image
-from tfstyle.optimize import (
+from tfstyle.optimization.optimize import (
     GatysTransfer,
     OptimizeConfig,
     Term,

@@ -8,15 +8,15 @@ from helpers import DATA, PAINTING, SELFIE_MODEL, trained_like
 from tfstyle.cli import main
 from tfstyle.errors import ConfigError
 from tfstyle.image import load_image
-from tfstyle.models.sanet import Stylizer
-from tfstyle.portrait import PortraitSettings, PortraitStylizer, feather_mask
+from tfstyle.models.sanet import SANetStylizer
+from tfstyle.portraits.compose import PortraitSettings, PortraitStylizer, feather_mask
 
 SETTINGS = PortraitSettings(person_alpha=0.4, person_levels=(1.0, 0.2), feather=0.0)
 
 
 @pytest.fixture(scope="module")
 def portrait():
-    return PortraitStylizer(trained_like(Stylizer(dtype="float32")))
+    return PortraitStylizer(trained_like(SANetStylizer(dtype="float32")))
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def test_blends_stay_between_the_two_settings(portrait, images):
     low, high = np.minimum(person, background), np.maximum(person, background)
     assert (pixel >= low - 1e-6).all() and (pixel <= high + 1e-6).all()  # a convex mix, per pixel
     # feature blending decodes the per-element mix of the two settings' decoder inputs,
-    # each computed the plain way (Stylizer.controlled_features), not the portrait's way
+    # each computed the plain way (SANetStylizer.controlled_features), not the portrait's way
     c, st = portrait.stylizer.encode(content), portrait.stylizer.encode_style(style)
     f_person = portrait.stylizer.controlled_features(c, [st], alpha=0.4, level_weights=(1.0, 0.2))
     f_background = portrait.stylizer.controlled_features(c, [st])

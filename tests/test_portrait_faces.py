@@ -6,9 +6,9 @@ from helpers import DATA, PAINTING, trained_like
 
 from tfstyle.cli import main
 from tfstyle.image import load_image, resize
-from tfstyle.models.sanet import Stylizer
-from tfstyle.portrait import PortraitStylizer, person_box
-from tfstyle.settings import PortraitSettings
+from tfstyle.models.sanet import SANetStylizer
+from tfstyle.portraits.compose import PortraitStylizer, person_box
+from tfstyle.portraits.settings import PortraitSettings
 
 pytest.importorskip("ai_edge_litert")
 
@@ -76,7 +76,7 @@ def test_face_crop_stylizes_the_faces_box_at_the_frames_size(magenta):
 
 def test_no_face_found_keeps_two_regions(magenta):
     """A photo without a face: the face stage is skipped (logged), the result is the two-region one."""
-    from tfstyle.faces import FaceFinder
+    from tfstyle.portraits.faces import FaceFinder
 
     street = load_image(DATA / "colonnade_walkway_depth.jpg", max_side=256)
     style = load_image(PAINTING, max_side=256)
@@ -92,7 +92,7 @@ def test_auto_blend_is_pixel_for_magenta_and_feature_for_sanet(magenta, content)
     style = load_image(PAINTING, max_side=256)
     mask = np.zeros(content.shape[:2], np.float32)
     mask[:, :100] = 1.0
-    for network in (magenta, trained_like(Stylizer(dtype="float32"))):
+    for network in (magenta, trained_like(SANetStylizer(dtype="float32"))):
         images = {
             blend: PortraitStylizer(network)
             .stylize(content, style, mask=mask, settings=PortraitSettings(blend=blend))

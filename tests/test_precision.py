@@ -8,7 +8,7 @@ from helpers import DATA, PAINTING, PORTRAIT, psnr, trained_like
 from tfstyle import precision
 from tfstyle.errors import ConfigError
 from tfstyle.image import load_image, resize
-from tfstyle.models.sanet import PARTS, Stylizer
+from tfstyle.models.sanet import PARTS, SANetStylizer
 
 BF16 = "mixed_bfloat16"
 PAIRS = ((PORTRAIT, PAINTING), (DATA / "woman_smiling_portrait.jpg", PAINTING))
@@ -18,12 +18,12 @@ PAIRS = ((PORTRAIT, PAINTING), (DATA / "woman_smiling_portrait.jpg", PAINTING))
 def reference():
     """A float32 trained-scale stylizer and its outputs on two photo/painting pairs at 256²."""
     pairs = [(resize(load_image(c), (256, 256)), resize(load_image(s), (256, 256))) for c, s in PAIRS]
-    stylizer = trained_like(Stylizer(dtype="float32"), seed=5)
+    stylizer = trained_like(SANetStylizer(dtype="float32"), seed=5)
     return stylizer, pairs, [stylizer.stylize(c, s) for c, s in pairs]
 
 
 def _same_weights(reference_stylizer, **kwargs):
-    stylizer = Stylizer(**kwargs)
+    stylizer = SANetStylizer(**kwargs)
     stylizer.set_weights(reference_stylizer.get_weights())
     return stylizer
 
@@ -41,7 +41,7 @@ def test_default_plan_stays_40_db_from_float32_and_full_bf16_is_reported(referen
 
 
 def test_a_plan_sets_each_parts_compute_dtype_and_nothing_else(reference):
-    stylizer = Stylizer(dtype="float32", precision_plan={"encoder3": BF16, "decoder": BF16})
+    stylizer = SANetStylizer(dtype="float32", precision_plan={"encoder3": BF16, "decoder": BF16})
     for part in PARTS:
         want = "bfloat16" if part in ("encoder3", "decoder") else "float32"
         assert {layer.compute_dtype for layer in stylizer.part_layers(part)} == {want}, part
@@ -52,7 +52,7 @@ def test_a_plan_sets_each_parts_compute_dtype_and_nothing_else(reference):
 
 
 def test_plan_round_trips_through_keras_files(tmp_path):
-    stylizer = trained_like(Stylizer(dtype="float32", precision_plan={"decoder": BF16}), seed=3)
+    stylizer = trained_like(SANetStylizer(dtype="float32", precision_plan={"decoder": BF16}), seed=3)
     path = tmp_path / "plan.keras"
     stylizer.save(path)
     loaded = keras.saving.load_model(path)
@@ -64,7 +64,7 @@ def test_plan_round_trips_through_keras_files(tmp_path):
 
 def test_unknown_part_and_precision_are_refused():
     with pytest.raises(ConfigError, match="unknown precision plan part"):
-        Stylizer(precision_plan={"vgg": BF16})
+        SANetStylizer(precision_plan={"vgg": BF16})
     with pytest.raises(ConfigError, match="unknown precision 'half'"):
         precision.dtype_policy("half")
 
@@ -93,18 +93,18 @@ def test_cli_python_and_served_defaults_agree_to_40_db(tmp_path, monkeypatch):
     from export.serving import StylizeServing
     from tfstyle.cli import main
     from tfstyle.image import save_image
-    from tfstyle.models.sanet_weights import load_stylizer, save_weights_dir
+    from tfstyle.models.sanet_weights import load_sanet, save_weights_dir
     from tfstyle.networks import load_network, stylize
 
     monkeypatch.setattr(precision, "bf16_native", lambda: True)
-    save_weights_dir(trained_like(Stylizer(dtype="float32"), seed=4), str(tmp_path / "w"))
+    save_weights_dir(trained_like(SANetStylizer(dtype="float32"), seed=4), str(tmp_path / "w"))
     content_path, style_path = tmp_path / "content.png", tmp_path / "style.png"
     save_image(str(content_path), resize(load_image(PORTRAIT), (192, 160)))
     save_image(str(style_path), resize(load_image(PAINTING), (160, 224)))
     content_u8 = np.asarray(load_image(content_path) * 255 + 0.5, np.uint8)  # PNG: exact
     style_u8 = np.asarray(load_image(style_path) * 255 + 0.5, np.uint8)
 
-    served = StylizeServing(load_stylizer(str(tmp_path / "w"), dtype="float32"))
+    served = StylizeServing(load_sanet(str(tmp_path / "w"), dtype="float32"))
     served_u8 = served.stylize(content_u8[None], style_u8[None], np.ones([1], np.float32))["image"].numpy()[0]
     argv = ["stylize", "--content", str(content_path), "--style", str(style_path), "--quiet"]
     assert main([*argv, "--output", str(tmp_path / "cli.png"), "--weights", str(tmp_path / "w")]) == 0

@@ -8,8 +8,8 @@ from helpers import PAINTING, PORTRAIT, trained_like
 from tfstyle.errors import ConfigError, WeightsError
 from tfstyle.image import load_image
 from tfstyle.layers.attention import SANetAttention, chunked_softmax_attention, softmax_attention
-from tfstyle.models.sanet import SANetTransform, Stylizer, build_decoder
-from tfstyle.models.sanet_weights import load_stylizer, save_weights_dir
+from tfstyle.models.sanet import SANetStylizer, SANetTransform, build_decoder
+from tfstyle.models.sanet_weights import load_sanet, save_weights_dir
 from tfstyle.style_features import StyleFeatures
 
 
@@ -17,13 +17,13 @@ from tfstyle.style_features import StyleFeatures
 def converted(tmp_path_factory):
     """A weights folder of seeded, trained-scale weights (as the importer would write one)."""
     directory = tmp_path_factory.mktemp("sanet") / "tfstyle"
-    save_weights_dir(trained_like(Stylizer(dtype="float32")), str(directory))
+    save_weights_dir(trained_like(SANetStylizer(dtype="float32")), str(directory))
     return directory
 
 
 @pytest.fixture(scope="module")
 def stylizer(converted):
-    return load_stylizer(str(converted), dtype="float32")
+    return load_sanet(str(converted), dtype="float32")
 
 
 def images(seed, *shapes):
@@ -130,7 +130,7 @@ def test_cached_style_features_roundtrip(stylizer, tmp_path):
 
 
 def test_max_style_positions_caps_and_logs(converted, caplog):
-    capped = load_stylizer(str(converted), dtype="float32", max_style_positions=16)
+    capped = load_sanet(str(converted), dtype="float32", max_style_positions=16)
     content, style = images(10, (64, 64), (96, 96))
     with caplog.at_level("INFO"):
         features = capped.encode_style(style)
@@ -171,7 +171,7 @@ def test_keras_and_weights_h5_roundtrips(stylizer, tmp_path):
     reloaded = keras.models.load_model(tmp_path / "stylizer.keras")
     np.testing.assert_array_equal(reloaded([content, style]).numpy(), expected)
     stylizer.save_weights(tmp_path / "stylizer.weights.h5")
-    fresh = Stylizer(dtype="float32")
+    fresh = SANetStylizer(dtype="float32")
     fresh.load_weights(tmp_path / "stylizer.weights.h5")
     np.testing.assert_array_equal(fresh([content, style]).numpy(), expected)
 
@@ -190,15 +190,15 @@ def test_transform_parameter_count():
 
 def test_weights_folder_round_trip_and_missing_files(converted, stylizer, tmp_path):
     content, style = images(13, (48, 48), (40, 40))
-    again = load_stylizer(str(converted), dtype="float32")
+    again = load_sanet(str(converted), dtype="float32")
     np.testing.assert_array_equal(again([content, style]).numpy(), stylizer([content, style]).numpy())
     with pytest.raises(WeightsError, match="missing vgg_normalised.weights.h5"):
-        load_stylizer(str(tmp_path))
+        load_sanet(str(tmp_path))
 
 
 def test_images_of_new_sizes_reuse_the_traced_graphs():
     """Folder mode and servers see many sizes: each stage is traced once, never per size."""
-    stylizer = Stylizer(dtype="float32", precision_plan={"decoder": "mixed_bfloat16"})
+    stylizer = SANetStylizer(dtype="float32", precision_plan={"decoder": "mixed_bfloat16"})
     style = stylizer.encode_style(np.random.default_rng(0).uniform(size=(64, 80, 3)).astype(np.float32))
     for shape in ((64, 64, 3), (72, 100, 3), (96, 48, 3)):
         stylizer.stylize(np.full(shape, 0.5, np.float32), style_features=style)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tfstyle.errors import WeightsError
-from tfstyle.models.sanet_weights import load_stylizer
+from tfstyle.models.sanet_weights import load_sanet
 
 torch = pytest.importorskip("torch", reason="parity tests need PyTorch: pip install 'tfstyle[torch]'")
 from reference.torch_sanet import save_published_files, seeded_reference, to_numpy, to_torch  # noqa: E402
@@ -27,7 +27,7 @@ def converted(reference, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def stylizer(converted):
-    return load_stylizer(str(converted), dtype="float32")
+    return load_sanet(str(converted), dtype="float32")
 
 
 def images(seed, *shapes):
@@ -65,4 +65,4 @@ def test_importer_refuses_wrong_files(reference, tmp_path):
             str(tmp_path / "junk.pth"), paths["decoder"], paths["transformer"], str(tmp_path / "out")
         )
     with pytest.raises(WeightsError, match="missing vgg_normalised.weights.h5"):
-        load_stylizer(str(tmp_path))
+        load_sanet(str(tmp_path))

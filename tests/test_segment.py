@@ -10,7 +10,7 @@ from tfstyle.errors import WeightsError
 from tfstyle.image import load_image
 
 pytest.importorskip("ai_edge_litert", reason="the TFLite segmenter needs pip install 'tfstyle[export]'")
-from tfstyle.segment import TFLiteSegmenter, make_segmenter  # noqa: E402
+from tfstyle.portraits.segment import TFLiteSegmenter, make_segmenter  # noqa: E402
 
 MODEL = SELFIE_MODEL
 

@@ -5,13 +5,13 @@ import pytest
 from helpers import PAINTING, PORTRAIT, trained_like
 
 from tfstyle.image import load_image, resize
-from tfstyle.models.sanet import Stylizer
+from tfstyle.models.sanet import SANetStylizer
 from tfstyle.tiling import LayerChain
 
 
 @pytest.fixture(scope="module")
 def stylizer():
-    return trained_like(Stylizer(dtype="float32"), seed=6)
+    return trained_like(SANetStylizer(dtype="float32"), seed=6)
 
 
 @pytest.mark.parametrize("rows", [1, 7, 16, 33, 500])
@@ -38,7 +38,7 @@ def test_stylizer_in_strips_equals_untiled_at_an_odd_size(stylizer):
     content = resize(load_image(PORTRAIT), (203, 157))
     style = resize(load_image(PAINTING), (120, 170))
     expected = stylizer.stylize(content, style)
-    strips = Stylizer(dtype="float32", strip_rows=24)
+    strips = SANetStylizer(dtype="float32", strip_rows=24)
     strips.set_weights(stylizer.get_weights())
     got = strips.stylize(content, style)
     assert got.shape == expected.shape == (203, 157, 3)
@@ -71,12 +71,12 @@ def _content(size, seed=0):
 def test_sanet_encoder_and_decoder_in_strips_equal_untiled(stylizer, size):
     """The two tiled stages of SANet, at full size, for strip heights that do and do not divide it."""
     image = _content(size)
-    untiled = Stylizer(dtype="float32", strip_rows=0)
+    untiled = SANetStylizer(dtype="float32", strip_rows=0)
     untiled.set_weights(stylizer.get_weights())
     whole = untiled.encode(image)
     decoded = untiled.decode(whole.relu4_1).numpy()
     for rows in (64, 100, 333):
-        tiled = Stylizer(dtype="float32", strip_rows=rows)
+        tiled = SANetStylizer(dtype="float32", strip_rows=rows)
         tiled.set_weights(stylizer.get_weights())
         got = tiled.encode(image)
         for name in ("relu4_1", "relu5_1"):
@@ -89,10 +89,10 @@ def test_sanet_encoder_and_decoder_in_strips_equal_untiled(stylizer, size):
 
 def test_sanet_stylization_in_strips_equals_untiled_at_the_odd_size(stylizer):
     content, style = _content(ODD), resize(load_image(PAINTING), (300, 400))
-    untiled = Stylizer(dtype="float32", strip_rows=0)
+    untiled = SANetStylizer(dtype="float32", strip_rows=0)
     untiled.set_weights(stylizer.get_weights())
     expected = untiled.stylize(content, style)
-    budget = Stylizer(dtype="float32", memory_budget_mb=64)  # the budget alone picks strips here
+    budget = SANetStylizer(dtype="float32", memory_budget_mb=64)  # the budget alone picks strips here
     budget.set_weights(stylizer.get_weights())
     assert 0 < budget._strip_rows(ODD[1]) * 4 < ODD[0]
     got = budget.stylize(content, style)
@@ -146,7 +146,7 @@ def test_magenta_strips_with_a_spatial_mix_and_strength_equal_untiled(magenta):
 def test_portrait_mode_uses_the_same_strips(magenta):
     """The portrait path (a per-pixel strength map in one transformer pass) goes through the strips."""
     from tfstyle.models.magenta import MagentaStylizer
-    from tfstyle.portrait import PortraitStylizer
+    from tfstyle.portraits.compose import PortraitStylizer
 
     content = _content((700, 500), seed=3)
     mask = np.zeros((700, 500), np.float32)

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from helpers import PORTRAIT
 
-from tfstyle import metrics
 from tfstyle.cli import main as tfstyle_main
 from tfstyle.losses import gather_pair_depths
+from tfstyle.models import depth_metrics as metrics
 from training import depth_data
 from training.config import DataSpec, from_flags
 from training.depth import DepthConfig, DepthTask

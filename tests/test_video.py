@@ -1,4 +1,4 @@
-"""`tfstyle video` and `tfstyle.video`: timing, audio and rotation kept, parts of a clip, the
+"""`tfstyle video` and `tfstyle.video.stream`: timing, audio and rotation kept, parts of a clip, the
 warping error, temporal blending on the real Magenta weights, portrait mode, refusals.
 
 Clips are generated here from the example photos with PyAV (tests/clips.py): known motion,
@@ -15,8 +15,8 @@ from tfstyle.image import load_image
 
 pytest.importorskip("av", reason="tfstyle video needs pip install -e '.[video]'")
 pytest.importorskip("cv2", reason="tfstyle video needs pip install -e '.[video]'")
-from tfstyle import video as video_lib  # noqa: E402
-from tfstyle.metrics import warping_error  # noqa: E402
+from tfstyle.video.metrics import warping_error  # noqa: E402
+from tfstyle.video.stream import stream as video_lib  # noqa: E402
 
 SIZE = (96, 128)
 

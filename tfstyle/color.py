@@ -64,7 +64,7 @@ def match_histograms(source: np.ndarray, reference: np.ndarray) -> np.ndarray:
 def check_mode(mode, modes=None) -> None:
     """Refuse an unknown ``preserve_color`` value (`modes`: default `settings.COLOR_MODES`)."""
     from tfstyle.errors import ConfigError
-    from tfstyle.settings import COLOR_MODES
+    from tfstyle.models.registry import COLOR_MODES
 
     modes = modes or COLOR_MODES
     if mode not in (None, *modes):

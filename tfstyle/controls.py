@@ -1,6 +1,6 @@
 """SANet's runtime controls, written once as TF ops (Park & Lee 2019, §4.4).
 
-All act on transformed features before the decoder, so `Stylizer.stylize`,
+All act on transformed features before the decoder, so `SANetStylizer.stylize`,
 the portrait compositing, the SavedModel signatures and the TFLite models
 share this code:
 
@@ -18,7 +18,7 @@ style vector instead of features: `style_mixture` turns strength, style
 weights and masks into one set of vectors and their per-pixel convex weights.
 
 The checks of user values (`check_alpha`, `convex_weights`,
-`check_level_weights`) come from `tfstyle.settings`, so every entry point
+`check_level_weights`) come from `tfstyle.checks`, so every entry point
 refuses the same numbers with the same words.
 """
 
@@ -29,9 +29,9 @@ from typing import Optional
 
 import tensorflow as tf
 
+from tfstyle.checks import check_alpha, check_level_weights, convex_weights
 from tfstyle.errors import ConfigError
 from tfstyle.ops import area_resize
-from tfstyle.settings import check_alpha, check_level_weights, convex_weights
 
 __all__ = [
     "check_alpha",

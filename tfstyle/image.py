@@ -178,18 +178,49 @@ def load_fitted(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     option: str = "--max-size",
 ) -> np.ndarray:
-    """`load_image`, then `fit` to `max_side` (never enlarged), refusing an image whose
-    shorter side would end below `min_side`: the size the network sees is what is checked."""
+    """`load_image`, then `fit_checked` to `max_side` (never enlarged): the size the network
+    sees is what is checked against `min_side`."""
     image = load_image(source, max_pixels=max_pixels, min_side=min_side)
+    return fit_checked(image, max_side, min_side=min_side, option=option, what=_describe(source))
+
+
+def fit_checked(
+    image: np.ndarray,
+    max_side: int,
+    *,
+    min_side: int = MIN_SIDE,
+    option: str = "--max-size",
+    what: str = "image",
+) -> np.ndarray:
+    """`fit` to `max_side` (never enlarged), refusing an image whose shorter side would end below
+    `min_side` with a line naming the `option` value that works."""
     height, width = image.shape[:2]
     new_h, new_w = fitted_size(height, width, max_side, upscale=False)
     if min(new_h, new_w) < min_side:
         need = math.ceil(min_side * max(height, width) / min(height, width))
         raise ConfigError(
-            f"{_describe(source)}: {option} {max_side} makes it {new_w}x{new_h}, under the "
+            f"{what}: {option} {max_side} makes it {new_w}x{new_h}, under the "
             f"network's minimum of {min_side} px a side; use {option} {need} or more"
         )
     return fit(image, max_side, upscale=False)
+
+
+def as_array(image) -> np.ndarray:
+    """A PIL image or an array (uint8 0-255, or floats in [0, 1]) as float32 RGB [H, W, 3] in [0, 1]."""
+    if isinstance(image, Image.Image):
+        return _to_rgb_array(image)
+    array = np.asarray(image)
+    if array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=-1)
+    if array.ndim != 3 or array.shape[-1] not in (3, 4):
+        raise ConfigError(f"an image array must be [H, W, 3] (RGB), got shape {list(array.shape)}")
+    array = array[..., :3]
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) / 255.0
+    array = array.astype(np.float32)
+    if not np.isfinite(array).all() or array.min() < 0.0 or array.max() > 1.0:
+        raise ConfigError("a float image array must hold values in [0, 1] (or pass uint8 0-255)")
+    return array
 
 
 def fit(image: np.ndarray, max_side: int, *, upscale: bool = True) -> np.ndarray:

@@ -17,7 +17,7 @@ from typing import Optional
 import tensorflow as tf
 
 from tfstyle.ops import channel_mean_std, gram_matrix, mean_variance_norm
-from tfstyle.settings import TV_VARIANTS
+from tfstyle.optimization.settings import TV_VARIANTS
 
 
 def _f32(x) -> tf.Tensor:

@@ -95,7 +95,7 @@ def dtype_policy(precision: str = "auto", network: str = "") -> str:
 
 
 def stylizer_dtypes(precision: str = "auto") -> dict:
-    """SANet `Stylizer` keyword arguments (``dtype``, ``precision_plan``) for a user precision."""
+    """SANet `SANetStylizer` keyword arguments (``dtype``, ``precision_plan``) for a user precision."""
     policy = dtype_policy(precision, "sanet")
     if precision == "auto" and policy != "float32":
         return {"dtype": "float32", "precision_plan": dict(SANET_AUTO_PLAN)}

@@ -1,238 +1,109 @@
-"""Settings of the pipelines as plain dataclasses, and the checks of user numbers.
+"""The one settings object of the pipeline (`tfstyle.pipeline.Pipeline`), with no TensorFlow.
 
-Nothing here imports TensorFlow: the command line builds its parser (defaults,
-choices) from these and refuses bad values before any model is loaded.
+Every entry point — ``tfstyle stylize`` / ``portrait`` / ``video``, folder mode,
+``python -m tfstyle.bulk``, the export programs and the Python API — fills one
+`Settings` and hands it to the pipeline, so the same photo with the same options
+gives the same picture everywhere. `Settings.validate` refuses, in one line and
+before anything loads, numbers out of range and options the chosen network does
+not have (its `tfstyle.models.registry.NetworkSpec`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-from collections.abc import Sequence
-from typing import Optional
+from typing import Any, Optional
 
+from tfstyle.checks import check_alpha, check_finite, check_level_weights, convex_weights
 from tfstyle.errors import ConfigError
-from tfstyle.models.vgg_taps import canonical_tap
+from tfstyle.models.registry import check_builtin_styles, network_spec
+from tfstyle.portraits.settings import PortraitSettings, check_network_settings
 
-TV_VARIANTS = ("squared", "absolute", "power")
-#: Largest style image relative to the result (OptimizeConfig.style_scale).
-MAX_STYLE_SCALE = 4.0
-#: SANet's colour-preservation modes.
-COLOR_MODES = ("luminance", "histogram")
-
-
-def check_finite(
-    value: float,
-    name: str,
-    *,
-    low: Optional[float] = None,
-    high: Optional[float] = None,
-    low_open: bool = False,
-) -> float:
-    """`value` as a float if finite and within [low, high] (or (low, high] with `low_open`)."""
-    value = float(value)
-    too_low = low is not None and (value <= low if low_open else value < low)
-    if not math.isfinite(value) or too_low or (high is not None and value > high):
-        bound = "" if low is None else (f" > {low:g}" if low_open else f" >= {low:g}")
-        if high is not None:
-            bound = f" in [{low:g}, {high:g}]"
-        raise ConfigError(f"{name} must be a finite number{bound}, got {value}")
-    return value
-
-
-def check_alpha(alpha: float, name: str = "alpha") -> float:
-    """`alpha` as a float in [0, 1], else `ConfigError`."""
-    alpha = float(alpha)
-    if not math.isfinite(alpha) or not 0.0 <= alpha <= 1.0:
-        raise ConfigError(f"{name} must be in [0, 1] (1 = full style), got {alpha}")
-    return alpha
-
-
-def check_level_weights(level_weights: Sequence[float], name: str = "level weights") -> tuple[float, float]:
-    """(W1, W2): two finite, non-negative numbers."""
-    values = tuple(float(w) for w in level_weights)
-    if len(values) != 2:
-        raise ConfigError(f"{name} take two numbers W1,W2, got {list(values)}")
-    if not all(math.isfinite(w) and w >= 0 for w in values):
-        raise ConfigError(f"{name} must be finite and >= 0, got {list(values)}")
-    return values[0], values[1]
-
-
-def convex_weights(style_weights: Optional[Sequence[float]], count: int) -> list[float]:
-    """Style weights normalised to sum to 1 (equal when ``None``)."""
-    if style_weights is None:
-        return [1.0 / count] * count
-    if len(style_weights) != count:
-        raise ConfigError(f"{len(style_weights)} style weights for {count} styles; give one each")
-    if not all(math.isfinite(w) and w >= 0 for w in style_weights) or sum(style_weights) <= 0:
-        raise ConfigError(
-            f"style weights must be finite and >= 0 with a positive sum, got {list(style_weights)}"
-        )
-    total = float(sum(style_weights))
-    return [w / total for w in style_weights]
-
-
-# Layer presets: (content layers, style layers).
-PRESETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    # Gatys, Ecker & Bethge 2016, §2-3: content conv4_2, style conv1_1..conv5_1
-    # (ReLU outputs), style layers weighted equally (w_l = 1/5).
-    "gatys2016": (("relu4_2",), ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")),
-    # TensorFlow's "Neural style transfer" tutorial.
-    "tf-tutorial": (
-        ("block5_conv2",),
-        ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"),
-    ),
-}
-INITS = ("content", "noise", "style")
-OPTIMIZERS = ("adam", "lbfgs")
-
-
-@dataclasses.dataclass
-class OptimizeConfig:
-    """Settings of one optimisation run; every layer and weight is overridable.
-
-    The default weights suit the ``imagenet`` VGG19 (features on the caffe
-    [0, 255] scale) with the size-normalised losses of `tfstyle.losses`; they
-    are those of TensorFlow's style transfer tutorial (content 1e4,
-    style 1e-2), whose losses have the same normalisation.
-    """
-
-    preset: str = "gatys2016"
-    content_layers: Optional[Sequence[str]] = None
-    style_layers: Optional[Sequence[str]] = None
-    style_layer_weights: Optional[Sequence[float]] = None
-    content_weight: float = 1e4
-    style_weight: float = 1e-2
-    tv_weight: float = 1e2
-    tv_variant: str = "squared"
-    tv_beta: float = 2.0
-    # Adam stays the default: on the TF tutorial's objective (dominated by its
-    # non-smooth absolute TV term) L-BFGS wins at 256 px and loses at 512 px
-    # (BENCHMARKS.md, "Gatys: time to quality")
-    optimizer: str = "adam"
-    steps: int = 500
-    learning_rate: float = 0.02
-    init: str = "content"
-    seed: int = 0
-    tolerance: float = 0.0
-    tolerance_window: int = 10
-    scales: int = 1
-    style_scale: float = 1.0
-    preserve_color: bool = False
-
-    def validate(self) -> None:
-        if self.preset not in PRESETS:
-            raise ConfigError(f"unknown preset {self.preset!r}; use one of {', '.join(PRESETS)}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(f"unknown optimizer {self.optimizer!r}; use adam or lbfgs")
-        if self.init not in INITS:
-            raise ConfigError(f"unknown init {self.init!r}; use one of {', '.join(INITS)}")
-        if self.tv_variant not in TV_VARIANTS:
-            raise ConfigError(f"unknown TV variant {self.tv_variant!r}; use one of {', '.join(TV_VARIANTS)}")
-        for name in ("content_weight", "style_weight", "tv_weight", "tolerance"):
-            check_finite(getattr(self, name), name, low=0.0)
-        for name in ("learning_rate", "style_scale", "tv_beta"):
-            check_finite(getattr(self, name), name, low=0.0, low_open=True)
-        # a style drawn larger than this gains nothing and costs memory quadratically
-        check_finite(self.style_scale, "style_scale", low=0.0, high=MAX_STYLE_SCALE)
-        if self.steps < 1 or self.scales < 1:
-            raise ConfigError("steps and scales must be >= 1")
-        style_layers = self.layers()[1]
-        if self.style_layer_weights is not None:
-            for w in self.style_layer_weights:
-                check_finite(w, "style layer weights", low=0.0)
-        if self.style_layer_weights is not None and len(self.style_layer_weights) != len(style_layers):
-            raise ConfigError(
-                f"{len(self.style_layer_weights)} style layer weights for "
-                f"{len(style_layers)} style layers; give one per layer"
-            )
-
-    def layers(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """(content taps, style taps) in canonical names, overrides applied."""
-        content, style = PRESETS[self.preset]
-        content = tuple(self.content_layers or content)
-        style = tuple(self.style_layers or style)
-        return (tuple(canonical_tap(t) for t in content), tuple(canonical_tap(t) for t in style))
-
-
-#: ``auto``: ``feature`` for SANet, ``pixel`` for Magenta (measured: benchmarks/portrait_quality.py).
-BLENDS = ("auto", "feature", "pixel")
-#: The portrait's regions; the face is optional (no face found, or none asked for).
-REGIONS = ("person", "background", "face")
-#: Face regions a portrait can protect (the outlines are `tfstyle.faces.REGIONS`).
-FACE_PARTS = ("oval", "eyes", "brows", "lips")
-#: Largest feather (σ as a fraction of the shorter side): keeps the Gaussian's
-#: radius (4σ) inside the image, as reflect padding needs.
-MAX_FEATHER = 0.2
+#: The default longer side of the images the network sees.
+DEFAULT_MAX_SIZE = 1024
+#: The default bound on the large intermediates (SANet's attention chunks, strips).
+DEFAULT_MEMORY_BUDGET_MB = 256.0
+PLAIN_LEVELS = (1.0, 1.0)
 
 
 @dataclasses.dataclass(frozen=True)
-class PortraitSettings:
-    """Runtime controls for the two regions, blending and feathering.
+class Settings:
+    """What to stylize with and how: network, style(s), controls, portrait mode, resources.
 
-    Defaults: the background fully stylized; the person at α 0.6 with the
-    coarse relu5_1 level turned down (W2 0.3), which keeps faces recognisable.
-    `feather` is the Gaussian σ of the mask's softening, as a fraction of the
-    image's shorter side.
+    Styles are given one way: `styles` (image paths, file bytes or arrays),
+    `style_features` (``.npz`` files of encoded styles) or `builtin_styles`
+    (indices 0-25; the ``builtin`` network). `masks` are one per style (paths or
+    arrays, resized to each content). `portrait` turns portrait mode on.
     """
 
-    person_alpha: float = 0.6
-    person_levels: tuple = (1.0, 0.3)
-    background_alpha: float = 1.0
-    background_levels: tuple = (1.0, 1.0)
-    blend: str = "auto"
-    feather: float = 0.01
-    #: the third region, the face's features (`tfstyle.faces.REGIONS` parts), where faces are found
-    face_alpha: float = 0.3
-    face_levels: tuple = (1.0, 0.0)
-    face_parts: tuple = ("oval",)
-    #: stylize the faces' box again at the frame's working size (small faces get full resolution)
-    face_crop: bool = True
+    model: str = "sanet"
+    weights: Optional[str] = None
+    precision: str = "auto"
+    memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB
+    styles: tuple = ()
+    style_features: tuple = ()
+    builtin_styles: tuple = ()
+    #: the content-style trade-off in [0, 1] (SANet's α, Magenta's strength)
+    strength: float = 1.0
+    style_weights: Optional[tuple] = None
+    masks: tuple = ()
+    level_weights: tuple = PLAIN_LEVELS
+    preserve_color: Optional[str] = None
+    max_size: int = DEFAULT_MAX_SIZE
+    max_pixels: Optional[int] = None
+    max_style_positions: Optional[int] = None
+    portrait: Optional[PortraitSettings] = None
 
-    def validate(self) -> None:
-        if self.blend not in BLENDS:
-            raise ConfigError(f"unknown blend {self.blend!r}; use auto, feature or pixel")
-        for name in ("person_alpha", "background_alpha", "face_alpha"):
-            check_alpha(getattr(self, name), name)
-        for name in ("person_levels", "background_levels", "face_levels"):
-            check_level_weights(getattr(self, name), name)
-        unknown = set(self.face_parts) - set(FACE_PARTS)
-        if unknown or not self.face_parts:
+    @property
+    def style_count(self) -> int:
+        return len(self.styles) + len(self.style_features) + len(self.builtin_styles)
+
+    def network_options(self) -> dict[str, Any]:
+        """The network's own loader options that are set (`NetworkSpec.options`)."""
+        return {"max_style_positions": self.max_style_positions} if self.max_style_positions else {}
+
+    def validate(self) -> Settings:
+        """Refuse what cannot work, in one line; returns self."""
+        spec = network_spec(self.model)
+        given = sum(map(bool, (self.styles, self.style_features, self.builtin_styles)))
+        if given != 1:
+            raise ConfigError("give the style one way: style images, encoded style files or built-in styles")
+        if bool(self.builtin_styles) != (not spec.style_images):
+            if self.builtin_styles:
+                raise ConfigError(
+                    f"built-in styles run the builtin network, not {self.model}; drop the model"
+                )
+            raise ConfigError(f"the {self.model} network takes built-in styles (0 to 25), not style images")
+        if self.builtin_styles:
+            check_builtin_styles(self.builtin_styles)
+        strength = check_alpha(self.strength, "strength")
+        if strength != 1.0 and not spec.identity:
             raise ConfigError(
-                f"face parts {', '.join(sorted(unknown)) or '(none)'}: use some of {', '.join(FACE_PARTS)}"
+                f"strength {strength}: the {spec.name} network has no content-as-style identity "
+                "to blend with; leave it at 1"
             )
-        if not math.isfinite(self.feather) or not 0.0 <= self.feather <= MAX_FEATHER:
-            raise ConfigError(f"feather must be in [0, {MAX_FEATHER}], got {self.feather}")
+        levels = check_level_weights(self.level_weights)
+        if levels != PLAIN_LEVELS and not spec.level_weights:
+            raise ConfigError(f"level weights are a SANet control; the {spec.name} network has one level")
+        if self.max_style_positions is not None and "max_style_positions" not in spec.options:
+            raise ConfigError(f"max_style_positions is a SANet control; drop it with {spec.name}")
+        check_finite(self.memory_budget_mb, "memory budget (MB)", low=0.0, low_open=True)
+        if self.memory_budget_mb != DEFAULT_MEMORY_BUDGET_MB and not spec.memory_budget:
+            raise ConfigError(f"the {spec.name} network runs whole; drop the memory budget")
+        if self.preserve_color is not None and self.preserve_color not in spec.color_modes:
+            raise ConfigError(
+                f"preserve_color {self.preserve_color!r}: the {spec.name} network keeps colours by "
+                f"{' or '.join(spec.color_modes)}"
+            )
+        count = self.style_count
+        convex_weights(None if self.style_weights is None else list(self.style_weights), count)
+        if self.masks and len(self.masks) != count:
+            raise ConfigError(f"{len(self.masks)} masks for {count} styles; give one per style")
+        if self.portrait is not None:
+            self.check_portrait(self.portrait)
+        return self
 
-
-def portrait_settings_from(values) -> PortraitSettings:
-    """Validated `PortraitSettings` from any object with attributes of its field names: the
-    CLI's parsed arguments or the export programs' absl flags."""
-    settings = PortraitSettings(
-        person_alpha=float(values.person_alpha),
-        person_levels=tuple(float(v) for v in values.person_levels),
-        background_alpha=float(values.background_alpha),
-        background_levels=tuple(float(v) for v in values.background_levels),
-        blend=values.blend,
-        feather=float(values.feather),
-        face_alpha=float(getattr(values, "face_alpha", PortraitSettings.face_alpha)),
-        face_levels=tuple(float(v) for v in getattr(values, "face_levels", PortraitSettings.face_levels)),
-        face_parts=tuple(getattr(values, "face_parts", PortraitSettings.face_parts)),
-        face_crop=not getattr(values, "no_face_crop", not PortraitSettings.face_crop),
-    )
-    settings.validate()
-    return settings
-
-
-#: Styles of the built-in multi-style network (`tfstyle.models.pastiche`).
-BUILTIN_STYLE_COUNT = 26
-
-
-def check_builtin_styles(styles, option: str = "built-in style") -> list[int]:
-    """Indices of built-in styles, each in 0..25."""
-    if not styles:
-        raise ConfigError(f"give at least one {option} (0 to {BUILTIN_STYLE_COUNT - 1})")
-    for index in styles:
-        if not 0 <= int(index) < BUILTIN_STYLE_COUNT:
-            raise ConfigError(f"{option} {index} does not exist; use 0 to {BUILTIN_STYLE_COUNT - 1}")
-    return [int(i) for i in styles]
+    def check_portrait(self, portrait: PortraitSettings) -> None:
+        portrait.validate()
+        check_network_settings(network_spec(self.model), portrait)
+        if self.style_count != 1 or self.preserve_color or self.masks:
+            raise ConfigError("portrait mode takes one style, no colour preservation and no style masks")

@@ -1,7 +1,7 @@
 """Encoded styles that outlive one call, and their ``.npz`` file.
 
 A style is encoded once and reused for any number of contents: SANet's
-`StyleFeatures` (`Stylizer.encode_style`) or Magenta's `StyleVector`
+`StyleFeatures` (`SANetStylizer.encode_style`) or Magenta's `StyleVector`
 (`MagentaStylizer.encode_style`). ``tfstyle stylize --save-style-features``
 writes either and ``--style-features`` reads it back (`load_style`).
 """

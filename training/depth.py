@@ -22,13 +22,13 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags, logging
 
-from tfstyle import metrics
 from tfstyle import weights as weights_lib
+from tfstyle.checks import check_finite
 from tfstyle.colormap import colorize
 from tfstyle.losses import gather_pair_depths, ranking_loss
+from tfstyle.models import depth_metrics as metrics
 from tfstyle.models.depth import build_hourglass
 from tfstyle.programs import run
-from tfstyle.settings import check_finite
 from training import depth_data
 from training.config import DataSpec, check_local_data, data_spec_from_flags, define_data_flags, from_flags
 from training.flags_common import define_trainer_flags, run_task

@@ -23,10 +23,10 @@ from absl import app, flags, logging
 
 from tfstyle import losses as L
 from tfstyle import weights as weights_lib
-from tfstyle.models.sanet import TRAINING_TAPS, Stylizer
+from tfstyle.checks import check_finite
+from tfstyle.models.sanet import TRAINING_TAPS, SANetStylizer
 from tfstyle.models.sanet_weights import ENCODER_FILE, load_encoder, load_weights_dir, save_weights_dir
 from tfstyle.programs import run
-from tfstyle.settings import check_finite
 from training import data
 from training.config import from_flags
 from training.flags_common import define_trainer_flags, run_task
@@ -38,7 +38,7 @@ class SANetConfig:
     content: data.ImageSource
     style: data.ImageSource
     vgg_weights: Optional[str]  # folder or .weights.h5 of the normalised VGG19; None = random
-    init_from: Optional[str] = None  # a Stylizer weights folder to fine-tune from
+    init_from: Optional[str] = None  # a SANetStylizer weights folder to fine-tune from
     pipeline: data.PipelineConfig = dataclasses.field(default_factory=data.PipelineConfig)
     global_batch_size: int = 5
     learning_rate: float = 1e-4
@@ -49,7 +49,7 @@ class SANetConfig:
     identity2_weight: float = 1.0
 
 
-def sanet_losses(stylizer: Stylizer, content, style) -> tuple[dict, dict]:
+def sanet_losses(stylizer: SANetStylizer, content, style) -> tuple[dict, dict]:
     """The four SANet training losses for one batch (Park & Lee 2019, eq. 5–8).
 
     Returns ({content, style, identity1, identity2}, images) with images the
@@ -99,7 +99,7 @@ class SANetTask(Task):
     def build(self):
         # one-shot attention: crops are small (256² → 1024 positions), and it
         # keeps the step free of while loops, which XLA and TPUs prefer
-        stylizer = Stylizer(training_taps=True, chunk_size=0)
+        stylizer = SANetStylizer(training_taps=True, chunk_size=0)
         if self.config.vgg_weights:
             path = self.config.vgg_weights
             if os.path.isdir(path):
@@ -182,7 +182,7 @@ def define_flags():
         "normalised VGG19: a converted SANet weights folder or "
         "vgg_normalised.weights.h5; 'random' for smoke tests",
     )
-    flags.DEFINE_string("init_from", None, "Stylizer weights folder to fine-tune from")
+    flags.DEFINE_string("init_from", None, "SANetStylizer weights folder to fine-tune from")
     flags.DEFINE_float("learning_rate", 1e-4, "initial learning rate")
     flags.DEFINE_float("lr_decay", 5e-5, "lr = learning_rate / (1 + lr_decay * step)")
     flags.DEFINE_float("content_weight", 1.0, "")

@@ -24,9 +24,9 @@ import tensorflow as tf
 from absl import flags, logging
 
 from tfstyle import weights as weights_lib
+from tfstyle.checks import check_finite
 from tfstyle.models.segnet import build_segnet
 from tfstyle.programs import run
-from tfstyle.settings import check_finite
 from training import segnet_data
 from training.config import DataSpec, check_local_data, data_spec_from_flags, define_data_flags, from_flags
 from training.flags_common import define_trainer_flags, run_task

@@ -63,12 +63,10 @@ def check_memory_budget(args) -> None:
         raise ConfigError(f"--memory-budget-mb must be > 0, got {args.memory_budget_mb}")
 
 
-#: The feed-forward networks of ``stylize`` and ``portrait``.
-MODELS = ("sanet", "magenta")
-
-
 def add_model(parser) -> None:
     """``--model`` and ``--weights`` (a folder for either network)."""
+    from tfstyle.models.registry import MODELS
+
     parser.add_argument(
         "--model",
         choices=MODELS,
@@ -88,25 +86,107 @@ def add_sanet_weights(parser) -> None:
     )
 
 
-def refuse_sanet_only(args, defaults: dict) -> None:
-    """With another network than SANet, refuse SANet-only options given other values than their defaults."""
-    from tfstyle.errors import ConfigError
+def settings_from_args(args, portrait=None):
+    """The pipeline's `tfstyle.settings.Settings` from a verb's parsed options (those it has)."""
+    from tfstyle.settings import DEFAULT_MEMORY_BUDGET_MB, Settings
 
-    if args.model == "sanet":
-        return
-    other = "--builtin-style" if args.model == "builtin" else f"--model {args.model}"
-    for option, default in defaults.items():
-        value = getattr(args, option.lstrip("-").replace("-", "_"))
-        if value != default:
-            raise ConfigError(f"{option} is a SANet control; drop it with {other}")
+    def option(name, default=None):
+        return getattr(args, name, default)
+
+    builtin = tuple(option("builtin_style") or ())
+    styles = option("style") or ()
+    features = option("style_features") or ()
+    weights = option("style_weights")
+    return Settings(
+        model="builtin" if builtin else (option("model") or "sanet"),
+        weights=option("weights"),
+        precision=option("precision", "auto"),
+        memory_budget_mb=option("memory_budget_mb", DEFAULT_MEMORY_BUDGET_MB),
+        styles=tuple(styles) if isinstance(styles, (list, tuple)) else (styles,),
+        style_features=tuple(features) if isinstance(features, (list, tuple)) else (features,),
+        builtin_styles=builtin,
+        strength=option("alpha", 1.0),
+        style_weights=None if weights is None else tuple(weights),
+        masks=tuple(option("mask") or ()) if portrait is None else (),
+        level_weights=tuple(option("level_weights") or (1.0, 1.0)),
+        preserve_color=option("preserve_color"),
+        max_size=option("max_size", 1024),
+        max_pixels=option("max_pixels"),
+        max_style_positions=option("max_style_positions"),
+        portrait=portrait,
+    )
 
 
-def load_network(args, **sanet_kwargs):
-    """The network that ``--model`` (or ``--builtin-style``), ``--weights`` and ``--precision`` name."""
-    from tfstyle.networks import load_network as load
+def add_portrait_options(parser, *, prefix_help: str = "") -> None:
+    """The portrait options (`tfstyle.portraits.settings.PortraitSettings`), one definition for
+    ``tfstyle portrait`` and ``tfstyle video --portrait``."""
+    from tfstyle.portraits.settings import BLENDS, FACE_PARTS, PortraitSettings
 
-    budget = getattr(args, "memory_budget_mb", 256.0)
-    return load(args.model, args.weights, args.precision, memory_budget_mb=budget, **sanet_kwargs)
+    d = PortraitSettings()
+    for region, where in (("person", "the person"), ("background", "the background"), ("face", "the faces")):
+        parser.add_argument(
+            f"--{region}-alpha",
+            type=finite,
+            default=getattr(d, f"{region}_alpha"),
+            help=f"{prefix_help}content-style trade-off (Magenta: strength) on {where} (default %(default)s)",
+        )
+        parser.add_argument(
+            f"--{region}-levels",
+            type=csv(float),
+            default=list(getattr(d, f"{region}_levels")),
+            metavar="W1,W2",
+            help=f"relu4_1/relu5_1 level weights on {where} (default %(default)s; SANet only)",
+        )
+    parser.add_argument(
+        "--face-parts",
+        type=csv(str),
+        default=list(d.face_parts),
+        metavar="PARTS",
+        help=f"face region: some of {','.join(FACE_PARTS)} (default %(default)s)",
+    )
+    parser.add_argument(
+        "--person-crop",
+        action="store_true",
+        help="crop mode: stylize the person's box again on its own, cut from the full-resolution "
+        "photo with --max-size applying to the crop, and lay it over the stylized frame",
+    )
+    parser.add_argument(
+        "--no-face-crop",
+        action="store_true",
+        help="stylize the faces within the frame only (by default their box is stylized again "
+        "at --max-size, which keeps small faces recognisable)",
+    )
+    parser.add_argument(
+        "--no-faces",
+        action="store_true",
+        help="no face region: person and background only (no face detection)",
+    )
+    parser.add_argument(
+        "--blend",
+        choices=BLENDS,
+        default=d.blend,
+        help="auto (feature for SANet, pixel for Magenta); feature: blend features, one pass; "
+        "pixel: one pass per region, blend images",
+    )
+    parser.add_argument(
+        "--feather",
+        type=finite,
+        default=d.feather,
+        help="mask softening, Gaussian sigma as a fraction of the shorter side",
+    )
+    add_segmenter(parser)
+
+
+SEGMENTER_HELP = (
+    "tflite: MediaPipe selfie segmentation (shipped with tfstyle, or a local .tflite as "
+    "tflite:PATH); segnet:PATH: a SegNet .weights.h5 (default %(default)s)"
+)
+
+
+def add_segmenter(parser) -> None:
+    parser.add_argument(
+        "--segmenter", default="tflite", metavar="tflite[:PATH]|segnet:PATH", help=SEGMENTER_HELP
+    )
 
 
 def check_max_size(value: int, min_side: int | None = None, option: str = "--max-size") -> None:

@@ -27,7 +27,7 @@ def run(args) -> int:
     import json
 
     from tfstyle import image as image_lib
-    from tfstyle.faces import FaceFinder, draw_overlay
+    from tfstyle.portraits.faces import FaceFinder, draw_overlay
 
     image_lib.check_output_path(args.output)
     check_max_size(args.max_size, FACES_MIN_SIDE)

@@ -7,7 +7,7 @@ import os
 
 from tfstyle.cli.args import add_precision, csv, finite, positive_int
 from tfstyle.image import DEFAULT_MAX_PIXELS, MIN_SIDE
-from tfstyle.settings import INITS, OPTIMIZERS, PRESETS, TV_VARIANTS, OptimizeConfig
+from tfstyle.optimization.settings import INITS, OPTIMIZERS, PRESETS, TV_VARIANTS, OptimizeConfig
 
 
 def add_parser(sub) -> None:
@@ -186,7 +186,7 @@ def run(args) -> int:
     )
     config.validate()
 
-    from tfstyle.depth_objective import DepthOptions
+    from tfstyle.optimization.depth_objective import DepthOptions
 
     depth = DepthOptions(
         depth_weight=args.depth_weight,
@@ -208,8 +208,8 @@ def run(args) -> int:
 
     from absl import logging
 
-    from tfstyle.depth_objective import depth_options
-    from tfstyle.optimize import GatysTransfer, snapshot_callback
+    from tfstyle.optimization.depth_objective import depth_options
+    from tfstyle.optimization.optimize import GatysTransfer, snapshot_callback
 
     weight_map = None
     if args.content_weight_map:
@@ -252,7 +252,7 @@ def check_built_sizes(content_hw, style_hw, args) -> None:
     --style-scale) and every --scales level must stay at least MIN_SIDE px a side."""
     from tfstyle.errors import ConfigError
     from tfstyle.image import fitted_size
-    from tfstyle.optimize import pyramid_sizes
+    from tfstyle.optimization.optimize import pyramid_sizes
 
     h, w = fitted_size(content_hw[0], content_hw[1], args.size)
     sh, sw = fitted_size(style_hw[0], style_hw[1], round(max(h, w) * args.style_scale))

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tfstyle.cli.args import check_max_size, positive_int
-from tfstyle.cli.portrait import SEGMENTER_HELP
+from tfstyle.cli.args import add_segmenter, check_max_size, positive_int
 
 #: Smallest side the segmenters are run at (SegNet pools five times; MediaPipe resizes).
 SEGMENT_MIN_SIDE = 16
@@ -17,7 +16,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--input", required=True, help="image")
     p.add_argument("--output", required=True, help="mask image (.png recommended)")
-    p.add_argument("--segmenter", default="tflite", metavar="tflite[:PATH]|segnet:PATH", help=SEGMENTER_HELP)
+    add_segmenter(p)
     p.add_argument("--max-size", type=positive_int, default=1024, help="longer side (default 1024)")
     p.set_defaults(run=run)
 
@@ -26,7 +25,7 @@ def run(args) -> int:
     import numpy as np
 
     from tfstyle import image as image_lib
-    from tfstyle.segment import make_segmenter
+    from tfstyle.portraits.segment import make_segmenter
 
     image_lib.check_output_path(args.output)
     check_max_size(args.max_size, SEGMENT_MIN_SIDE)

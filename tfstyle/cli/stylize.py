@@ -13,12 +13,11 @@ from tfstyle.cli.args import (
     check_memory_budget,
     csv,
     finite,
-    load_network,
     positive_int,
-    refuse_sanet_only,
+    settings_from_args,
 )
+from tfstyle.models.registry import COLOR_MODES, check_builtin_styles
 from tfstyle.precision import FEED_FORWARD_HELP
-from tfstyle.settings import COLOR_MODES, check_builtin_styles
 
 
 def add_parser(sub) -> None:
@@ -95,10 +94,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from tfstyle import controls
-    from tfstyle import image as image_lib
     from tfstyle.errors import ConfigError
-    from tfstyle.files import check_folder_writable, check_writable
 
     # everything knowable from the command line is refused before any image or network loads
     builtin = args.builtin_style
@@ -116,19 +112,35 @@ def run(args) -> int:
             raise ConfigError("a built-in style has no style image: drop --save-style-features and histogram")
         if args.memory_budget_mb != 256.0:
             raise ConfigError("the 26-style network runs whole; drop --memory-budget-mb")
-        args.model = "builtin"
-    args.model = args.model or "sanet"
-    refuse_sanet_only(args, {"--level-weights": [1.0, 1.0], "--max-style-positions": None})
-    alpha = controls.check_alpha(args.alpha, "--alpha")
-    level_weights = controls.check_level_weights(args.level_weights, "--level-weights")
-    count = len(args.style) + len(args.style_features) + len(builtin)
-    controls.convex_weights(args.style_weights, count)
-    if args.mask and len(args.mask) != count:
-        raise ConfigError(f"{len(args.mask)} --mask for {count} styles; give one per style")
+    settings = settings_from_args(args)
+    if settings.model != "sanet":
+        for option, value, default in (
+            ("--level-weights", args.level_weights, [1.0, 1.0]),
+            ("--max-style-positions", args.max_style_positions, None),
+        ):
+            if value != default:
+                other = "--builtin-style" if builtin else f"--model {settings.model}"
+                raise ConfigError(f"{option} is a SANet control; drop it with {other}")
+    from tfstyle.checks import check_alpha, check_level_weights
+
+    check_alpha(args.alpha, "--alpha")
+    check_level_weights(args.level_weights, "--level-weights")
+    return run_pipeline(args, settings)
+
+
+def run_pipeline(args, settings, *, save_mask: str | None = None) -> int:
+    """One image or a folder tree through the pipeline `settings` make (``stylize`` and ``portrait``)."""
+    from tfstyle import image as image_lib
+    from tfstyle.errors import ConfigError
+    from tfstyle.files import check_folder_writable, check_writable
+
+    settings.validate()
     check_memory_budget(args)
     check_max_size(args.max_size)
     folder_mode = os.path.isdir(args.content)
     if folder_mode:
+        if save_mask:
+            raise ConfigError("--save-mask writes one mask: give one --content image, not a folder")
         if os.path.splitext(args.output)[1] or os.path.isfile(args.output):
             raise ConfigError(
                 f"--output {args.output}: --content is a folder, so --output must be a folder too"
@@ -139,67 +151,48 @@ def run(args) -> int:
         if not os.path.isdir(existing):
             raise ConfigError(f"--output {args.output}: folder {existing} does not exist; create it first")
         check_folder_writable(existing)
-        from tfstyle.folder import folder_inputs
+        from tfstyle.batch.folder import folder_inputs
 
         inputs = folder_inputs(args.content, args.output)  # refuses an empty folder now
     else:
         image_lib.check_output_path(args.output)
-    if args.save_style_features:
-        if len(args.style) != 1:
+    if save_mask:
+        image_lib.check_output_path(save_mask, "--save-mask")
+    save_features = getattr(args, "save_style_features", None)
+    if save_features:
+        if len(settings.styles) != 1:
             raise ConfigError("--save-style-features needs exactly one --style")
-        check_writable(args.save_style_features, "--save-style-features", extension=".npz")
+        check_writable(save_features, "--save-style-features", extension=".npz")
     from tfstyle.style_features import load_style
 
-    cached = [load_style(path) for path in args.style_features]
-    for path, encoded in zip(args.style_features, cached):
-        encoded.check_made_by(args.model, "", path)
-    load = {"max_pixels": args.max_pixels} if args.max_pixels else {}
-    styles = [image_lib.load_fitted(path, args.max_size, **load) for path in args.style]
+    for path in settings.style_features:  # a file from another network: refused before any work
+        load_style(path).check_made_by(settings.model, "", path)
+    load = {"max_pixels": settings.max_pixels} if settings.max_pixels else {}
     content = None if folder_mode else image_lib.load_fitted(args.content, args.max_size, **load)
 
-    sanet_kwargs = {"max_style_positions": args.max_style_positions}
-    stylizer = load_network(args, **(sanet_kwargs if args.model == "sanet" else {}))
-    if cached:
-        features = cached
-    elif builtin:
-        features = None
-    elif args.preserve_color:
-        features = None  # colour matching depends on each content: encode per image
-    else:
-        features = [stylizer.encode_style(s) for s in styles]  # once, for every content
+    from tfstyle.pipeline import Pipeline
+
+    pipeline = Pipeline(settings)
 
     def save_style_features():
-        if args.save_style_features:
+        if save_features:
             # the encoding made for this run, unless colour matching left none to reuse
-            encoded = features[0] if features is not None else stylizer.encode_style(styles[0])
-            encoded.save(args.save_style_features)
-            print(f"wrote style features to {args.save_style_features}")
-
-    def stylize_one(content):
-        masks = [image_lib.load_mask(path, content.shape[:2], option="--mask") for path in args.mask]
-        from tfstyle.networks import stylize
-
-        return stylize(
-            stylizer,
-            content,
-            styles if features is None and not builtin else None,
-            encoded=builtin or features,
-            alpha=alpha,
-            style_weights=args.style_weights,
-            masks=masks or None,
-            preserve_color=args.preserve_color,
-            level_weights=level_weights,
-        )
+            encoded = pipeline.encoded
+            style = (
+                encoded[0] if encoded is not None else pipeline.network.encode_style(pipeline.style_images[0])
+            )
+            style.save(save_features)
+            print(f"wrote style features to {save_features}")
 
     if folder_mode:
-        from tfstyle.folder import stylize_folder
+        from tfstyle.batch.folder import stylize_folder
 
         report = stylize_folder(
-            stylize_one,
+            pipeline.stylize_fitted,
             args.content,
             args.output,
             max_size=args.max_size,
-            progress=not args.quiet,
+            progress=not getattr(args, "quiet", False),
             inputs=inputs,
             **load,
         )
@@ -211,15 +204,24 @@ def run(args) -> int:
             )
         print(f"wrote {len(report.written)} images to {args.output} in {report.seconds:.1f} s")
         return 0
+    assert content is not None
     started = time.perf_counter()
-    result = stylize_one(content)
-    image_lib.save_image(args.output, result)
+    portrait = settings.portrait
+    # crop mode cuts its crops from the photo as loaded, not from the fitted frame
+    source = image_lib.load_image(args.content) if portrait is not None and portrait.person_crop else None
+    mask = image_lib.load_mask(args.mask, content.shape[:2]) if portrait is not None and args.mask else None
+    result = pipeline.run(content, source=source, mask=mask)
+    image_lib.save_image(args.output, result.image)
     try:
         save_style_features()
-    except BaseException:  # both outputs or neither
+        if save_mask:
+            import numpy as np
+
+            image_lib.save_image(save_mask, np.repeat(result.mask[..., None], 3, axis=-1))
+    except BaseException:  # every output or none
         os.unlink(args.output)
         raise
-    print(
-        f"wrote {args.output} ({result.shape[1]}x{result.shape[0]}) in {time.perf_counter() - started:.1f} s"
-    )
+    also = f" and {save_mask}" if save_mask else ""
+    height, width = result.image.shape[:2]
+    print(f"wrote {args.output}{also} ({width}x{height}) in {time.perf_counter() - started:.1f} s")
     return 0

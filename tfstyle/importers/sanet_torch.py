@@ -1,4 +1,4 @@
-"""Convert the published PyTorch SANet files to a tfstyle Stylizer weights folder.
+"""Convert the published PyTorch SANet files to a tfstyle SANetStylizer weights folder.
 
 Inputs (GlebSBrykin/SANET, plain state dicts): ``vgg_normalised.pth``,
 ``decoder_iter_500000.pth``, ``transformer_iter_500000.pth``. Output: the
@@ -81,11 +81,11 @@ def _assign(layer, weights, path, key):
 
 
 def import_sanet(vgg_path: str, decoder_path: str, transformer_path: str, output_dir: str):
-    """Convert the three published files into `output_dir`; returns the Stylizer built from them."""
-    from tfstyle.models.sanet import Stylizer
+    """Convert the three published files into `output_dir`; returns the SANetStylizer built from them."""
+    from tfstyle.models.sanet import SANetStylizer
     from tfstyle.models.sanet_weights import save_weights_dir
 
-    stylizer = Stylizer(training_taps=True)
+    stylizer = SANetStylizer(training_taps=True)
     vgg = load_state_dict(vgg_path)
     for index, name in ENCODER_LAYERS.items():
         _assign(

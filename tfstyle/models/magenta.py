@@ -30,17 +30,15 @@ shared norm layer and the stylizer that joins them belong together.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Optional
 
 import keras
-import numpy as np
 import tensorflow as tf
 
-from tfstyle import color, controls
-from tfstyle.errors import ConfigError
+from tfstyle import controls
 from tfstyle.layers import ReflectionPadding2D, upsample_like
 from tfstyle.layers.upsampling import upsample_nearest
+from tfstyle.models.base import StyleNetwork
 from tfstyle.ops import area_resize
 from tfstyle.style_features import StyleVector
 from tfstyle.tiling import Step, levels, run_levels
@@ -291,14 +289,79 @@ class MagentaTransformer(keras.Model):
         return {**super().get_config(), "style_dim": self.style_dim}
 
 
+class ConditionedNetwork(StyleNetwork):
+    """A transformer whose conditional instance norms take style vectors (Dumoulin et al. 2017,
+    eq. 5): the runtime controls are convex mixtures of vectors (`controls.style_mixture`),
+    so strength, style weights, masks and the portrait regions cost one pass each.
+    Magenta's network and the 26 built-in styles share this."""
+
+    #: length of a style vector
+    vector_dim = STYLE_DIM
+
+    def own_vectors(self, content) -> Optional[tf.Tensor]:
+        """The content's own style vectors [N, D] (what strength < 1 blends towards), or None."""
+        return None
+
+    def transform(self, content, vectors, mix) -> tf.Tensor:
+        raise NotImplementedError
+
+    def encoded_signature(self) -> dict:
+        return {"style_vector": tf.TensorSpec([None, self.vector_dim], tf.float32, name="style_vector")}
+
+    def encoded_tensors(self, encoded: StyleVector) -> dict:
+        return {"style_vector": tf.cast(encoded.vector, tf.float32)}
+
+    def encoded_from_tensors(self, tensors: dict) -> StyleVector:
+        return StyleVector(tensors["style_vector"], model=self.network_name)
+
+    def stylize_batch(self, content, styles, *, strength, style_weights, masks, level_weights) -> tf.Tensor:
+        content = tf.convert_to_tensor(content, tf.float32)
+        batch = content.shape[0] if content.shape[0] is not None else tf.shape(content)[0]
+        own = None if isinstance(strength, (int, float)) and strength >= 1 else self.own_vectors(content)
+        stacked, mix = controls.style_mixture(
+            [tf.broadcast_to(tf.cast(e.vector, tf.float32), [batch, e.vector.shape[-1]]) for e in styles],
+            weights=style_weights,
+            masks=masks,
+            strength=strength,
+            own=own,
+            size=content.shape[1:3],
+        )
+        return self.transform(content, stacked, mix)
+
+    def portrait_image(self, content, encoded, mask, settings, face_mask=None, own_vector=None) -> tf.Tensor:
+        """Regions by strength: ``pixel`` blending (``auto``) runs one pass per region and
+        blends the images by the masks; ``feature`` gives every pixel its own strength,
+        m·α_person + (1 − m)·α_background, in one pass. `own_vector` [N, D]: the content's
+        vector when it was computed elsewhere (the TFLite portrait model takes it as an input)."""
+        from tfstyle.portraits.compose import composite
+        from tfstyle.portraits.settings import REGIONS
+
+        content = tf.convert_to_tensor(content, tf.float32)
+        own = self.own_vectors(content) if own_vector is None else own_vector
+        vector = tf.cast(encoded.vector, tf.float32)
+        alphas = {region: getattr(settings, f"{region}_alpha") for region in REGIONS}
+        blend = self.spec.auto_blend if settings.blend == "auto" else settings.blend
+        if blend == "feature":
+            strength = composite(alphas, mask, face_mask)
+            vectors, mix = controls.style_mixture([vector], strength=strength, own=own)
+            return self.transform(content, vectors, mix)
+        images = {}
+        for region in REGIONS if face_mask is not None else REGIONS[:2]:
+            vectors, mix = controls.style_mixture([vector], strength=alphas[region], own=own)
+            images[region] = self.transform(content, vectors, mix)
+        return composite(images, mask, face_mask)
+
+
 @keras.saving.register_keras_serializable(package="tfstyle")
-class MagentaStylizer(keras.Model):
+class MagentaStylizer(ConditionedNetwork):
     """Style predictor + transformer with the runtime controls; ``MagentaStylizer()`` is random.
 
-    Load the real weights with `tfstyle.models.magenta_weights.load_magenta`.
+    Load the real weights with ``tfstyle.load_network("magenta")`` (`MagentaStylizer.load`).
     ``stylizer([content, style])`` returns the transformer's output for the
-    predicted style; `stylize` is the inference API.
+    predicted style; `stylize` (the `StyleNetwork` interface) is the inference API.
     """
+
+    network_name = "magenta"
 
     def __init__(self, memory_budget_mb: float = 256.0, strip_rows: Optional[int] = None, **kwargs):
         super().__init__(**kwargs)
@@ -309,10 +372,19 @@ class MagentaStylizer(keras.Model):
         self.predictor = build_predictor(dtype=self.dtype_policy)
         self.transformer = MagentaTransformer(dtype=self.dtype_policy, name="transformer")
         self.transformer.build()
-        self._graphs: dict = {}
-        #: fingerprint of the weights (set on load); stamped on and checked against cached style vectors
-        self.weights_id = ""
         self.built = True
+
+    @classmethod
+    def load(  # type: ignore[override]
+        cls, folder, *, precision: str = "auto", memory_budget_mb: float = 256.0
+    ) -> MagentaStylizer:
+        """Magenta's weights folder `folder` (random for None); ``auto`` precision is float32
+        (`tfstyle.precision.AUTO_FLOAT32`)."""
+        from tfstyle.models.magenta_weights import load_magenta
+        from tfstyle.precision import dtype_policy
+
+        dtype = dtype_policy(precision, "magenta")
+        return load_magenta(folder, dtype=dtype, memory_budget_mb=memory_budget_mb)
 
     def get_config(self):
         budget = {"memory_budget_mb": self.memory_budget_mb, "strip_rows": self.strip_rows}
@@ -322,13 +394,6 @@ class MagentaStylizer(keras.Model):
         content, style = inputs
         vectors = self.predictor(style)[:, None, :]
         return self.transformer(content, vectors, tf.ones_like(vectors[:, :, :1])[:, :, None, :])
-
-    def _graph(self, name, fn, signature):
-        if tf.inside_function():
-            return fn
-        if name not in self._graphs:
-            self._graphs[name] = tf.function(fn, input_signature=signature, reduce_retracing=True)
-        return self._graphs[name]
 
     # -- stages ---------------------------------------------------------------
     def predict_vectors(self, images, size: Optional[int] = STYLE_SIZE) -> tf.Tensor:
@@ -349,6 +414,9 @@ class MagentaStylizer(keras.Model):
     def encode_style(self, images, size: Optional[int] = STYLE_SIZE) -> StyleVector:
         """A style vector to cache (`StyleVector.save`) and reuse for many contents."""
         return StyleVector(self.predict_vectors(images, size), encoder=self.weights_id)
+
+    def own_vectors(self, content) -> tf.Tensor:
+        return self.predict_vectors(content)
 
     def transform(self, content, vectors, mix) -> tf.Tensor:
         """Transformer output [N, H, W, 3] in (0, 1) for vectors [N, K, 100] and mix [N, h, w, K]."""
@@ -375,74 +443,6 @@ class MagentaStylizer(keras.Model):
         if self.strip_rows is not None or width is None:
             return self.strip_rows or 0
         return max(16, int(self.memory_budget_mb * 2**20 // (int(width) * 48 * 4)))
-
-    # -- inference API --------------------------------------------------------
-    def stylize(
-        self,
-        content,
-        style=None,
-        *,
-        style_vectors=None,
-        strength: float = 1.0,
-        style_weights: Optional[Sequence[float]] = None,
-        masks=None,
-        preserve_color: Optional[str] = None,
-        style_size: Optional[int] = STYLE_SIZE,
-    ) -> np.ndarray:
-        """Stylize content image(s) with one or more styles.
-
-        Args:
-          content: [H, W, 3] or [N, H, W, 3] float in [0, 1], any size ≥ 32.
-          style: one style image [H, W, 3] or a list of them.
-          style_vectors: cached `StyleVector` (one or a list) instead of `style`.
-          strength: in [0, 1]; the style vector is strength·S + (1 − strength)·S_content
-            (Magenta's identity interpolation; 0 = the content's own style).
-          style_weights: convex weights for several styles (default equal).
-          masks: one mask [H, W] (or [N, H, W]) in [0, 1] per style, at content size.
-          preserve_color: ``"luminance"`` or ``"histogram"`` (needs style images).
-          style_size: shorter side style images are resized to (None: as given).
-        Returns:
-          [N, H, W, 3] (or [H, W, 3]) float32 in [0, 1].
-        """
-        content = np.asarray(content, np.float32)
-        single = content.ndim == 3
-        content = content[None] if single else content
-        strength = controls.check_alpha(strength, "strength")
-        vectors = self._style_vectors(style, style_vectors, preserve_color, content, style_size)
-        controls.convex_weights(style_weights, len(vectors))
-        controls.check_mask_count(masks, len(vectors))
-        model_content = color.network_content(content, preserve_color)
-        batch = content.shape[0]
-        own = self.predict_vectors(model_content, style_size) if strength < 1 else None
-        stacked, mix = controls.style_mixture(
-            [tf.broadcast_to(v, [batch, STYLE_DIM]) for v in vectors],
-            weights=style_weights,
-            masks=masks,
-            strength=strength,
-            own=own,
-            size=content.shape[1:3],
-        )
-        out = color.restore_batch(
-            self.transform(model_content, stacked, mix).numpy(), content, preserve_color
-        )
-        return out[0] if single else out
-
-    def _style_vectors(self, style, style_vectors, preserve_color, content, style_size) -> list:
-        if (style is None) == (style_vectors is None):
-            raise ConfigError("pass exactly one of style images or cached style vectors")
-        color.check_mode(preserve_color)
-        if style_vectors is not None:
-            if preserve_color:
-                raise ConfigError("colour preservation needs the style images, not cached style vectors")
-            cached = style_vectors if isinstance(style_vectors, (list, tuple)) else [style_vectors]
-            for v in cached:
-                v.check_made_by("magenta", self.weights_id)
-            return [tf.convert_to_tensor(v.vector, tf.float32) for v in cached]
-        styles = style if isinstance(style, (list, tuple)) else [style]
-        return [
-            self.predict_vectors(s, style_size)
-            for s in color.match_styles(styles, content[0], preserve_color)
-        ]
 
 
 def resize_shorter_side(images: tf.Tensor, size: int) -> tf.Tensor:

@@ -27,10 +27,10 @@ SOURCE_FILE = "source.json"
 
 
 def load_builtin(directory: Optional[str], dtype=None):
-    """A `PasticheStylizer` (the 26 built-in styles) from its folder (random for ``None``)."""
-    from tfstyle.models.pastiche import PasticheStylizer
+    """A `BuiltinStylizer` (the 26 built-in styles) from its folder (random for ``None``)."""
+    from tfstyle.models.pastiche import BuiltinStylizer
 
-    model = PasticheStylizer(dtype=dtype)
+    model = BuiltinStylizer(dtype=dtype)
     if directory is not None:
         path = os.path.join(directory, BUILTIN_FILE)
         if not os.path.isfile(path):

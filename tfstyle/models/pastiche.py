@@ -19,18 +19,14 @@ maps.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Optional
-
 import keras
 import numpy as np
 import tensorflow as tf
 
-from tfstyle import color, controls
-from tfstyle.errors import ConfigError
 from tfstyle.layers import ReflectionPadding2D, upsample_like
-from tfstyle.models.magenta import StyleNorm
-from tfstyle.settings import BUILTIN_STYLE_COUNT, check_builtin_styles
+from tfstyle.models.magenta import ConditionedNetwork, StyleNorm
+from tfstyle.models.registry import BUILTIN_STYLE_COUNT, check_builtin_styles
+from tfstyle.style_features import StyleVector
 
 #: Built-in styles of the published network.
 STYLE_COUNT = BUILTIN_STYLE_COUNT
@@ -107,60 +103,46 @@ class PasticheTransformer(keras.Model):
         return {**super().get_config(), "style_count": self.style_count}
 
 
-@keras.saving.register_keras_serializable(package="tfstyle")
-class PasticheStylizer(keras.Model):
-    """The 26 built-in styles with style mixing, masks and colour preservation."""
+@keras.saving.register_keras_serializable(package="tfstyle", name="PasticheStylizer")
+class BuiltinStylizer(ConditionedNetwork):
+    """The 26 built-in styles with style mixing, masks and colour preservation (luminance).
+
+    ``encode_style(index)`` is that style's one-hot "vector"; ``stylize(content,
+    encoded=[network.encode_style(3), network.encode_style(7)], style_weights=[...])``
+    mixes them (the `StyleNetwork` interface).
+    """
+
+    network_name = "builtin"
+    vector_dim = STYLE_COUNT
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.transformer = PasticheTransformer(dtype=self.dtype_policy, name="transformer")
         self.transformer.build()
-        self._graph = tf.function(
-            lambda c, v, m: self.transformer(c, v, m),
-            input_signature=[
-                tf.TensorSpec([None, None, None, 3], tf.float32),
-                tf.TensorSpec([None, None, STYLE_COUNT], tf.float32),
-                tf.TensorSpec([None, None, None, None], tf.float32),
-            ],
-            reduce_retracing=True,
-        )
         self.built = True
+
+    @classmethod
+    def load(cls, folder, *, precision: str = "auto") -> BuiltinStylizer:  # type: ignore[override]
+        """The 26-style network's weights folder (random for None); ``auto`` is float32."""
+        from tfstyle.models.magenta_weights import load_builtin
+        from tfstyle.precision import dtype_policy
+
+        return load_builtin(folder, dtype=dtype_policy(precision, "builtin"))
 
     def call(self, inputs):
         content, weights = inputs  # weights [B, 26]
         return self.transformer(content, weights[:, None, :], tf.ones_like(weights[:, :1])[:, None, None, :])
 
-    def stylize(
-        self,
-        content,
-        styles: Sequence[int],
-        *,
-        style_weights: Optional[Sequence[float]] = None,
-        masks=None,
-        preserve_color: Optional[str] = None,
-    ) -> np.ndarray:
-        """Stylize [H, W, 3] (or [N, H, W, 3]) content in [0, 1] with built-in styles 0..25.
+    def encode_style(self, index) -> StyleVector:
+        """Built-in style `index` (0..25) as its one-hot style vector [1, 26]."""
+        (index,) = check_builtin_styles([index])
+        return StyleVector(np.eye(STYLE_COUNT, dtype=np.float32)[None, index], model="builtin")
 
-        Several `styles` are mixed by `style_weights` (convex, default equal) or
-        placed by `masks` (one per style); ``preserve_color="luminance"`` keeps
-        the content's colours.
-        """
-        styles = check_builtin_styles(styles)
-        if preserve_color not in (None, "luminance"):
-            raise ConfigError(
-                f"preserve_color {preserve_color!r}: built-in styles keep colours by luminance only "
-                "(there is no style image to match histograms to)"
-            )
-        content = np.asarray(content, np.float32)
-        single = content.ndim == 3
-        content = content[None] if single else content
-        controls.convex_weights(style_weights, len(styles))
-        model_content = color.network_content(content, preserve_color)
-        one_hot = np.eye(STYLE_COUNT, dtype=np.float32)[styles]
-        vectors = [np.repeat(row[None], content.shape[0], 0) for row in one_hot]
-        stacked, mix = controls.style_mixture(
-            vectors, weights=style_weights, masks=masks, size=content.shape[1:3]
-        )
-        out = tf.cast(self._graph(tf.constant(model_content), stacked, mix), tf.float32).numpy()
-        out = color.restore_batch(out, content, preserve_color)
-        return out[0] if single else out
+    def transform(self, content, vectors, mix) -> tf.Tensor:
+        spec = [
+            tf.TensorSpec([None, None, None, 3], tf.float32),
+            tf.TensorSpec([None, None, STYLE_COUNT], tf.float32),
+            tf.TensorSpec([None, None, None, None], tf.float32),
+        ]
+        run = self._graph("transform", lambda c, v, m: self.transformer(c, v, m), spec)
+        return tf.cast(run(tf.convert_to_tensor(content, tf.float32), vectors, mix), tf.float32)

@@ -1,4 +1,4 @@
-"""SANet arbitrary style transfer (Park & Lee, CVPR 2019): transform, decoder, Stylizer.
+"""SANet arbitrary style transfer (Park & Lee, CVPR 2019): transform, decoder, SANetStylizer.
 
 Checkpoint-compatible with the public PyTorch port (GlebSBrykin/SANET): layer
 names follow its state dict, and `tfstyle.importers.sanet_torch` converts its
@@ -13,20 +13,20 @@ from collections.abc import Sequence
 from typing import Optional
 
 import keras
-import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tfstyle import color, controls
+from tfstyle import controls
 from tfstyle.errors import ConfigError
 from tfstyle.layers import NearestUpsampling2D, ReflectionPadding2D, SANetAttention, upsample_like
+from tfstyle.models.base import StyleNetwork
 from tfstyle.models.vgg import build_vgg19
 from tfstyle.ops import area_resize
 from tfstyle.style_features import StyleFeatures
 from tfstyle.tiling import levels, run_levels
 
 CHANNELS = 512
-#: The parts a precision plan sets one by one (`Stylizer(precision_plan=...)`):
+#: The parts a precision plan sets one by one (`SANetStylizer(precision_plan=...)`):
 #: the VGG19 encoder's five blocks (``encoder1`` = the input conv and block 1,
 #: ``encoder5`` = conv5_1), the two attention blocks (projections,
 #: normalisation, attention product), the merge conv, the decoder's hidden convs
@@ -112,16 +112,16 @@ def build_decoder(dtype=None, name: str = "sanet_decoder") -> keras.Model:
     return keras.Model(inputs, x, name=name)
 
 
-@keras.saving.register_keras_serializable(package="tfstyle")
-class Stylizer(keras.Model):
+# registered under its first name, so .keras files saved before the rename still load
+@keras.saving.register_keras_serializable(package="tfstyle", name="Stylizer")
+class SANetStylizer(StyleNetwork):
     """SANet encoder (normalised VGG19, frozen) + transform + decoder.
 
-    Load published/converted weights with
-    `tfstyle.models.sanet_weights.load_stylizer`; ``Stylizer()`` is random
-    (tests, training from scratch). Calling the model, ``stylizer([content,
-    style])``, returns the raw decoder output [B, H', W', 3] (H' = 8·ceil(H/8));
-    `stylize` is the inference API with runtime controls, returning images
-    clipped to [0, 1] at input size.
+    Load published/converted weights with ``tfstyle.load_network("sanet")``
+    (`SANetStylizer.load`); ``SANetStylizer()`` is random (tests, training from
+    scratch). Calling the model, ``stylizer([content, style])``, returns the raw
+    decoder output [B, H', W', 3] (H' = 8·ceil(H/8)); `stylize` (the
+    `StyleNetwork` interface) returns images clipped to [0, 1] at input size.
 
     Args:
       chunk_size, memory_budget_mb: see `SANetAttention`.
@@ -173,10 +173,6 @@ class Stylizer(keras.Model):
             CHANNELS, chunk_size, memory_budget_mb, dtype=policy, name="transform"
         )
         self.decoder = build_decoder(dtype=policy)
-        self._graphs: dict = {}
-        #: fingerprint of the encoder weights, set when they are loaded from a file
-        #: (`sanet_weights`); stamped on encoded styles and checked on cached ones
-        self.weights_id = ""
         self._parts = self._group_parts()
         for part, policy in self.precision_plan.items():
             for layer in self.part_layers(part):
@@ -216,25 +212,14 @@ class Stylizer(keras.Model):
             self.transform.build()
         self.built = True
 
-    def _graph(self, name, fn, channels, extra=(), part="encoder1"):
-        """`fn` as a tf.function over [N, H, W, channels] inputs of any size.
+    def _stage(self, name, fn, channels, extra=(), part="encoder1"):
+        """`fn` as a graph (`StyleNetwork._graph`) over [N, H, W, channels] inputs of any size;
+        feature inputs arrive in `part`'s compute dtype, images in float32."""
 
-        Inference runs as graphs rather than eager Keras calls: the graph
-        executor frees each activation after its last use, where an eager
-        functional call holds all of them to the end (4.6 → ~1.5 GiB at 1024²).
-        Inside a function being traced (an export), `fn` is inlined instead, so
-        static shapes stay static. Feature inputs arrive in `part`'s compute dtype.
-        """
-        if tf.inside_function():
-            return fn
-        if name not in self._graphs:
+        def spec(c):
+            return tf.TensorSpec([None, None, None, c], tf.float32 if c == 3 else self.part_dtype(part))
 
-            def spec(c):
-                return tf.TensorSpec([None, None, None, c], tf.float32 if c == 3 else self.part_dtype(part))
-
-            signature = [spec(c) for c in channels] + list(extra)
-            self._graphs[name] = tf.function(fn, input_signature=signature, reduce_retracing=True)
-        return self._graphs[name]
+        return self._graph(name, fn, [spec(c) for c in channels] + list(extra))
 
     def _cast(self, x, part="attention"):
         return tf.cast(x, self.part_dtype(part))
@@ -266,9 +251,9 @@ class Stylizer(keras.Model):
         if rows and not tf.inside_function() and images.shape[1] > 4 * rows:  # ≥ 5 strips
             head, rest = self._encoder_split()
             relu4_1 = self._cast(run_levels(head, images, rows), "encoder5")  # exact
-            features = self._graph("encode_rest", rest, [int(relu4_1.shape[-1])], part="encoder5")(relu4_1)
+            features = self._stage("encode_rest", rest, [int(relu4_1.shape[-1])], part="encoder5")(relu4_1)
         else:
-            features = self._graph("encode", lambda x: self.encoder(x), [3], part="encoder1")(images)
+            features = self._stage("encode", lambda x: self.encoder(x), [3], part="encoder1")(images)
         return StyleFeatures(features["relu4_1"], features["relu5_1"], encoder=self.weights_id)
 
     def _strip_rows(self, width) -> int:
@@ -326,7 +311,7 @@ class Stylizer(keras.Model):
     def attended_levels(self, content: StyleFeatures, style: StyleFeatures):
         """The two attended levels (relu4_1 output, upsampled relu5_1 output): the
         expensive part of the transform, independent of the level weights."""
-        levels = self._graph(
+        levels = self._stage(
             "levels",
             lambda c4, s4, c5, s5: self.transform.levels(c4, s4, c5, s5),
             [CHANNELS] * 4,
@@ -341,7 +326,7 @@ class Stylizer(keras.Model):
 
     def merge(self, o4, up5, level_weights=(1.0, 1.0)) -> tf.Tensor:
         """The merge conv over W1·o4 + W2·up5 (float32 out)."""
-        merge = self._graph("merge", lambda a, b: self.transform.merge(a, b), [CHANNELS] * 2, part="merge")
+        merge = self._stage("merge", lambda a, b: self.transform.merge(a, b), [CHANNELS] * 2, part="merge")
         o4, up5 = controls.weight_levels(o4, up5, level_weights)
         return tf.cast(merge(self._cast(o4, "merge"), self._cast(up5, "merge")), tf.float32)
 
@@ -349,7 +334,7 @@ class Stylizer(keras.Model):
         self, content: StyleFeatures, style: StyleFeatures, level_weights=(1.0, 1.0)
     ) -> tf.Tensor:
         """F_cs: the merged SANet features for content and style features (float32)."""
-        transform = self._graph(
+        transform = self._stage(
             "transform",
             lambda c4, s4, c5, s5, w: self.transform(c4, s4, c5, s5, (w[0], w[1])),
             [CHANNELS] * 4,
@@ -372,7 +357,7 @@ class Stylizer(keras.Model):
         if rows and not tf.inside_function() and 8 * features.shape[1] > 4 * rows:  # ≥ 5 strips
             out = run_levels(levels(self.decoder.layers[1:]), features, rows)  # exact
         else:
-            out = self._graph("decode", lambda x: self.decoder(x), [CHANNELS], part="decoder")(features)
+            out = self._stage("decode", lambda x: self.decoder(x), [CHANNELS], part="decoder")(features)
         return tf.cast(out, tf.float32)
 
     def controlled_features(
@@ -398,65 +383,97 @@ class Stylizer(keras.Model):
         """Decoded images [N, height, width, 3] clipped to [0, 1]."""
         return tf.clip_by_value(self.decode(features)[:, :height, :width], 0.0, 1.0)
 
-    # -- inference API --------------------------------------------------------
-    def stylize(
-        self,
-        content,
-        style=None,
-        *,
-        style_features=None,
-        alpha: float = 1.0,
-        style_weights: Optional[Sequence[float]] = None,
-        masks=None,
-        level_weights=(1.0, 1.0),
-        preserve_color: Optional[str] = None,
-    ) -> np.ndarray:
-        """Stylize content image(s) with one or more styles.
+    # -- the StyleNetwork interface -----------------------------------------------
+    network_name = "sanet"
 
-        Args:
-          content: [H, W, 3] or [N, H, W, 3] float in [0, 1].
-          style: one style image [H, W, 3] or a list of them.
-          style_features: cached `StyleFeatures` (one or a list) instead of `style`.
-          alpha: content-style trade-off in [0, 1] (1 = full style).
-          style_weights: convex weights for several styles (default equal).
-          masks: one mask [H, W] (or [N, H, W]) in [0, 1] per style, at content
-            size; output = Σ_k mask_k · style_k's features.
-          level_weights: (W1, W2) for the relu4_1 and relu5_1 blocks.
-          preserve_color: ``"luminance"`` (transfer on luminance, keep the
-            content's chroma) or ``"histogram"`` (match each style's colour
-            histogram to the content first); needs style images.
-        Returns:
-          [N, H, W, 3] (or [H, W, 3]) float32 in [0, 1] at the content's size.
-        """
-        content = np.asarray(content, np.float32)
-        single = content.ndim == 3
-        content = content[None] if single else content
-        alpha = controls.check_alpha(alpha)
-        level_weights = controls.check_level_weights(level_weights)
-        features = self._style_features(style, style_features, preserve_color, content)
-        controls.convex_weights(style_weights, len(features))
-        model_content = color.network_content(content, preserve_color)
+    @classmethod
+    def load(cls, folder, *, precision: str = "auto", **options) -> SANetStylizer:
+        """The SANet weights folder `folder` (random for None) at a precision word: ``auto``
+        is `tfstyle.precision.SANET_AUTO_PLAN` where bfloat16 is native."""
+        from tfstyle.models.sanet_weights import load_sanet
+        from tfstyle.precision import stylizer_dtypes
+
+        return load_sanet(folder, **stylizer_dtypes(precision), **options)
+
+    def check_encoded(self, encoded):
+        return self.cap_style(super().check_encoded(encoded))
+
+    def encoded_signature(self) -> dict:
+        return {tap: tf.TensorSpec([None, None, None, CHANNELS], tf.float32, name=tap) for tap in STYLE_TAPS}
+
+    def encoded_tensors(self, encoded: StyleFeatures) -> dict:
+        return {
+            "relu4_1": tf.cast(encoded.relu4_1, tf.float32),
+            "relu5_1": tf.cast(encoded.relu5_1, tf.float32),
+        }
+
+    def encoded_from_tensors(self, tensors: dict) -> StyleFeatures:
+        relu4_1, relu5_1 = tensors["relu4_1"], tensors["relu5_1"]
+        shape4, shape5 = tf.shape(relu4_1), tf.shape(relu5_1)
+        check = tf.debugging.Assert(
+            tf.reduce_all(tf.equal(shape5[:3], tf.concat([shape4[:1], (shape4[1:3] + 1) // 2], 0))),
+            [
+                "relu5_1 must have the batch of relu4_1 and half its height and width "
+                "(rounded up); pass both outputs of encode_style unchanged. Shapes:",
+                shape4,
+                shape5,
+            ],
+        )
+        with tf.control_dependencies([check]):
+            return StyleFeatures(tf.identity(relu4_1), relu5_1)
+
+    def stylize_batch(self, content, styles, *, strength, style_weights, masks, level_weights) -> tf.Tensor:
+        content = tf.convert_to_tensor(content, tf.float32)
         fused = self.controlled_features(
-            self.encode(model_content),
-            features,
-            alpha=alpha,
+            self.encode(content),
+            styles,
+            alpha=strength,
             style_weights=style_weights,
             masks=masks,
             level_weights=level_weights,
         )
-        out = color.restore_batch(self.render(fused, *content.shape[1:3]).numpy(), content, preserve_color)
-        return out[0] if single else out
+        if None in content.shape[1:3]:  # inside an exported graph
+            return self.render(fused, tf.shape(content)[1], tf.shape(content)[2])
+        return self.render(fused, *content.shape[1:3])
 
-    def _style_features(self, style, style_features, preserve_color, content) -> list:
-        if (style is None) == (style_features is None):
-            raise ConfigError("pass exactly one of style images or cached style features")
-        color.check_mode(preserve_color)
-        if style_features is not None:
-            if preserve_color:
-                raise ConfigError("colour preservation needs the style images, not cached features")
-            feats = style_features if isinstance(style_features, (list, tuple)) else [style_features]
-            for f in feats:
-                f.check_made_by("sanet", self.weights_id)
-            return [self.cap_style(f) for f in feats]
-        styles = style if isinstance(style, (list, tuple)) else [style]
-        return [self.encode_style(s) for s in color.match_styles(styles, content[0], preserve_color)]
+    def portrait_image(self, content, encoded, mask, settings, face_mask=None) -> tf.Tensor:
+        """Regions by SANet's runtime controls, sharing one attention pass (`region_features`);
+        ``feature`` blending mixes the regions' decoder inputs by the masks and decodes once,
+        ``pixel`` decodes each region and blends the images."""
+        from tfstyle.portraits.compose import composite
+        from tfstyle.portraits.settings import REGIONS
+
+        content = tf.convert_to_tensor(content, tf.float32)
+        regions = REGIONS if face_mask is not None else REGIONS[:2]
+        features = self.region_features(self.encode(content), encoded, settings, regions)
+        height, width = tf.shape(mask)[1], tf.shape(mask)[2]
+        blend = self.spec.auto_blend if settings.blend == "auto" else settings.blend
+        if blend == "feature":
+            person = features["person"]
+            size = tf.shape(person)[1:3] if None in person.shape[1:3] else tuple(person.shape[1:3])
+            at = lambda m: None if m is None else controls.mask_at(m, size, tf.shape(person)[0])  # noqa: E731
+            return self.render(composite(features, at(mask), at(face_mask)), height, width)
+        images = {region: self.render(f, height, width) for region, f in features.items()}
+        return composite(images, mask, face_mask)
+
+    def region_features(self, c: StyleFeatures, s: StyleFeatures, settings, regions) -> dict:
+        """Decoder inputs for the regions' settings (person, background, face), sharing the attention.
+
+        The level weights act only at the merge conv and the merge is affine, so
+        α·merge(W1·o4 + W2·up5) + (1−α)·merge(W1·o4' + W2·up5') (primes: the
+        content-content levels) equals one merge of the α-mixed, weighted levels:
+        every region reuses one attention pass for (c, s) and one for (c, c).
+        """
+        cs = self.attended_levels(c, s)
+        cc: list = []
+
+        def content_content():  # computed once, and only when a region has α < 1
+            if not cc:
+                cc.append(self.attended_levels(c, c))
+            return cc[0]
+
+        features = {}
+        for region in regions:
+            o4, up5 = controls.mix_alpha(cs, content_content, getattr(settings, f"{region}_alpha"))
+            features[region] = self.merge(o4, up5, getattr(settings, f"{region}_levels"))
+        return features

@@ -1,4 +1,4 @@
-"""The SANet weights folder: three ``.weights.h5`` files, read into and written from a `Stylizer`.
+"""The SANet weights folder: three ``.weights.h5`` files, read into and written from a `SANetStylizer`.
 
 ``tfstyle weights import-sanet`` and ``python -m training.sanet`` write the
 folder; ``tfstyle stylize --weights DIR`` and the export programs read it.
@@ -17,10 +17,10 @@ import numpy as np
 
 from tfstyle import weights as weights_lib
 from tfstyle.errors import WeightsError
-from tfstyle.models.sanet import Stylizer
+from tfstyle.models.sanet import SANetStylizer
 from tfstyle.models.vgg import vgg19_full
 
-#: File names inside a Stylizer weights folder.
+#: File names inside a SANetStylizer weights folder.
 ENCODER_FILE = "vgg_normalised.weights.h5"
 TRANSFORM_FILE = "sanet_transform.weights.h5"
 DECODER_FILE = "sanet_decoder.weights.h5"
@@ -29,22 +29,22 @@ FILES = (ENCODER_FILE, TRANSFORM_FILE, DECODER_FILE)
 _REIMPORT = "re-create it with 'tfstyle weights import-sanet' (or python -m training.sanet)"
 
 
-def load_stylizer(directory: Optional[str], **kwargs) -> Stylizer:
-    """A `Stylizer` with the weights of `directory` (random for ``None``); kwargs go to `Stylizer`."""
-    model = Stylizer(**kwargs)
+def load_sanet(directory: Optional[str], **kwargs) -> SANetStylizer:
+    """A `SANetStylizer` with the weights of `directory` (random for ``None``); kwargs go to its class."""
+    model = SANetStylizer(**kwargs)
     if directory is not None:
         load_weights_dir(model, directory)
     return model
 
 
-def full_encoder(stylizer: Stylizer) -> keras.Model:
+def full_encoder(stylizer: SANetStylizer) -> keras.Model:
     """The encoder with every relu tap: the layout of ``vgg_normalised.weights.h5``."""
     if stylizer.training_taps:
         return stylizer.encoder
     return vgg19_full(weights=None, flavour="normalised", dtype=stylizer.dtype_policy)
 
 
-def load_encoder(stylizer: Stylizer, path: str) -> None:
+def load_encoder(stylizer: SANetStylizer, path: str) -> None:
     """Load a ``vgg_normalised.weights.h5`` into the stylizer's encoder."""
     encoder = full_encoder(stylizer)
     weights_lib.load_into(encoder, path, "the normalised VGG19 encoder", _REIMPORT)
@@ -54,7 +54,7 @@ def load_encoder(stylizer: Stylizer, path: str) -> None:
                 layer.set_weights(encoder.get_layer(layer.name).get_weights())
 
 
-def load_weights_dir(stylizer: Stylizer, directory: str) -> None:
+def load_weights_dir(stylizer: SANetStylizer, directory: str) -> None:
     """Read the three files of `directory` into `stylizer`; one-line `WeightsError` otherwise."""
     if not os.path.isdir(directory):
         raise WeightsError(
@@ -80,7 +80,7 @@ def fingerprint(model: keras.Model) -> str:
     return digest.hexdigest()[:16]
 
 
-def save_weights_dir(stylizer: Stylizer, directory: str) -> None:
+def save_weights_dir(stylizer: SANetStylizer, directory: str) -> None:
     """Write the three files of a weights folder (the encoder with every tap)."""
     os.makedirs(directory, exist_ok=True)
     encoder = full_encoder(stylizer)

@@ -5,7 +5,7 @@ the forward–backward consistency check of Ruder, Dosovitskiy & Brox 2016
 ("Artistic style transfer for videos", §3.2): a pixel is trusted when
 |w + ŵ|² ≤ 0.01 (|w|² + |ŵ|²) + 0.5, with w the backward flow at the pixel and
 ŵ the forward flow where w lands. Used by the temporal blending of
-`tfstyle.video` and by the warping error of `tfstyle.metrics`.
+`tfstyle.video.stream` and by the warping error of `tfstyle.video.metrics`.
 
 Needs ``opencv-python-headless`` (``pip install 'tfstyle[video]'``).
 """

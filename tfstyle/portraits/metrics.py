@@ -1,77 +1,10 @@
-"""Metrics: relative depth on labelled point pairs (Chen et al. 2016, §5), the
-temporal stability of a stylized video (Lai et al. 2018's warping error), and
-whether faces survive stylization (landmark error, face-region SSIM).
-
-The depth metrics take the predicted differences z_A − z_B ([..., P], see
-`tfstyle.losses.gather_pair_depths`), labels in {−1, 0, +1} (+1: A farther)
-and an optional validity mask, and return Python floats.
+"""Whether faces survive stylization (landmark error, face-region SSIM), and how much
+of a style a region carries (style-statistics distance).
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-
-def _flat(diff, labels, valid):
-    diff, labels = np.asarray(diff, np.float64).ravel(), np.asarray(labels).ravel()
-    keep = np.ones_like(labels, bool) if valid is None else np.asarray(valid).ravel().astype(bool)
-    return diff[keep], labels[keep]
-
-
-def ordinal_accuracy(diff, labels, valid=None) -> float:
-    """Fraction of ordinal (r ≠ 0) pairs with sign(z_A − z_B) = r."""
-    diff, labels = _flat(diff, labels, valid)
-    ordinal = labels != 0
-    if not ordinal.any():
-        return float("nan")
-    return float(np.mean(np.sign(diff[ordinal]) == labels[ordinal]))
-
-
-def whdr(diff, labels, valid=None) -> float:
-    """Weighted human disagreement rate (DIW): 1 − ordinal accuracy."""
-    return 1.0 - ordinal_accuracy(diff, labels, valid)
-
-
-def wkdr(diff, labels, tau: float, valid=None) -> dict:
-    """WKDR with threshold τ: the predicted relation is +1 if z_A − z_B > τ, −1 if < −τ, else 0.
-
-    Returns {"wkdr": all pairs, "wkdr_eq": equal pairs, "wkdr_neq": ordinal pairs}
-    as error rates (NaN where a group is empty).
-    """
-    diff, labels = _flat(diff, labels, valid)
-    predicted = np.where(diff > tau, 1, np.where(diff < -tau, -1, 0))
-    wrong = predicted != labels
-    rate = lambda mask: float(wrong[mask].mean()) if mask.any() else float("nan")  # noqa: E731
-    return {"wkdr": rate(np.ones_like(wrong)), "wkdr_eq": rate(labels == 0), "wkdr_neq": rate(labels != 0)}
-
-
-def pair_warping_error(previous_output, output, back_flow, trusted) -> float:
-    """One frame pair's warping error: Σ_p M(p)·‖O_t(p) − W(O_{t−1})(p)‖² / Σ_p M(p).
-
-    `back_flow` brings frame t−1 to frame t (`tfstyle.flow.Flow.backward` on the
-    input frames) and `trusted` is its occlusion mask M (Lai et al. 2018, eq. 9).
-    """
-    from tfstyle.flow import warp
-
-    diff = np.sum((np.asarray(output, np.float32) - warp(previous_output, back_flow)) ** 2, axis=-1)
-    total = float(np.sum(trusted))
-    return float(np.sum(trusted * diff) / total) if total else float("nan")
-
-
-def warping_error(frames, outputs) -> float:
-    """Mean warping error of a stylized clip `outputs` ([H, W, 3] in [0, 1] each) over
-    consecutive pairs, with the flow and occlusion mask of the input `frames`
-    (Lai et al. 2018, "Learning blind video temporal consistency", eq. 9)."""
-    from tfstyle.flow import Flow, grey
-
-    flow, errors, previous = Flow(), [], None
-    for frame, output in zip(frames, outputs):
-        current = grey(frame)
-        if previous is not None:
-            back, trusted = flow.backward(previous[0], current)
-            errors.append(pair_warping_error(previous[1], output, back, trusted))
-        previous = (current, output)
-    return float(np.nanmean(errors)) if errors else float("nan")
 
 
 def landmark_error(reference, other, inter_ocular: float) -> float:
@@ -83,7 +16,7 @@ def landmark_error(reference, other, inter_ocular: float) -> float:
 
 def match_faces(reference: list, other: list, min_iou: float = 0.5) -> list[tuple[int, int]]:
     """Pairs (i, j) of faces matched by box IoU ≥ `min_iou`, greedily from the best overlap."""
-    from tfstyle.faces import box_iou
+    from tfstyle.portraits.faces import box_iou
 
     if not reference or not other:
         return []
@@ -115,7 +48,7 @@ def face_ssim(content, result, face) -> float:
 def face_preservation(content, result, finder, content_faces=None) -> dict:
     """How well the faces of `content` survive in `result` ([H, W, 3] in [0, 1]).
 
-    Landmarks are found on both images (`tfstyle.faces.FaceFinder`) and faces
+    Landmarks are found on both images (`tfstyle.portraits.faces.FaceFinder`) and faces
     matched by box overlap. Returns ``faces`` (in the content), ``matched``,
     ``landmark_error`` (mean NME over matched faces; NaN if none) and
     ``ssim`` (mean face-box SSIM over the content's faces).

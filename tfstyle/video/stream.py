@@ -30,9 +30,9 @@ from typing import Any, Optional
 
 import numpy as np
 
-from tfstyle import flow as flow_lib
 from tfstyle.errors import ConfigError, ImageError, MissingExtraError
-from tfstyle.metrics import pair_warping_error
+from tfstyle.video import flow as flow_lib
+from tfstyle.video.metrics import pair_warping_error
 
 #: Output containers and the audio codecs each holds as they are (others become AAC).
 CONTAINERS = {

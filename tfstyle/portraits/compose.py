@@ -1,28 +1,22 @@
 """Portrait-aware stylization (Berezin & Volkova 2019): strong style on the background,
-content-preserving style on the person, composited by a soft person mask.
+content-preserving style on the person and gentler still on the faces, composited by
+soft masks.
 
-    portrait = PortraitStylizer(load_stylizer(DIR), make_segmenter("tflite"))
+    portrait = PortraitStylizer(tfstyle.load_network("magenta"), make_segmenter("tflite"), FaceFinder())
     result = portrait.stylize(content, style)            # result.image, result.mask
 
-Content and style are encoded once; the two settings differ only in the SANet
-runtime controls (α and the per-level weights W1/W2). Two ways to composite:
-
-* ``feature``: blend the two transformed feature maps by the mask (at relu4_1
-  resolution) and decode once — one decoder pass, seams softened by the decoder;
-* ``pixel``: decode both and blend the images by the mask (the seed's method) —
-  two decoder passes, each region exactly its own setting.
+Content and style are encoded once; the regions differ only in the network's
+runtime controls, and how a network makes its regions is its own business
+(`tfstyle.models.base.StyleNetwork.portrait_image`: SANet mixes the regions'
+features and decodes once, or decodes each; Magenta and the built-in styles mix
+style vectors). This module segments, finds faces, feathers the masks, runs the
+crops (the person's box, the faces' box, each stylized again at the network's
+full resolution) and composites.
 
 The same mask, saved with ``tfstyle segment``, also serves ``tfstyle optimize
 --content-weight-map`` to keep more content on the person in optimisation
-transfer.
-
-With Magenta's network (`MagentaStylizer`) the regions differ in strength
-only: ``feature`` gives every pixel its own mix of the style vector and the
-content's own vector, m·α_person + (1 − m)·α_background, so one transformer
-pass makes both regions (`magenta_portrait_image`); ``pixel`` runs two.
-
-Everything after segmentation (`feather`, `portrait_image`) is plain TensorFlow
-on tensors, so the SavedModel and TFLite exports run this very code.
+transfer. `feather` and `composite` are plain TensorFlow on tensors, so the
+SavedModel and TFLite exports run this very code.
 """
 
 from __future__ import annotations
@@ -34,13 +28,9 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tfstyle import controls
 from tfstyle.errors import ConfigError
-from tfstyle.models.magenta import MagentaStylizer
-from tfstyle.models.sanet import Stylizer
-from tfstyle.segment import Segmenter
-from tfstyle.settings import BLENDS, REGIONS, PortraitSettings
-from tfstyle.style_features import StyleFeatures, StyleVector
+from tfstyle.portraits.segment import Segmenter
+from tfstyle.portraits.settings import BLENDS, PortraitSettings, check_network_settings
 
 __all__ = [
     "BLENDS",
@@ -48,17 +38,15 @@ __all__ = [
     "PortraitSettings",
     "PortraitStylizer",
     "feather",
+    "composite",
     "feather_mask",
-    "magenta_portrait_image",
-    "portrait_image",
-    "region_features",
 ]
 
 
 @dataclasses.dataclass
 class PortraitResult:
     image: np.ndarray  # [H, W, 3] float32 in [0, 1]
-    mask: np.ndarray  # [H, W] the (feathered) person mask used
+    mask: Optional[np.ndarray]  # [H, W] the (feathered) person mask used (None: not a portrait)
     face_mask: Optional[np.ndarray] = None  # [H, W] the (feathered) face mask, if faces were used
 
 
@@ -94,80 +82,6 @@ def composite(parts: dict, mask, face_mask=None):
     return out if face_mask is None else face_mask * parts["face"] + (1.0 - face_mask) * out
 
 
-def portrait_image(
-    stylizer: Stylizer, c: StyleFeatures, s: StyleFeatures, mask, settings: PortraitSettings, face_mask=None
-) -> tf.Tensor:
-    """Composited portraits [N, H, W, 3] in [0, 1] for a feathered person mask [N, H, W, 1]
-    and, optionally, a feathered face mask [N, H, W, 1] (the third region)."""
-    regions = REGIONS if face_mask is not None else REGIONS[:2]
-    features = region_features(stylizer, c, s, settings, regions)
-    height, width = tf.shape(mask)[1], tf.shape(mask)[2]
-    if settings.blend in ("feature", "auto"):  # auto: feature for SANet (one decoder pass)
-        person = features["person"]
-        size = tf.shape(person)[1:3] if None in person.shape[1:3] else tuple(person.shape[1:3])
-        at = lambda m: None if m is None else controls.mask_at(m, size, tf.shape(person)[0])  # noqa: E731
-        return stylizer.render(composite(features, at(mask), at(face_mask)), height, width)
-    images = {region: stylizer.render(f, height, width) for region, f in features.items()}
-    return composite(images, mask, face_mask)
-
-
-def magenta_portrait_image(
-    stylizer: MagentaStylizer,
-    content,
-    style_vector,
-    own_vector,
-    mask,
-    settings: PortraitSettings,
-    face_mask=None,
-) -> tf.Tensor:
-    """Composited portraits [N, H, W, 3] from Magenta: strength per region, blended by the masks.
-
-    `style_vector` and `own_vector` (the content's) are [N, 100]; `mask` and the optional
-    `face_mask` [N, H, W, 1] feathered.
-    """
-    alphas = {region: getattr(settings, f"{region}_alpha") for region in REGIONS}
-    # auto: pixel. A per-pixel strength in one pass changes every instance norm's statistics, so
-    # the background moves too (+23 % style distance) and faces fare worse (portrait_quality.py)
-    if settings.blend == "feature":
-        strength = composite(alphas, mask, face_mask)
-        vectors, mix = controls.style_mixture([style_vector], strength=strength, own=own_vector)
-        return stylizer.transform(content, vectors, mix)
-    images = {}
-    for region in REGIONS if face_mask is not None else REGIONS[:2]:
-        vectors, mix = controls.style_mixture([style_vector], strength=alphas[region], own=own_vector)
-        images[region] = stylizer.transform(content, vectors, mix)
-    return composite(images, mask, face_mask)
-
-
-def region_features(
-    stylizer: Stylizer,
-    c: StyleFeatures,
-    s: StyleFeatures,
-    settings: PortraitSettings,
-    regions: tuple = REGIONS[:2],
-) -> dict:
-    """Decoder inputs for the regions' settings (person, background, face), sharing the attention.
-
-    The level weights act only at the merge conv and the merge is affine, so
-    α·merge(W1·o4 + W2·up5) + (1−α)·merge(W1·o4' + W2·up5') (primes: the
-    content-content levels) equals one merge of the α-mixed, weighted levels:
-    both regions reuse one attention pass for (c, s) and one for (c, c).
-    """
-    cs = stylizer.attended_levels(c, s)
-    cc: list = []
-
-    def content_content():  # computed once, and only when a region has α < 1
-        if not cc:
-            cc.append(stylizer.attended_levels(c, c))
-        return cc[0]
-
-    features = {}
-    for region in regions:
-        o4, up5 = controls.mix_alpha(cs, content_content, getattr(settings, f"{region}_alpha"))
-        features[region] = stylizer.merge(o4, up5, getattr(settings, f"{region}_levels"))
-    return features
-
-
 #: The person crop's margin on each side, as a fraction of the person's box (crop mode).
 CROP_MARGIN = 0.1
 
@@ -185,26 +99,22 @@ def person_box(mask: np.ndarray, margin: float = CROP_MARGIN) -> Optional[tuple[
 
 
 class PortraitStylizer:
-    """Segment, find faces, feather, stylize each region and composite, with SANet or Magenta.
+    """Segment, find faces, feather, stylize each region and composite, with any `StyleNetwork`
+    whose spec has ``portrait``.
 
-    With a `face_finder` (`tfstyle.faces.FaceFinder`) the faces' `settings.face_parts`
+    With a `face_finder` (`tfstyle.portraits.faces.FaceFinder`) the faces' `settings.face_parts`
     form a third region with its own settings; where no face is found, the face
     stage is skipped (logged) and the portrait has two regions.
     """
 
-    def __init__(
-        self,
-        stylizer: Stylizer | MagentaStylizer,
-        segmenter: Optional[Segmenter] = None,
-        face_finder=None,
-    ):
-        self.stylizer, self.segmenter, self.face_finder = stylizer, segmenter, face_finder
+    def __init__(self, network, segmenter: Optional[Segmenter] = None, face_finder=None):
+        self.network, self.segmenter, self.face_finder = network, segmenter, face_finder
 
     def face_mask(self, content: np.ndarray, settings: PortraitSettings) -> Optional[np.ndarray]:
         """The union [H, W] of the found faces' `settings.face_parts`, or None (no finder, no face)."""
         if self.face_finder is None:
             return None
-        from tfstyle.faces import feature_masks
+        from tfstyle.portraits.faces import feature_masks
 
         faces = self.face_finder.find(content)
         if not faces:
@@ -218,21 +128,22 @@ class PortraitStylizer:
         content: np.ndarray,
         style: Optional[np.ndarray] = None,
         *,
-        style_features: Optional[StyleFeatures | StyleVector] = None,
+        encoded=None,
         settings: PortraitSettings = PortraitSettings(),
         mask: Optional[np.ndarray] = None,
         face_mask: Optional[np.ndarray] = None,
         person_crop: int = 0,
         source: Optional[np.ndarray] = None,
     ) -> PortraitResult:
-        """Stylize one portrait [H, W, 3]; `mask` ([H, W] in [0, 1]) skips segmentation,
-        `face_mask` ([H, W]) the face finder. `person_crop` > 0: crop mode, the person
-        stylized again at that working side (taken from `source`, the photo at full
-        resolution, when given)."""
+        """Stylize one portrait [H, W, 3] by a style image or a style `encoded` once; `mask`
+        ([H, W] in [0, 1]) skips segmentation, `face_mask` ([H, W]) the face finder.
+        `person_crop` > 0: crop mode, the person stylized again at that working side (taken
+        from `source`, the photo at full resolution, when given)."""
         settings.validate()
+        check_network_settings(self.network.spec, settings)
         content = np.asarray(content, np.float32)
-        if (style is None) == (style_features is None):
-            raise ConfigError("pass exactly one of a style image or cached style features")
+        if (style is None) == (encoded is None):
+            raise ConfigError("pass exactly one of a style image or an encoded style")
         if mask is None:
             if self.segmenter is None:
                 raise ConfigError("no segmenter and no mask: pass one of them")
@@ -243,21 +154,9 @@ class PortraitStylizer:
         faces = None
         if face_mask is not None:
             faces = feather(np.asarray(face_mask, np.float32)[None, :, :, None], settings.feather)
-        stylizer = self.stylizer
-        model = "magenta" if isinstance(stylizer, MagentaStylizer) else "sanet"
-        if style_features is not None:
-            style_features.check_made_by(model, stylizer.weights_id)
-        s = style_features if style_features is not None else stylizer.encode_style(style)
-        if isinstance(stylizer, MagentaStylizer):
-            defaults = PortraitSettings()
-            if any(getattr(settings, f"{r}_levels") != getattr(defaults, f"{r}_levels") for r in REGIONS):
-                raise ConfigError("level weights are SANet's; Magenta's regions differ by strength only")
-            assert isinstance(s, StyleVector)
-            own = stylizer.predict_vectors(content)
-            image = magenta_portrait_image(stylizer, content[None], s.vector, own, mask, settings, faces)
-        else:
-            assert isinstance(s, StyleFeatures) and isinstance(stylizer, Stylizer)
-            image = portrait_image(stylizer, stylizer.encode(content), s, mask, settings, faces)
+        network = self.network
+        s = network.check_encoded(encoded) if encoded is not None else network.encode_style(style)
+        image = network.portrait_image(content[None], s, mask, settings, faces)
         face = None if faces is None else np.asarray(faces)[0, :, :, 0]
         result = PortraitResult(image=np.asarray(image)[0], mask=np.asarray(mask)[0, :, :, 0], face_mask=face)
         if person_crop:
@@ -301,13 +200,7 @@ class PortraitStylizer:
         if box is None:
             return
         crop = self._crop(content, source, box, work_side)
-        stylizer = self.stylizer
-        if isinstance(stylizer, MagentaStylizer):
-            styled = stylizer.stylize(crop, style_vectors=style, strength=settings.face_alpha)
-        else:
-            styled = stylizer.stylize(
-                crop, style_features=style, alpha=settings.face_alpha, level_weights=settings.face_levels
-            )
+        styled = self.network.stylize(crop, encoded=style, **self.network.region_controls(settings, "face"))
         self._paste(result, box, styled, result.face_mask)
 
     def _paste_person_crop(
@@ -318,6 +211,7 @@ class PortraitStylizer:
         (person and face settings; its own face search at that resolution), brought back to the
         box's size and laid over the result with the feathered mask. In place; False when the
         mask holds no person."""
+        assert result.mask is not None
         box = person_box(result.mask)
         if box is None:
             logging.info("crop mode: no person in the mask; the frame is kept as stylized")
@@ -325,9 +219,12 @@ class PortraitStylizer:
         crop = self._crop(content, source, box, work_side)
         # the faces' box is cropped from `source` afterwards, in the frame (−59 % against −41 % when
         # the person crop's own face crop is the last word: benchmarks/portrait_quality.py)
-        person_only = dataclasses.replace(settings, background_alpha=settings.person_alpha, face_crop=False)
-        if isinstance(self.stylizer, Stylizer):
-            person_only = dataclasses.replace(person_only, background_levels=settings.person_levels)
-        inner = self.stylize(crop, style_features=style, settings=person_only, mask=np.ones(crop.shape[:2]))
+        person_only = dataclasses.replace(
+            settings,
+            background_alpha=settings.person_alpha,
+            face_crop=False,
+            **({"background_levels": settings.person_levels} if self.network.spec.level_weights else {}),
+        )
+        inner = self.stylize(crop, encoded=style, settings=person_only, mask=np.ones(crop.shape[:2]))
         self._paste(result, box, inner.image, result.mask)
         return True

@@ -1,6 +1,6 @@
 """Optimisation style transfer (Gatys, Ecker & Bethge 2016) with GradientTape.
 
-The objective is a weighted sum of `Term`s (`tfstyle.objective`), so new
+The objective is a weighted sum of `Term`s (`tfstyle.optimization.objective`), so new
 terms (a depth loss, per-pixel content weights) plug in without touching the
 loop::
 
@@ -28,11 +28,11 @@ from tfstyle import color
 from tfstyle.errors import ConfigError
 from tfstyle.image import MIN_SIDE, fit, resize
 from tfstyle.models.vgg import build_vgg19, select_taps
-from tfstyle.objective import ContentTerm, Objective, StyleTerm, Term, TotalVariationTerm
 from tfstyle.ops import area_resize, gram_matrix
+from tfstyle.optimization.objective import ContentTerm, Objective, StyleTerm, Term, TotalVariationTerm
+from tfstyle.optimization.settings import INITS, PRESETS, OptimizeConfig
+from tfstyle.optimization.weight_maps import encoder_path, propagate
 from tfstyle.precision import dtype_policy
-from tfstyle.settings import INITS, PRESETS, OptimizeConfig
-from tfstyle.weight_maps import encoder_path, propagate
 
 
 @dataclasses.dataclass
@@ -92,7 +92,7 @@ class GatysTransfer:
         """Content, style and TV terms with targets computed once, plus `extra_terms`.
 
         `content_weight_map` ([H, W] at the content's size) weights the content
-        loss per pixel, carried down to each content layer (`tfstyle.weight_maps`).
+        loss per pixel, carried down to each content layer (`tfstyle.optimization.weight_maps`).
         """
         content_taps, style_taps = config.layers()
         content_features = self.encode(content, content_taps)

@@ -15,10 +15,10 @@ import numpy as np
 import tensorflow as tf
 
 from tfstyle import weights as weights_lib
+from tfstyle.checks import check_finite
 from tfstyle.errors import ConfigError
-from tfstyle.objective import Term
-from tfstyle.settings import check_finite
-from tfstyle.weight_maps import depth_to_alpha
+from tfstyle.optimization.objective import Term
+from tfstyle.optimization.weight_maps import depth_to_alpha
 
 
 class DepthTerm(Term):

@@ -34,8 +34,8 @@ import numpy as np
 
 from tfstyle import weights as weights_lib
 from tfstyle.errors import ConfigError
-from tfstyle.segment import litert_interpreter
-from tfstyle.settings import FACE_PARTS
+from tfstyle.portraits.segment import litert_interpreter
+from tfstyle.portraits.settings import FACE_PARTS
 
 DETECTOR_SIZE = 128
 MESH_SIZE = 192
@@ -58,9 +58,9 @@ RIGHT_EYE = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 
 LEFT_EYE = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466)
 RIGHT_BROW = (46, 53, 52, 65, 55, 107, 66, 105, 63, 70)
 LEFT_BROW = (276, 283, 282, 295, 285, 336, 296, 334, 293, 300)
-#: Mask regions (`tfstyle.settings.FACE_PARTS`) and the outlines that make each.
+#: Mask regions (`tfstyle.portraits.settings.FACE_PARTS`) and the outlines that make each.
 REGIONS = dict(zip(FACE_PARTS, ((FACE_OVAL,), (RIGHT_EYE, LEFT_EYE), (RIGHT_BROW, LEFT_BROW), (LIPS,))))
-#: Outer eye corners (Face Mesh 33 and 263): the inter-ocular distance of `tfstyle.metrics`.
+#: Outer eye corners (Face Mesh 33 and 263): the inter-ocular distance of `tfstyle.portraits.metrics`.
 OUTER_EYE_CORNERS = (33, 263)
 
 
@@ -331,7 +331,7 @@ def crop_to_image(points: np.ndarray, centre, side: float, angle: float, size: i
 
 def feature_masks(faces: list[Face], shape, regions=tuple(REGIONS)) -> dict[str, np.ndarray]:
     """Hard masks [H, W] in {0, 1} of each region (``oval``, ``eyes``, ``brows``, ``lips``) of
-    every face with landmarks (filled polygons; feather them with `tfstyle.portrait.feather`)."""
+    every face with landmarks (filled polygons; feather them with `tfstyle.portraits.compose.feather`)."""
     from PIL import Image, ImageDraw
 
     height, width = shape[:2]

@@ -1,0 +1,97 @@
+"""Settings of optimisation transfer (Gatys et al. 2016): layers, weights, optimiser (no TensorFlow)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Optional
+
+from tfstyle.checks import check_finite
+from tfstyle.errors import ConfigError
+from tfstyle.models.vgg_taps import canonical_tap
+
+TV_VARIANTS = ("squared", "absolute", "power")
+#: Largest style image relative to the result (OptimizeConfig.style_scale).
+MAX_STYLE_SCALE = 4.0
+
+# Layer presets: (content layers, style layers).
+PRESETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # Gatys, Ecker & Bethge 2016, §2-3: content conv4_2, style conv1_1..conv5_1
+    # (ReLU outputs), style layers weighted equally (w_l = 1/5).
+    "gatys2016": (("relu4_2",), ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")),
+    # TensorFlow's "Neural style transfer" tutorial.
+    "tf-tutorial": (
+        ("block5_conv2",),
+        ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"),
+    ),
+}
+INITS = ("content", "noise", "style")
+OPTIMIZERS = ("adam", "lbfgs")
+
+
+@dataclasses.dataclass
+class OptimizeConfig:
+    """Settings of one optimisation run; every layer and weight is overridable.
+
+    The default weights suit the ``imagenet`` VGG19 (features on the caffe
+    [0, 255] scale) with the size-normalised losses of `tfstyle.losses`; they
+    are those of TensorFlow's style transfer tutorial (content 1e4,
+    style 1e-2), whose losses have the same normalisation.
+    """
+
+    preset: str = "gatys2016"
+    content_layers: Optional[Sequence[str]] = None
+    style_layers: Optional[Sequence[str]] = None
+    style_layer_weights: Optional[Sequence[float]] = None
+    content_weight: float = 1e4
+    style_weight: float = 1e-2
+    tv_weight: float = 1e2
+    tv_variant: str = "squared"
+    tv_beta: float = 2.0
+    # Adam stays the default: on the TF tutorial's objective (dominated by its
+    # non-smooth absolute TV term) L-BFGS wins at 256 px and loses at 512 px
+    # (BENCHMARKS.md, "Gatys: time to quality")
+    optimizer: str = "adam"
+    steps: int = 500
+    learning_rate: float = 0.02
+    init: str = "content"
+    seed: int = 0
+    tolerance: float = 0.0
+    tolerance_window: int = 10
+    scales: int = 1
+    style_scale: float = 1.0
+    preserve_color: bool = False
+
+    def validate(self) -> None:
+        if self.preset not in PRESETS:
+            raise ConfigError(f"unknown preset {self.preset!r}; use one of {', '.join(PRESETS)}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"unknown optimizer {self.optimizer!r}; use adam or lbfgs")
+        if self.init not in INITS:
+            raise ConfigError(f"unknown init {self.init!r}; use one of {', '.join(INITS)}")
+        if self.tv_variant not in TV_VARIANTS:
+            raise ConfigError(f"unknown TV variant {self.tv_variant!r}; use one of {', '.join(TV_VARIANTS)}")
+        for name in ("content_weight", "style_weight", "tv_weight", "tolerance"):
+            check_finite(getattr(self, name), name, low=0.0)
+        for name in ("learning_rate", "style_scale", "tv_beta"):
+            check_finite(getattr(self, name), name, low=0.0, low_open=True)
+        # a style drawn larger than this gains nothing and costs memory quadratically
+        check_finite(self.style_scale, "style_scale", low=0.0, high=MAX_STYLE_SCALE)
+        if self.steps < 1 or self.scales < 1:
+            raise ConfigError("steps and scales must be >= 1")
+        style_layers = self.layers()[1]
+        if self.style_layer_weights is not None:
+            for w in self.style_layer_weights:
+                check_finite(w, "style layer weights", low=0.0)
+        if self.style_layer_weights is not None and len(self.style_layer_weights) != len(style_layers):
+            raise ConfigError(
+                f"{len(self.style_layer_weights)} style layer weights for "
+                f"{len(style_layers)} style layers; give one per layer"
+            )
+
+    def layers(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(content taps, style taps) in canonical names, overrides applied."""
+        content, style = PRESETS[self.preset]
+        content = tuple(self.content_layers or content)
+        style = tuple(self.style_layers or style)
+        return (tuple(canonical_tap(t) for t in content), tuple(canonical_tap(t) for t in style))
