@@ -19,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app, flags  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from tfstyle import bulk  # noqa: E402
+from tfstyle.batch import bulk  # noqa: E402
 from tfstyle.cli import main as cli  # noqa: E402
 
 FLAGS = flags.FLAGS

@@ -51,7 +51,7 @@ def child(spec: str) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.path.insert(0, ROOT)
     from tfstyle.image import load_image, resize
-    from tfstyle.networks import load_network
+    from tfstyle.models.registry import load_network
 
     content = resize(load_image(os.path.join(ROOT, "examples/grace_hopper.jpg")), _shape(size))
     style = resize(load_image(os.path.join(ROOT, "examples/hokusai_great_wave.jpg")), (1024, 1024))

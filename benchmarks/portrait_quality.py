@@ -94,7 +94,7 @@ def main(argv):
     import tensorflow as tf
 
     from tfstyle.image import load_fitted, load_image, save_image
-    from tfstyle.networks import load_network
+    from tfstyle.models.registry import load_network
     from tfstyle.portraits import metrics
     from tfstyle.portraits.compose import PortraitStylizer
     from tfstyle.portraits.faces import FaceFinder

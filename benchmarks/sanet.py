@@ -83,7 +83,7 @@ def child(spec):
 
         def run():
             if cached:
-                return stylizer.stylize(content, style_features=features)
+                return stylizer.stylize(content, encoded=features)
             return stylizer.stylize(content, style)
 
     baseline = _peak_rss_mib()

@@ -113,12 +113,10 @@ def main(argv):
         for policy, model in keras_models.items():
             keras_times[("style_encoder", policy)] = median_time(lambda: model.encode_style(style[0]))
             keras_times[("transfer", policy)] = median_time(
-                lambda: model.stylize(content[0], style_features=features)
+                lambda: model.stylize(content[0], encoded=features)
             )
             keras_times[("portrait", policy)] = median_time(
-                lambda: PortraitStylizer(model).stylize(
-                    content[0], style_features=features, mask=mask[0, :, :, 0]
-                )
+                lambda: PortraitStylizer(model).stylize(content[0], encoded=features, mask=mask[0, :, :, 0])
             )
         with tempfile.TemporaryDirectory() as folder:
             models = MobileModels(keras32, size, FLAGS.style_size, PortraitSettings())

@@ -53,15 +53,13 @@ def network(model):
 
         stylizer = load_magenta(weights_lib.resolve_weights(None, weights_lib.MAGENTA))
         vector = stylizer.encode_style(style)
-        return lambda f: stylizer.stylize(f, style_vectors=vector), "float32 (auto), real weights"
+        return lambda f: stylizer.stylize(f, encoded=vector), "float32 (auto), real weights"
     from tfstyle.models.sanet import SANetStylizer
     from tfstyle.precision import dtype_policy
 
     stylizer = SANetStylizer(dtype=dtype_policy("auto"))
     features = stylizer.encode_style(style)
-    return lambda f: stylizer.stylize(
-        f, style_features=features
-    ), f"{dtype_policy('auto')} (auto), random weights"
+    return lambda f: stylizer.stylize(f, encoded=features), f"{dtype_policy('auto')} (auto), random weights"
 
 
 def child(path):

@@ -93,7 +93,7 @@ def main(argv):
     import tensorflow as tf
     from ai_edge_litert.interpreter import Interpreter
 
-    from tfstyle.networks import load_network
+    from tfstyle.models.registry import load_network
 
     manifest = json.loads((pathlib.Path(FLAGS.models) / "manifest.json").read_text())
     size = manifest["size"]

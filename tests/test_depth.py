@@ -6,9 +6,10 @@ import pytest
 import tensorflow as tf
 from helpers import PAINTING, PORTRAIT
 
-from tfstyle import losses, metrics
+from tfstyle import losses
 from tfstyle.cli import main
 from tfstyle.image import load_image
+from tfstyle.models import depth_metrics as metrics
 from tfstyle.models.depth import BLOCKS, build_hourglass
 from tfstyle.optimization.depth_objective import DepthTerm
 from tfstyle.optimization.optimize import GatysTransfer, OptimizeConfig

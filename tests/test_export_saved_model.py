@@ -328,7 +328,7 @@ def test_cached_style_split(exported, replies, inputs):
         np.testing.assert_allclose(got, want, atol=1e-4 * np.abs(want).max())
     got = np.asarray(reply["stylize_with_style"]["predictions"][0], np.uint8)
     cached = StyleFeatures(*(np.asarray(features[t], np.float32)[None] for t in ("relu4_1", "relu5_1")))
-    expected = to_uint8(stylizer.stylize(inputs["content_u8"] / 255.0, style_features=cached))
+    expected = to_uint8(stylizer.stylize(inputs["content_u8"] / 255.0, encoded=cached))
     assert psnr(got, expected) >= 45
 
 
@@ -434,5 +434,5 @@ def test_serving_graph_in_process_equals_keras(inputs):
         got = module.stylize(tf.constant(content[None]), tf.constant(style[None]), tf.constant([alpha]))[
             "image"
         ].numpy()[0]
-        expected = to_uint8(stylizer.stylize(content / 255.0, style / 255.0, alpha=alpha))
+        expected = to_uint8(stylizer.stylize(content / 255.0, style / 255.0, strength=alpha))
         assert psnr(got, expected) >= 45

@@ -86,7 +86,7 @@ def reference(exported):
     assert face_mask is not None and face_mask.mean() > 0.02  # a real face, found by MediaPipe's models
     portrait = PortraitStylizer(stylizer).stylize(
         content[0],
-        style_features=features,
+        encoded=features,
         settings=dataclasses.replace(SETTINGS, face_crop=False),  # the graphs have no face crop
         mask=mask,
         face_mask=face_mask,
@@ -97,7 +97,7 @@ def reference(exported):
         features=features,
         mask=mask,
         face_mask=face_mask,
-        transfer=stylizer.stylize(content[0], style_features=features),
+        transfer=stylizer.stylize(content[0], encoded=features),
         portrait=portrait.image,
     )
 

@@ -79,7 +79,7 @@ def test_parity_with_the_float_onnx_graph(real, sessions, content_path):
     vector_ref, image_ref = onnx_run(sessions, "float", content, style)
     vector = real.predict_vectors(style, size=None).numpy()
     assert np.abs(vector - vector_ref).max() <= 1e-4 * np.abs(vector_ref).max()
-    image = real.stylize(content, style_vectors=StyleVector(vector_ref), style_size=None)
+    image = real.stylize(content, encoded=StyleVector(vector_ref))
     assert psnr(image, image_ref, peak=1.0) >= 50.0
     # the original int8 graph also quantises activations: reported, not tuned towards (about 28 dB)
     _, image_int8 = onnx_run(sessions, "int8", content, style)
@@ -138,7 +138,7 @@ def test_style_vector_file_round_trip_and_refusals(tmp_path, real):
     with pytest.raises(ConfigError, match="made by another model"):
         loaded.check_made_by("sanet", "")
     with pytest.raises(ConfigError, match="made by another encoder"):
-        real.stylize(np.zeros((40, 40, 3)), style_vectors=dataclasses.replace(loaded, encoder="x"))
+        real.stylize(np.zeros((40, 40, 3)), encoded=dataclasses.replace(loaded, encoder="x"))
 
 
 def test_importer_refuses_bad_files(tmp_path, onnx_files, monkeypatch):

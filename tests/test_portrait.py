@@ -26,7 +26,7 @@ def images():
 
 
 def single(portrait, content, style, alpha, levels):
-    return portrait.stylizer.stylize(content, style, alpha=alpha, level_weights=levels)
+    return portrait.network.stylize(content, style, strength=alpha, level_weights=levels)
 
 
 @pytest.mark.parametrize("blend", ["feature", "pixel"])
@@ -53,10 +53,10 @@ def test_blends_stay_between_the_two_settings(portrait, images):
     assert (pixel >= low - 1e-6).all() and (pixel <= high + 1e-6).all()  # a convex mix, per pixel
     # feature blending decodes the per-element mix of the two settings' decoder inputs,
     # each computed the plain way (SANetStylizer.controlled_features), not the portrait's way
-    c, st = portrait.stylizer.encode(content), portrait.stylizer.encode_style(style)
-    f_person = portrait.stylizer.controlled_features(c, [st], alpha=0.4, level_weights=(1.0, 0.2))
-    f_background = portrait.stylizer.controlled_features(c, [st])
-    expected = portrait.stylizer.render(0.5 * f_person + 0.5 * f_background, *content.shape[:2])
+    c, st = portrait.network.encode(content), portrait.network.encode_style(style)
+    f_person = portrait.network.controlled_features(c, [st], alpha=0.4, level_weights=(1.0, 0.2))
+    f_background = portrait.network.controlled_features(c, [st])
+    expected = portrait.network.render(0.5 * f_person + 0.5 * f_background, *content.shape[:2])
     feature = portrait.stylize(content, style, mask=half, settings=SETTINGS).image
     np.testing.assert_allclose(feature, np.asarray(expected)[0], atol=1e-5)
     apart = np.abs(person - background).mean()

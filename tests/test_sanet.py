@@ -66,7 +66,7 @@ def test_attention_layer_budget_chunks_give_same_output(rng):
 def test_alpha_zero_is_content_content_path(stylizer):
     content, style = images(3, (64, 64), (48, 48))
     np.testing.assert_allclose(
-        stylizer.stylize(content, style[0], alpha=0.0), stylizer.stylize(content, content[0]), atol=1e-5
+        stylizer.stylize(content, style[0], strength=0.0), stylizer.stylize(content, content[0]), atol=1e-5
     )
 
 
@@ -75,7 +75,7 @@ def test_alpha_interpolates_features(stylizer):
     c, s = stylizer.encode(content), stylizer.encode(style)
     f_cs, f_cc = stylizer.transformed(c, s), stylizer.transformed(c, c)
     decoded = tf.clip_by_value(stylizer.decoder(0.3 * f_cs + 0.7 * f_cc), 0, 1).numpy()
-    np.testing.assert_allclose(stylizer.stylize(content, style[0], alpha=0.3), decoded, atol=1e-5)
+    np.testing.assert_allclose(stylizer.stylize(content, style[0], strength=0.3), decoded, atol=1e-5)
 
 
 def test_interpolation_weights_one_zero_equal_single_style(stylizer):
@@ -125,7 +125,7 @@ def test_cached_style_features_roundtrip(stylizer, tmp_path):
     features.save(tmp_path / "style.npz")
     cached = StyleFeatures.load(tmp_path / "style.npz")
     np.testing.assert_allclose(
-        stylizer.stylize(content, style_features=cached), stylizer.stylize(content, style[0]), atol=1e-6
+        stylizer.stylize(content, encoded=cached), stylizer.stylize(content, style[0]), atol=1e-6
     )
 
 
@@ -152,8 +152,8 @@ def test_preserve_color_runs(stylizer, mode):
 
 def test_bad_controls_are_refused(stylizer):
     content, style = images(11, (64, 64), (48, 48))
-    with pytest.raises(ConfigError, match="alpha"):
-        stylizer.stylize(content, style[0], alpha=1.5)
+    with pytest.raises(ConfigError, match="strength"):
+        stylizer.stylize(content, style[0], strength=1.5)
     with pytest.raises(ConfigError, match="one per style"):
         stylizer.stylize(content, style[0], masks=[np.ones((64, 64))] * 2)
     with pytest.raises(ConfigError, match="style weights"):
@@ -201,6 +201,6 @@ def test_images_of_new_sizes_reuse_the_traced_graphs():
     stylizer = SANetStylizer(dtype="float32", precision_plan={"decoder": "mixed_bfloat16"})
     style = stylizer.encode_style(np.random.default_rng(0).uniform(size=(64, 80, 3)).astype(np.float32))
     for shape in ((64, 64, 3), (72, 100, 3), (96, 48, 3)):
-        stylizer.stylize(np.full(shape, 0.5, np.float32), style_features=style)
+        stylizer.stylize(np.full(shape, 0.5, np.float32), encoded=style)
     counts = {name: graph.experimental_get_tracing_count() for name, graph in stylizer._graphs.items()}
     assert counts and set(counts.values()) == {1}, counts

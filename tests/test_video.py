@@ -15,8 +15,8 @@ from tfstyle.image import load_image
 
 pytest.importorskip("av", reason="tfstyle video needs pip install -e '.[video]'")
 pytest.importorskip("cv2", reason="tfstyle video needs pip install -e '.[video]'")
+from tfstyle.video import stream as video_lib  # noqa: E402
 from tfstyle.video.metrics import warping_error  # noqa: E402
-from tfstyle.video.stream import stream as video_lib  # noqa: E402
 
 SIZE = (96, 128)
 
@@ -118,7 +118,7 @@ def test_temporal_blending_lowers_the_warping_error_on_real_weights(magenta, tmp
         report = video_lib.stylize_video(
             str(source),
             str(tmp_path / f"out{weight}.mp4"),
-            lambda f: magenta.stylize(f, style_vectors=style),
+            lambda f: magenta.stylize(f, encoded=style),
             temporal_weight=weight,
             measure=True,
         )

@@ -1,6 +1,6 @@
 """Stylizing every image of a folder tree: one failure never stops the rest.
 
-    report = stylize_folder(lambda image: stylizer.stylize(image, style_features=wave),
+    report = stylize_folder(lambda image: stylizer.stylize(image, encoded=wave),
                             "photos/", "stylized/", max_size=1024)
 
 Outputs mirror the input tree as PNG. Names stay unique and deterministic:

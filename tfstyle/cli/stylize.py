@@ -134,9 +134,9 @@ def run_pipeline(args, settings, *, save_mask: str | None = None) -> int:
     from tfstyle.errors import ConfigError
     from tfstyle.files import check_folder_writable, check_writable
 
-    settings.validate()
-    check_memory_budget(args)
+    check_memory_budget(args)  # the flag's own words before the settings' generic ones
     check_max_size(args.max_size)
+    settings.validate()
     folder_mode = os.path.isdir(args.content)
     if folder_mode:
         if save_mask:

@@ -140,9 +140,9 @@ class StyleNetwork(keras.Model):
             if preserve_color and self.spec.style_images:
                 raise ConfigError("colour preservation needs the style images, not encoded styles")
             return [self.check_encoded(e) for e in encoded]
-        if not self.spec.style_images:
-            raise ConfigError(f"the {self.spec.name} network has no style images; pass encoded styles")
         styles = list(style) if isinstance(style, (list, tuple)) else [style]
+        if not self.spec.style_images:  # its styles are numbers (the built-in styles)
+            return [self.encode_style(s) for s in styles]
         return [self.encode_style(s) for s in color.match_styles(styles, content, preserve_color)]
 
     def check_encoded(self, encoded):
@@ -166,7 +166,8 @@ class StyleNetwork(keras.Model):
 
         Args:
           content: [H, W, 3] or [N, H, W, 3] float in [0, 1], at least 32 px a side.
-          style: a style image [H, W, 3] or a list of them (networks that take images).
+          style: a style image [H, W, 3] or a list of them; for the built-in network, style
+            numbers 0..25.
           encoded: `encode_style` results (one or a list) instead of `style`.
           strength: the content-style trade-off in [0, 1], 1 = full style (SANet's α,
             Park & Lee 2019 §4.4; Magenta's identity interpolation, Ghiasi et al. 2017).

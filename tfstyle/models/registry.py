@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import numbers
 from typing import Any, Optional
 
 from tfstyle.errors import ConfigError
@@ -95,6 +96,8 @@ def check_builtin_styles(styles, option: str = "built-in style") -> list[int]:
     if not styles:
         raise ConfigError(f"give at least one {option} (0 to {BUILTIN_STYLE_COUNT - 1})")
     for index in styles:
+        if not isinstance(index, numbers.Integral):
+            raise ConfigError(f"{option}s are numbers 0 to {BUILTIN_STYLE_COUNT - 1}, not images")
         if not 0 <= int(index) < BUILTIN_STYLE_COUNT:
             raise ConfigError(f"{option} {index} does not exist; use 0 to {BUILTIN_STYLE_COUNT - 1}")
     return [int(i) for i in styles]
