@@ -59,6 +59,11 @@ def test_chain_refuses_layers_it_cannot_split():
 # -- high resolution: tiled equals untiled at 1024² and an odd size, several strip heights ------------
 
 ODD = (1023, 1537)  # rows, columns: neither divides any strip height below
+# the same at a quarter of the size (fast loop): 251 → 126 → 63 → 32 rows and 193 → 97 → 49 → 25
+# columns are odd at most levels; 8 and 13 rows run every level in strips, 40 only the first two
+SMALL_ODD = (251, 193)
+SMALL_ROWS = (8, 13, 40)
+FULL_ROWS = (64, 100, 333)
 
 
 def _content(size, seed=0):
@@ -67,15 +72,23 @@ def _content(size, seed=0):
     return np.clip(base + noise, 0, 1).astype(np.float32)
 
 
-@pytest.mark.parametrize("size", [(1024, 1024), ODD])
-def test_sanet_encoder_and_decoder_in_strips_equal_untiled(stylizer, size):
+@pytest.mark.parametrize(
+    "size, strip_heights",
+    [
+        ((256, 256), SMALL_ROWS),
+        (SMALL_ODD, SMALL_ROWS),
+        pytest.param((1024, 1024), FULL_ROWS, marks=pytest.mark.slow),
+        pytest.param(ODD, FULL_ROWS, marks=pytest.mark.slow),
+    ],
+)
+def test_sanet_encoder_and_decoder_in_strips_equal_untiled(stylizer, size, strip_heights):
     """The two tiled stages of SANet, at full size, for strip heights that do and do not divide it."""
     image = _content(size)
     untiled = SANetStylizer(dtype="float32", strip_rows=0)
     untiled.set_weights(stylizer.get_weights())
     whole = untiled.encode(image)
     decoded = untiled.decode(whole.relu4_1).numpy()
-    for rows in (64, 100, 333):
+    for rows in strip_heights:
         tiled = SANetStylizer(dtype="float32", strip_rows=rows)
         tiled.set_weights(stylizer.get_weights())
         got = tiled.encode(image)
@@ -87,16 +100,20 @@ def test_sanet_encoder_and_decoder_in_strips_equal_untiled(stylizer, size):
         assert np.abs(out - decoded).max() <= 1e-4, rows
 
 
-def test_sanet_stylization_in_strips_equals_untiled_at_the_odd_size(stylizer):
-    content, style = _content(ODD), resize(load_image(PAINTING), (300, 400))
+@pytest.mark.parametrize(
+    "size, style_size, budget_mb",
+    [(SMALL_ODD, (150, 200), 4), pytest.param(ODD, (300, 400), 64, marks=pytest.mark.slow)],
+)
+def test_sanet_stylization_in_strips_equals_untiled_at_the_odd_size(stylizer, size, style_size, budget_mb):
+    content, style = _content(size), resize(load_image(PAINTING), style_size)
     untiled = SANetStylizer(dtype="float32", strip_rows=0)
     untiled.set_weights(stylizer.get_weights())
     expected = untiled.stylize(content, style)
-    budget = SANetStylizer(dtype="float32", memory_budget_mb=64)  # the budget alone picks strips here
+    budget = SANetStylizer(dtype="float32", memory_budget_mb=budget_mb)  # the budget alone picks strips here
     budget.set_weights(stylizer.get_weights())
-    assert 0 < budget._strip_rows(ODD[1]) * 4 < ODD[0]
+    assert 0 < budget._strip_rows(size[1]) * 4 < size[0]
     got = budget.stylize(content, style)
-    assert got.shape == expected.shape == (*ODD, 3)
+    assert got.shape == expected.shape == (*size, 3)
     assert np.abs(got - expected).max() <= 1e-4
 
 
@@ -109,8 +126,16 @@ def magenta(tmp_path_factory):
     return load_magenta(magenta_onnx.import_magenta(str(tmp_path_factory.mktemp("magenta"))))
 
 
-@pytest.mark.parametrize("size", [(1024, 1024), ODD])
-def test_magenta_in_strips_equals_untiled_with_two_pass_instance_norm(magenta, size):
+@pytest.mark.parametrize(
+    "size, strip_heights",
+    [
+        ((256, 256), (16, 25, 83)),  # 16 and 25 rows run all three levels in strips, 83 the first
+        (SMALL_ODD, (16, 25, 83)),
+        pytest.param((1024, 1024), FULL_ROWS, marks=pytest.mark.slow),
+        pytest.param(ODD, FULL_ROWS, marks=pytest.mark.slow),
+    ],
+)
+def test_magenta_in_strips_equals_untiled_with_two_pass_instance_norm(magenta, size, strip_heights):
     """Contract and expand stages in strips; every instance norm gets the whole image's statistics."""
     import tensorflow as tf
 
@@ -118,27 +143,31 @@ def test_magenta_in_strips_equals_untiled_with_two_pass_instance_norm(magenta, s
     vectors = magenta.predict_vectors(load_image(PAINTING))[:, None, :]
     one = tf.ones([1, 1, 1, 1])
     expected = magenta.transformer(tf.constant(content), vectors, one).numpy()  # Keras call: untiled
-    for rows in (64, 100, 333):
+    for rows in strip_heights:
         got = magenta.transformer.call_in_strips(tf.constant(content), vectors, one, rows).numpy()
         assert got.shape == expected.shape == (1, *size, 3)
         assert np.abs(got - expected).max() <= 1e-4, rows
 
 
-def test_magenta_strips_with_a_spatial_mix_and_strength_equal_untiled(magenta):
+@pytest.mark.parametrize(
+    "size, budget_mb",
+    [(SMALL_ODD, 1), pytest.param(ODD, 16, marks=pytest.mark.slow)],  # 28 and 56 rows
+)
+def test_magenta_strips_with_a_spatial_mix_and_strength_equal_untiled(magenta, size, budget_mb):
     """Two styles split by a mask plus strength 0.6: the per-pixel γ/β maps are sliced per strip."""
     from tfstyle.models.magenta import MagentaStylizer
 
-    content = _content(ODD, seed=2)
+    content = _content(size, seed=2)
     styles = [load_image(PAINTING), resize(load_image(PORTRAIT), (256, 256))]
-    left = np.zeros(ODD, np.float32)
-    left[:, : ODD[1] // 3] = 1.0
+    left = np.zeros(size, np.float32)
+    left[:, : size[1] // 3] = 1.0
     kwargs = {"masks": [left, 1 - left], "strength": 0.6}
     whole = MagentaStylizer(strip_rows=0)
     whole.set_weights(magenta.get_weights())
     expected = whole.stylize(content, styles, **kwargs)
-    small = MagentaStylizer(memory_budget_mb=16)  # the budget alone picks strips: 56 rows here
+    small = MagentaStylizer(memory_budget_mb=budget_mb)  # the budget alone picks strips
     small.set_weights(magenta.get_weights())
-    assert 0 < small._strip_rows(ODD[1]) * 4 < ODD[0]
+    assert 0 < small._strip_rows(size[1]) * 4 < size[0]
     got = small.stylize(content, styles, **kwargs)
     assert np.abs(got - expected).max() <= 1e-4
 
