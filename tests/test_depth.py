@@ -40,20 +40,27 @@ def test_hourglass_parameter_count_matches_the_spec_table():
     assert sum(type(layer).__name__ == "InceptionBlock" for layer in model.layers) == 22
 
 
-@pytest.mark.parametrize("hw", [(32, 48), (37, 23)])
-def test_hourglass_any_size_and_keras_roundtrip(hw, tmp_path):
+@pytest.fixture(scope="module")
+def roundtripped(tmp_path_factory):
+    """A random hourglass, its .keras file loaded back and its .weights.h5 loaded into a new one
+    (built once for the sizes below; the tests only call them)."""
+    keras.utils.set_random_seed(1234)
+    tmp_path = tmp_path_factory.mktemp("hourglass")
     model = build_hourglass(None)
+    model.save(tmp_path / "hourglass.keras")
+    model.save_weights(tmp_path / "hourglass.weights.h5")
+    loaded = keras.models.load_model(tmp_path / "hourglass.keras")
+    return model, loaded, build_hourglass(str(tmp_path / "hourglass.weights.h5"))
+
+
+@pytest.mark.parametrize("hw", [(32, 48), (37, 23)])
+def test_hourglass_any_size_and_keras_roundtrip(hw, roundtripped):
+    model, loaded, from_weights = roundtripped
     image = np.random.default_rng(0).uniform(size=(2, *hw, 3)).astype(np.float32)
     out = model(image, training=False).numpy()
     assert out.shape == (2, *hw, 1) and np.isfinite(out).all()
-    model.save(tmp_path / "hourglass.keras")
-    np.testing.assert_allclose(
-        keras.models.load_model(tmp_path / "hourglass.keras")(image).numpy(), out, rtol=1e-5, atol=1e-5
-    )
-    model.save_weights(tmp_path / "hourglass.weights.h5")
-    np.testing.assert_allclose(
-        build_hourglass(str(tmp_path / "hourglass.weights.h5"))(image).numpy(), out, rtol=1e-5, atol=1e-5
-    )
+    np.testing.assert_allclose(loaded(image).numpy(), out, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(from_weights(image).numpy(), out, rtol=1e-5, atol=1e-5)
 
 
 def test_ranking_loss_and_metrics_match_numpy(rng):
@@ -166,7 +173,7 @@ def test_depth_weight_lowers_the_depth_term(scene):
     keras.utils.set_random_seed(5)
     transfer = GatysTransfer(None, precision="float32")
     depth_model = build_hourglass(None)
-    config = OptimizeConfig(steps=25, content_weight=0.0, tv_weight=0.0)
+    config = OptimizeConfig(steps=10, content_weight=0.0, tv_weight=0.0)
     probe = DepthTerm(depth_model, content, weight=1.0)
     measured = {}
     for gamma in (0.0, 1e7):  # random-weight depth differences are ~1e-5: gamma makes them count
@@ -174,7 +181,7 @@ def test_depth_weight_lowers_the_depth_term(scene):
         result = transfer.run(content, style, config, extra_terms=terms)
         measured[gamma] = float(probe(tf.constant(result.image[None]), {}))
     # stated margin: with gamma > 0 the depth term ends at most half of its value without it
-    print("depth term after 25 steps", measured)
+    print("depth term after 10 steps", measured)  # measured: ratio 0.02 (0.004 after 25 steps)
     assert measured[1e7] < 0.5 * measured[0.0], measured
 
 
