@@ -199,9 +199,22 @@ def test_training_on_pairs_csv_runs(tmp_path):
     assert 0.0 <= trainer.evaluate()["ordinal_accuracy"] <= 1.0
 
 
-def test_trainer_decides_precision_and_loss_scaling_for_every_task(tmp_path):
+def tiny_depth_network(weights, dtype=None, name="hourglass"):
+    """A two-conv stand-in for the hourglass ([N, H, W, 3] → [N, H, W, 1], built under the global
+    policy like it): the Trainer's decisions do not depend on the model, and tracing the hourglass'
+    float16 step costs ~30 s on 2 CPU cores."""
+    assert weights is None
+    image = keras.Input((None, None, 3), name="image")
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", dtype=dtype)(image)
+    return keras.Model(image, keras.layers.Conv2D(1, 3, padding="same", dtype=dtype)(x), name=name)
+
+
+@pytest.mark.parametrize("network", ["tiny", pytest.param("hourglass", marks=pytest.mark.slow)])
+def test_trainer_decides_precision_and_loss_scaling_for_every_task(tmp_path, monkeypatch, network):
     import keras
 
+    if network == "tiny":
+        monkeypatch.setattr("training.depth.build_hourglass", tiny_depth_network)
     config = DepthConfig(
         data=DataSpec("synthetic"), size=(32, 32), global_batch_size=2, pairs=depth_data.PairConfig(32, 16)
     )
@@ -219,6 +232,7 @@ def test_trainer_decides_precision_and_loss_scaling_for_every_task(tmp_path):
         DepthTask(config), TrainerConfig(model_dir=str(tmp_path / "f32"), steps=1, global_batch_size=2)
     )
     assert not isinstance(plain.optimizer, keras.optimizers.LossScaleOptimizer)
+    assert plain.task.model.compute_dtype == "float32"
 
 
 def test_flags_override_config_fields_by_name():
