@@ -87,6 +87,8 @@ def test_a_second_run_writes_nothing_new(library, first_run):
     assert {name: path.stat().st_mtime_ns for name, path in outputs(out).items()} == before
 
 
+@pytest.mark.slow  # two workers each import TensorFlow and load Magenta (~17 s); the fast loop keeps
+# the single-process outputs (above) and the pickling by module path that workers rely on (below)
 def test_two_worker_processes_give_the_same_outputs(library, first_run, tmp_path):
     out, _ = first_run
     counters = run(library, tmp_path, "--direct_num_workers=2", "--direct_running_mode=multi_processing")
