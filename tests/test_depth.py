@@ -168,6 +168,7 @@ def test_depth_loss_gradient_reaches_the_image(scene):
     assert float(value) > 0 and np.isfinite(grad).all() and np.abs(grad).max() > 0
 
 
+@pytest.mark.slow  # 10 Gatys steps through the hourglass; the fast loop checks the gradient
 def test_depth_weight_lowers_the_depth_term(scene):
     content, style = scene
     keras.utils.set_random_seed(5)

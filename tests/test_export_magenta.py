@@ -22,16 +22,14 @@ from export.mobile import MagentaMobileModels  # noqa: E402
 from export.saved_model import export_saved_model  # noqa: E402
 from export.serving import ServingOptions, StylizeServing  # noqa: E402
 from export.tflite import export_all  # noqa: E402
-from tfstyle.importers.magenta_onnx import import_magenta  # noqa: E402
-from tfstyle.models.magenta_weights import load_magenta  # noqa: E402
 
 SIZE, STYLE_SIZE = 128, 128
 SETTINGS = PortraitSettings(person_alpha=0.4, feather=0.02)
 
 
 @pytest.fixture(scope="module")
-def real(tmp_path_factory):
-    return load_magenta(import_magenta(str(tmp_path_factory.mktemp("magenta"))))
+def real(magenta):
+    return magenta
 
 
 def png(image):

@@ -54,16 +54,8 @@ def sessions(onnx_files):
 
 
 @pytest.fixture(scope="module")
-def magenta_dir(tmp_path_factory):
-    """The real weights, imported once by the program's own path (ONNX → .weights.h5)."""
-    return magenta_onnx.import_magenta(str(tmp_path_factory.mktemp("magenta")))
-
-
-@pytest.fixture(scope="module")
-def real(magenta_dir):
-    from tfstyle.models.magenta_weights import load_magenta
-
-    return load_magenta(magenta_dir)
+def real(magenta):
+    return magenta
 
 
 def onnx_run(sessions, kind, content, style):

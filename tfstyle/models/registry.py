@@ -9,9 +9,12 @@ weights are. A fourth network is one module in `tfstyle/models/` (a
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+import glob
 import importlib
 import numbers
+import os
 from typing import Any, Optional
 
 from tfstyle.errors import ConfigError
@@ -129,3 +132,45 @@ def load_network(
     budget = {"memory_budget_mb": memory_budget_mb} if spec.memory_budget else {}
     cls: Any = network_class(name)
     return cls.load(folder, precision=precision, **budget, **options)
+
+
+def _weights_key(weights: Optional[str]):
+    """What makes loaded weights the same: a path with its files' sizes and modification times
+    (so weights rewritten in place load anew); None with the Keras cache it resolves in."""
+    if weights is None:
+        return None, os.environ.get("KERAS_HOME")
+    path = os.path.realpath(weights)
+    files = [path] if os.path.isfile(path) else sorted(glob.glob(os.path.join(path, "**"), recursive=True))
+    stats = tuple((f, st.st_size, st.st_mtime_ns) for f in files if os.path.isfile(f) for st in [os.stat(f)])
+    return path, stats
+
+
+_SHARED: collections.OrderedDict = collections.OrderedDict()
+_SHARED_SIZE = 4
+
+
+def shared_network(
+    name: str = "sanet",
+    weights: Optional[str] = None,
+    precision: str = "auto",
+    *,
+    memory_budget_mb: float = 256.0,
+    **options,
+):
+    """`load_network`, kept for the next call with the same arguments and unchanged weight
+    files (the last four; its traced graphs with it). ``"random"`` weights load anew each time.
+    Every pipeline in a process (the API's calls, the commands, Beam's workers) shares them."""
+    if weights == "random" or (weights is not None and not os.path.exists(weights)):
+        return load_network(name, weights, precision, memory_budget_mb=memory_budget_mb, **options)
+    from tfstyle.precision import describe
+
+    resolved = describe(precision, name)  # what the word means on this device now
+    key = (name, _weights_key(weights), resolved, memory_budget_mb, tuple(sorted(options.items())))
+    if key in _SHARED:
+        _SHARED.move_to_end(key)
+        return _SHARED[key]
+    network = load_network(name, weights, precision, memory_budget_mb=memory_budget_mb, **options)
+    _SHARED[key] = network
+    while len(_SHARED) > _SHARED_SIZE:
+        _SHARED.popitem(last=False)
+    return network
