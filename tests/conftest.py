@@ -49,16 +49,3 @@ def magenta(magenta_dir):
     from tfstyle.models.magenta_weights import load_magenta
 
     return load_magenta(magenta_dir)
-
-
-#: Files with a long module setup or many heavy tests run first, so that under ``-n 2`` the
-#: two workers finish together instead of one waiting for the other's last long file.
-HEAVY_FIRST = ("test_web.py", "test_export_magenta.py", "test_depth.py", "test_tiling.py", "test_optimize.py")
-
-
-def pytest_collection_modifyitems(config, items):
-    def rank(item):
-        name = item.path.name
-        return HEAVY_FIRST.index(name) if name in HEAVY_FIRST else len(HEAVY_FIRST)
-
-    items.sort(key=rank)  # stable: the order inside a file and among the rest is kept

@@ -75,7 +75,7 @@ def _content(size, seed=0):
 @pytest.mark.parametrize(
     "size, strip_heights",
     [
-        ((256, 256), SMALL_ROWS),
+        ((256, 256), (8,)),  # strips that divide the side; the odd size runs all three
         (SMALL_ODD, SMALL_ROWS),
         pytest.param((1024, 1024), FULL_ROWS, marks=pytest.mark.slow),
         pytest.param(ODD, FULL_ROWS, marks=pytest.mark.slow),
