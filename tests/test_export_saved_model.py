@@ -287,7 +287,7 @@ def test_serving_default_equals_keras(exported, replies):
     print(f"serving_default PSNR {psnr(got, expected):.1f} dB")
     assert psnr(got, expected) >= 45
     # the check can fail: a different alpha is far below the bar
-    assert psnr(expected, reference(stylizer, content, style, alpha=0.5)) < 40
+    assert psnr(expected, reference(stylizer, content, style, strength=0.5)) < 40
 
 
 @pytest.mark.slow  # exports the SavedModel with the program
@@ -296,7 +296,7 @@ def test_stylize_bytes_mixed_sizes_alpha_and_max_size(exported, replies, inputs)
     reply, _ = replies
     first, second = (decode_png(p) for p in reply["stylize_bytes"]["predictions"])
     content = fit(load_image(PORTRAIT), 64, upscale=False)
-    expected = reference(stylizer, content, fit(load_image(PAINTING), 64, upscale=False), alpha=0.5)
+    expected = reference(stylizer, content, fit(load_image(PAINTING), 64, upscale=False), strength=0.5)
     assert first.shape == expected.shape and max(first.shape[:2]) == 64
     print(f"stylize_bytes PSNR {psnr(first, expected):.1f} dB")
     assert psnr(first, expected) >= 45
@@ -311,7 +311,7 @@ def test_stylize_uint8_tensors(exported, replies, inputs):
     _, stylizer, _ = exported
     reply, _ = replies
     got = np.asarray(reply["stylize"]["predictions"][0], np.uint8)
-    expected = reference(stylizer, inputs["content_u8"] / 255.0, inputs["style_u8"] / 255.0, alpha=0.7)
+    expected = reference(stylizer, inputs["content_u8"] / 255.0, inputs["style_u8"] / 255.0, strength=0.7)
     assert got.shape == inputs["content_u8"].shape
     assert psnr(got, expected) >= 45
 
