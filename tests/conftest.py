@@ -3,9 +3,8 @@
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-if os.environ.get("PYTEST_XDIST_WORKER"):  # pytest -n 2: one core per worker, no oversubscription
+if os.environ.get("PYTEST_XDIST_WORKER"):  # pytest -n 2: one compute thread per worker, no oversubscription
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
-    os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import keras  # noqa: E402
