@@ -38,7 +38,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from export.common import MOBILE_MODELS, check_mobile_size
+from export.common import check_mobile_size
 from tfstyle import controls
 from tfstyle.image import resize
 from tfstyle.models.magenta import STYLE_DIM, MagentaStylizer
@@ -46,8 +46,6 @@ from tfstyle.models.sanet import CHANNELS, SANetStylizer
 from tfstyle.portraits.compose import feather
 from tfstyle.portraits.settings import PortraitSettings
 from tfstyle.style_features import StyleFeatures, StyleVector
-
-MODELS = MOBILE_MODELS
 
 
 def _image(name, size, channels=3):

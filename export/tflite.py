@@ -207,11 +207,11 @@ def convert_model(function, trackable, name: str, quantize: str, representative=
 def export_all(models, output_dir: str, quantizations, names=None, representative_images=None) -> dict:
     """Convert `models` (`export.mobile.MobileModels`) for every quantization; write the
     .tflite files and ops_report.json only after all of them passed the checks."""
-    from export.mobile import MODELS, representative_inputs
+    from export.mobile import representative_inputs
 
     converted = {}
     for quantize in quantizations:
-        for name in names or MODELS:
+        for name in names or MOBILE_MODELS:
             representative = None
             if quantize == "int8" and representative_images:
                 representative = lambda n=name: representative_inputs(  # noqa: E731
