@@ -28,6 +28,9 @@ CHROMIUM = "/usr/lib/chromium/chromium"  # /usr/bin/chromium is a wrapper script
 SIZE, STYLE_SIZE = 128, 128
 
 pytestmark = [
+    # a browser and a 35 s export of three TFLite models: the full suite (CI) runs it, the fast loop
+    # does not; run it on its own after touching web/ or export/tflite.py
+    pytest.mark.slow,
     pytest.mark.skipif(
         not os.path.exists(CHROMIUM), reason="needs Debian's chromium (apt-get install chromium)"
     ),
@@ -154,7 +157,6 @@ def test_page_equals_the_python_interpreter_on_the_same_pngs(models, tmp_path):
     assert np.abs(apart).max() <= 1 and np.all(edge[apart != 0])
 
 
-@pytest.mark.slow  # a second browser run; the page's WASM path is checked in the fast loop
 def test_webgpu_on_swiftshader_agrees_too(models, tmp_path):
     """WebGPU in headless Chromium only on SwiftShader (slow: a correctness check, not a speed one)."""
     content = to_uint8(resize(load_image(DATA / "woman_smiling_portrait.jpg"), (SIZE, SIZE)))
