@@ -1,8 +1,13 @@
 """Fixtures shared by the tests; plain helpers are in helpers.py."""
 
 import os
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# --precision auto's decisions go to a cache of this session, not the user's ~/.keras
+os.environ.setdefault(
+    "TFSTYLE_PRECISION_CACHE", os.path.join(tempfile.mkdtemp(prefix="tfstyle-precision-"), "precision.json")
+)
 if os.environ.get("PYTEST_XDIST_WORKER"):  # pytest -n 2: one compute thread per worker, no oversubscription
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
     os.environ.setdefault("OMP_NUM_THREADS", "1")

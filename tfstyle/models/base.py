@@ -47,6 +47,8 @@ class StyleNetwork(keras.Model):
         super().__init__(**kwargs)
         self._graphs: dict = {}
         self.weights_id = ""
+        #: the precision it was loaded at and why (`tfstyle.precision.Choice`; None when built directly)
+        self.precision_choice: Any = None
 
     @property
     def spec(self) -> NetworkSpec:
@@ -54,7 +56,24 @@ class StyleNetwork(keras.Model):
 
     @classmethod
     def load(cls, folder: Optional[str], *, precision: str = "auto", **options) -> StyleNetwork:
-        """The network with the weights of `folder` (random for None) at a precision word."""
+        """The network with the weights of `folder` (random for None) at a precision word:
+        ``auto`` is measured on these weights where bfloat16 is native (`tfstyle.models.probe`),
+        the other words are fixed plans (`tfstyle.precision`)."""
+        from tfstyle import precision as precision_lib
+
+        if precision_lib.is_measured(precision, cls.network_name):
+            from tfstyle.models.probe import load_measured
+
+            return load_measured(cls, folder, **options)
+        plan = precision_lib.fixed_plan(precision, cls.network_name)
+        network = cls.load_at(folder, plan, **options)
+        network.precision_choice = precision_lib.Choice(precision, plan)
+        return network
+
+    @classmethod
+    def load_at(cls, folder: Optional[str], plan, **options) -> StyleNetwork:
+        """The network with the weights of `folder` (random for None) built at `plan`
+        (a `tfstyle.precision.Plan`)."""
         raise NotImplementedError
 
     def _graph(self, name: str, fn, signature):

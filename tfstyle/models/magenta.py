@@ -375,16 +375,12 @@ class MagentaStylizer(ConditionedNetwork):
         self.built = True
 
     @classmethod
-    def load(  # type: ignore[override]
-        cls, folder, *, precision: str = "auto", memory_budget_mb: float = 256.0
+    def load_at(  # type: ignore[override]
+        cls, folder, plan, *, memory_budget_mb: float = 256.0
     ) -> MagentaStylizer:
-        """Magenta's weights folder `folder` (random for None); ``auto`` precision is float32
-        (`tfstyle.precision.AUTO_FLOAT32`)."""
         from tfstyle.models.magenta_weights import load_magenta
-        from tfstyle.precision import dtype_policy
 
-        dtype = dtype_policy(precision, "magenta")
-        return load_magenta(folder, dtype=dtype, memory_budget_mb=memory_budget_mb)
+        return load_magenta(folder, dtype=plan.dtype, memory_budget_mb=memory_budget_mb)
 
     def get_config(self):
         budget = {"memory_budget_mb": self.memory_budget_mb, "strip_rows": self.strip_rows}

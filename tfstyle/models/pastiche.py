@@ -122,12 +122,10 @@ class BuiltinStylizer(ConditionedNetwork):
         self.built = True
 
     @classmethod
-    def load(cls, folder, *, precision: str = "auto") -> BuiltinStylizer:  # type: ignore[override]
-        """The 26-style network's weights folder (random for None); ``auto`` is float32."""
+    def load_at(cls, folder, plan) -> BuiltinStylizer:  # type: ignore[override]
         from tfstyle.models.magenta_weights import load_builtin
-        from tfstyle.precision import dtype_policy
 
-        return load_builtin(folder, dtype=dtype_policy(precision, "builtin"))
+        return load_builtin(folder, dtype=plan.dtype)
 
     def call(self, inputs):
         content, weights = inputs  # weights [B, 26]

@@ -162,9 +162,10 @@ def shared_network(
     Every pipeline in a process (the API's calls, the commands, Beam's workers) shares them."""
     if weights == "random" or (weights is not None and not os.path.exists(weights)):
         return load_network(name, weights, precision, memory_budget_mb=memory_budget_mb, **options)
-    from tfstyle.precision import describe
+    from tfstyle.precision import bf16_native, check_precision
 
-    resolved = describe(precision, name)  # what the word means on this device now
+    # what the word means on this device (``auto``'s measurement is cached by the weights)
+    resolved = (check_precision(precision), bf16_native())
     key = (name, _weights_key(weights), resolved, memory_budget_mb, tuple(sorted(options.items())))
     if key in _SHARED:
         _SHARED.move_to_end(key)

@@ -130,7 +130,7 @@ class SANetStylizer(StyleNetwork):
         memory; logged when it happens.
       training_taps: also expose relu1_1..relu3_1 (for the training losses).
       precision_plan: ``{part: dtype policy}`` for parts in `PARTS` that run at
-        another precision than the model's ``dtype`` (`tfstyle.precision.stylizer_dtypes`).
+        another precision than the model's ``dtype`` (`tfstyle.precision.Plan`).
       strip_rows: run the local parts (the encoder up to relu4_1, the whole
         decoder) in strips of this many full-resolution rows
         (`tfstyle.tiling`): the same numbers in a fraction of the memory.
@@ -387,13 +387,10 @@ class SANetStylizer(StyleNetwork):
     network_name = "sanet"
 
     @classmethod
-    def load(cls, folder, *, precision: str = "auto", **options) -> SANetStylizer:
-        """The SANet weights folder `folder` (random for None) at a precision word: ``auto``
-        is `tfstyle.precision.SANET_AUTO_PLAN` where bfloat16 is native."""
+    def load_at(cls, folder, plan, **options) -> SANetStylizer:
         from tfstyle.models.sanet_weights import load_sanet
-        from tfstyle.precision import stylizer_dtypes
 
-        return load_sanet(folder, **stylizer_dtypes(precision), **options)
+        return load_sanet(folder, **plan.network_kwargs(), **options)
 
     def check_encoded(self, encoded):
         return self.cap_style(super().check_encoded(encoded))
