@@ -32,7 +32,7 @@ from tf_tutorial import CONTENT_LAYERS, STYLE_LAYERS, TutorialStyleContentModel 
 from tfstyle.image import fit, load_image  # noqa: E402
 from tfstyle.optimization.optimize import GatysTransfer  # noqa: E402
 from tfstyle.optimization.settings import OptimizeConfig  # noqa: E402
-from tfstyle.precision import describe  # noqa: E402
+from tfstyle.precision import fixed_plan  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("size", 512, "longer side of the content image")
@@ -179,9 +179,9 @@ def main(argv):
         when = f"{reached:.1f}" if reached is not None else "not reached"
         speedup = f"**{peer_seconds / reached:.2f}×**" if reached is not None else "—"
         label = f"{name} ({config.optimizer}, {config.scales} scale(s), tolerance {config.tolerance:g})"
+        plan = fixed_plan(precision, "gatys").describe()
         print(
-            f"| {label} | {describe(precision, 'gatys')} | {when} | {speedup} | {result.steps} | "
-            f"{seconds:.1f} | {final:.4g} |",
+            f"| {label} | {plan} | {when} | {speedup} | {result.steps} | {seconds:.1f} | {final:.4g} |",
             flush=True,
         )
 

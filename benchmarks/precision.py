@@ -31,6 +31,7 @@ flags.DEFINE_list("torch_seeds", ["0", "1"], "seeds of the PyTorch port's initia
 flags.DEFINE_integer("repeats", 3, "timed runs per plan")
 flags.DEFINE_bool("magenta", True, "also measure the real Magenta network (needs the magenta extra)")
 flags.DEFINE_list("plans", [], "only these plan names (default: all)")
+flags.DEFINE_bool("probe", True, "also compare --precision auto's probe with the photo pairs per weight set")
 
 PAIRS = (
     ("tests/data/grace_hopper.jpg", "tests/data/hokusai_great_wave.jpg"),
@@ -42,11 +43,12 @@ BF16 = "mixed_bfloat16"
 
 def plans():
     from tfstyle.models.sanet import PARTS
-    from tfstyle.precision import SANET_AUTO_PLAN
+    from tfstyle.precision import candidates
 
     yield "float32", {}
-    yield "bfloat16 everywhere (--precision fast)", dict.fromkeys(PARTS, BF16)
-    yield "auto (tfstyle.precision.SANET_AUTO_PLAN)", dict(SANET_AUTO_PLAN)
+    for plan in candidates("sanet"):  # what --precision auto chooses from, fastest first
+        parts = dict(plan.parts) or dict.fromkeys(PARTS, plan.dtype)
+        yield f"{plan.name} (auto candidate{', --precision fast' if not plan.parts else ''})", parts
     for part in PARTS:
         yield f"only {part} in bfloat16", {part: BF16}
     for part in PARTS:
@@ -132,8 +134,62 @@ def main(argv):
             f"| {name} | {low_s} | {mid_s} | {worst:.1f} | {seconds:.3f} | {base_time / seconds:.2f}× |",
             flush=True,
         )
+    if FLAGS.probe:
+        probe_table(pairs, reference_weights)
     if FLAGS.magenta:
         magenta(pairs)
+
+
+def probe_table(pairs, reference_weights):
+    """Per weight set: each candidate plan's PSNR on the probe (256², generated) and on the photo
+    pairs (minimum), the plan auto keeps, and the probe's cost as a first load pays it."""
+    import time
+
+    from helpers import cancelling
+
+    from tfstyle import precision
+    from tfstyle.models import probe
+    from tfstyle.models.sanet import SANetStylizer
+
+    sets = dict(reference_weights)
+    bad = SANetStylizer(dtype="float32")
+    bad.set_weights(reference_weights[next(iter(reference_weights))])
+    sets["cancelling (tests/helpers.py)"] = cancelling(bad).get_weights()
+    print(
+        f"\n--precision auto's probe ({probe.PROBE_SIZE}², generated pair; bar {precision.MIN_PSNR_DB:.0f} "
+        f"+ {precision.PROBE_MARGIN_DB} dB) against the photo pairs at {FLAGS.size}²:\n"
+    )
+    print("| weights | plan | probe dB | photos min dB | photos median dB | auto keeps it |")
+    print("|---|---|---|---|---|---|")
+    reference = SANetStylizer(dtype="float32")
+    picks = []
+    for name, weights in sets.items():
+        reference.set_weights(weights)
+        rows = probe.measure(reference, precision.candidates("sanet"), {}, stop_at_pass=False)
+        want = [reference.stylize(c, s) for c, s in pairs]
+        kept = next((plan for plan, db, _, _ in rows if db >= precision.probe_bar_db()), precision.FLOAT32)
+        for plan, db, _, network in rows:
+            real = [probe.psnr_db(network.stylize(c, s), w) for (c, s), w in zip(pairs, want)]
+            mark = "**yes**" if plan is kept else ""
+            print(f"| {name} | {plan.name} | {db:.1f} | {min(real):.1f} | {np.median(real):.1f} | {mark} |")
+            if plan is kept:
+                picks.append((name, plan.name, min(real)))
+        if kept is precision.FLOAT32:
+            picks.append((name, "float32", float("inf")))
+    print("\n| weights | auto picks | photos min dB |\n|---|---|---|")
+    for name, plan, low in picks:
+        print(f"| {name} | {plan} | {'∞' if np.isinf(low) else f'{low:.1f}'} |")
+    costs = []
+    for name, weights in (*list(sets.items())[:1], list(sets.items())[-1]):  # as a first load pays it
+        start = time.perf_counter()
+        fresh = SANetStylizer(dtype="float32")
+        fresh.set_weights(weights)
+        probe.measure(fresh, precision.candidates("sanet"), {})
+        costs.append(f"{name}: {time.perf_counter() - start:.1f} s")
+    print(
+        "\nprobe cost (float32 reference + candidates until one passes, tracing included): "
+        + ", ".join(costs)
+    )
 
 
 def magenta(pairs):

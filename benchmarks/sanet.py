@@ -27,7 +27,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS = flags.FLAGS
 flags.DEFINE_list("sizes", ["256", "512", "1024"], "sizes run by both implementations")
 flags.DEFINE_list("solo_sizes", ["2048", "4096"], "sizes run by tfstyle only (the peer runs out of memory)")
-flags.DEFINE_list("precisions", ["auto", "fast", "float32"], "tfstyle precision words")
+flags.DEFINE_list(
+    "precisions",
+    ["bfloat16-after-the-encoder", "bfloat16", "bfloat16-in-the-decoder", "float32"],
+    "tfstyle precision plans (tfstyle.precision.CANDIDATES names, hyphens for spaces; --precision "
+    "auto picks one of them per weights, fast is bfloat16)",
+)
 flags.DEFINE_list(
     "peer_precisions", ["float32", "bfloat16"], "the PyTorch port's: float32, bfloat16 (autocast)"
 )
@@ -75,10 +80,10 @@ def child(spec):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         sys.path.insert(0, ROOT)
         from tfstyle.models.sanet import SANetStylizer
-        from tfstyle.precision import stylizer_dtypes
+        from tfstyle.precision import plan_named
 
         strips = None if FLAGS.strip_rows == "auto" else int(FLAGS.strip_rows)
-        stylizer = SANetStylizer(**stylizer_dtypes(precision), strip_rows=strips)
+        stylizer = SANetStylizer(**plan_named("sanet", precision).network_kwargs(), strip_rows=strips)
         features = stylizer.encode_style(style) if cached else None
 
         def run():
@@ -101,9 +106,9 @@ def conv_floor(size, precision):
     import tensorflow as tf
 
     from tfstyle.models.sanet import SANetStylizer
-    from tfstyle.precision import stylizer_dtypes
+    from tfstyle.precision import plan_named
 
-    stylizer = SANetStylizer(**stylizer_dtypes(precision))
+    stylizer = SANetStylizer(**plan_named("sanet", precision).network_kwargs())
 
     def chain(layers, x):
         for layer in layers:
@@ -179,7 +184,7 @@ def main(argv):
         f"torch {torch.__version__}; median of {FLAGS.repeats} runs after a warm-up up to "
         f"1024 px, one run above\n"
     )
-    from tfstyle.precision import describe
+    from tfstyle.precision import plan_named
 
     peers = FLAGS.peer_precisions
     print(
@@ -209,7 +214,7 @@ def main(argv):
                 reference = references.get(peer)
                 ok = reference and "error" not in reference and "error" not in ours
                 ratios.append(f"{reference['seconds'] / ours['seconds']:.2f}×" if ok else "—")
-            label = describe(precision, "sanet")
+            label = plan_named("sanet", precision).describe()
             print(f"| {size}² | tfstyle | {label} | {seconds} | {rss} | {' | '.join(ratios)} |", flush=True)
     print("\nthe floor: VGG19 to relu5_1 twice and the decoder, convolutions alone (conv_floor):\n")
     print("| size | precision | floor, s | tfstyle, s | tfstyle / floor |")

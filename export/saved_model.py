@@ -14,6 +14,7 @@ running server never loads half a model. The signatures are described in
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -67,6 +68,30 @@ def version_path(output_dir: str, version: int | None = None, overwrite: bool = 
     return target
 
 
+#: What an export was built with, beside the model (TF Serving ignores assets.extra/ but for warm-up).
+RECORD_FILE = os.path.join("assets.extra", "tfstyle.json")
+
+
+def write_record(module: StylizeServing, folder: str) -> dict:
+    """``assets.extra/tfstyle.json``: the network, its weights' fingerprint and the precision plan
+    it was traced at (``auto``: the plan measured for these weights on this machine)."""
+    from tfstyle import __version__
+
+    network = module.network
+    choice = network.precision_choice
+    record = {
+        "tfstyle": __version__,
+        "network": network.network_name,
+        "weights_id": network.weights_id,
+        "precision": choice.record() if choice is not None else None,
+        "signatures": sorted(module.signatures()),
+    }
+    os.makedirs(os.path.join(folder, "assets.extra"), exist_ok=True)
+    with open(os.path.join(folder, RECORD_FILE), "w") as f:
+        json.dump(record, f, indent=1)
+    return record
+
+
 def export_saved_model(
     module: StylizeServing, output_dir: str, version: int | None = None, overwrite: bool = False
 ) -> str:
@@ -79,6 +104,7 @@ def export_saved_model(
     staging = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=output_dir)  # not a version name
     try:
         tf.saved_model.save(module, staging, signatures=module.signatures())
+        write_record(module, staging)
         if os.path.exists(target):
             shutil.rmtree(target)
         os.rename(staging, target)
@@ -104,6 +130,8 @@ def main(argv):
     module = StylizeServing(network, load_segnet(FLAGS.segnet_weights), settings, options)
     path = export_saved_model(module, FLAGS.output_dir, FLAGS.version, FLAGS.overwrite)
     print(f"wrote {path} with signatures {', '.join(sorted(module.signatures()))}")
+    if network.precision_choice is not None:
+        print(f"{network.network_name}: {network.precision_choice.describe()} (in {RECORD_FILE})")
 
 
 def define_flags() -> None:

@@ -225,9 +225,15 @@ def export_all(models, output_dir: str, quantizations, names=None, representativ
     os.makedirs(output_dir, exist_ok=True)
     for filename, item in converted.items():
         write_atomic(os.path.join(output_dir, filename), item["model"])
+    choice = getattr(models.stylizer, "precision_choice", None)
     report = {
         "size": models.size,
         "style_size": models.style_size,
+        # the Keras network traced (float32), then each file's --quantize
+        "precision": {
+            "keras": choice.record() if choice is not None else "float32",
+            "files": {f"{name}_{q}.tflite": q for q in quantizations for name in names or MOBILE_MODELS},
+        },
         "models": {k: v["report"] for k, v in converted.items()},
     }
     write_atomic(os.path.join(output_dir, "ops_report.json"), json.dumps(report, indent=1).encode())

@@ -422,6 +422,20 @@ def test_program_refuses_an_existing_version_and_writes_nothing(exported, tmp_pa
     assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())
 
 
+@pytest.mark.slow  # exports the SavedModel with the program
+def test_the_export_records_the_precision_plan_tfstyle_stylize_runs(exported):
+    """assets.extra/tfstyle.json names the plan the graphs were traced at: the plan
+    ``tfstyle stylize --weights`` loads for the same weights here (auto, measured or fixed)."""
+    from tfstyle.models.registry import load_network
+
+    root, _, _ = exported
+    record = json.loads((root / "models" / "1" / "assets.extra" / "tfstyle.json").read_text())
+    command = load_network("sanet", str(root / "sanet"), "auto").precision_choice
+    assert record["network"] == "sanet" and record["precision"]["precision"] == "auto"
+    assert record["precision"]["plan"] == command.plan.describe()
+    assert "portrait" in record["signatures"]
+
+
 def test_serving_graph_in_process_equals_keras(inputs):
     """The `stylize` signature's function, traced in this process (no export), against
     `SANetStylizer.stylize` on the same uint8 tensors, α 1 and 0.5."""

@@ -144,6 +144,10 @@ def test_models_have_the_documented_interface_and_all_ops_run_on_the_gpu_delegat
     folder, _ = exported
     report = json.loads((folder / "ops_report.json").read_text())
     assert len(report["models"]) == 12
+    # the record says what each file was built at: the float32 network, then its quantization
+    assert report["precision"]["keras"]["plan"] == "float32: float32"
+    assert set(report["precision"]["files"]) == set(report["models"])
+    assert {q for f, q in report["precision"]["files"].items() if f.startswith("transfer_")} == set(FLOORS)
     for name, item in report["models"].items():
         assert item["gpu_delegate_fallbacks"] == [], name
         assert "BATCH_MATMUL" in item["ops"] or name.startswith("style_encoder")

@@ -37,8 +37,10 @@ def probe_cache(tmp_path, monkeypatch):
 
 
 def test_auto_measures_the_weights_caches_the_decision_and_measures_again_when_they_change(
-    reference, probe_cache, tmp_path, monkeypatch
+    reference, probe_cache, tmp_path, monkeypatch, capsys
 ):
+    from tfstyle.cli import main
+    from tfstyle.image import save_image
     from tfstyle.models import probe
     from tfstyle.models.registry import load_network
     from tfstyle.models.sanet_weights import save_weights_dir
@@ -64,6 +66,15 @@ def test_auto_measures_the_weights_caches_the_decision_and_measures_again_when_t
     again = load_network("sanet", folder, "auto")  # the same checkpoint: no probe
     assert again.precision_choice.source == "cached" and again.precision_choice.plan == choice.plan
     assert len(probes) == 1
+    # the command says what it runs at with --verbose (from the cache: no probe either)
+    content = str(tmp_path / "content.png")
+    save_image(content, pairs[0][0][:64, :64])
+    argv = ["stylize", "--content", content, "--style", content, "--output", str(tmp_path / "o.png")]
+    capsys.readouterr()
+    assert main([*argv, "--weights", folder, "--verbose", "--quiet"]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if line.startswith("sanet: precision")]
+    assert said == [f"sanet: {again.precision_choice.describe()}"] and "cached" in said[0]
+    assert len(probes) == 1
 
     # the same folder rewritten with weights no bfloat16 plan survives: measured anew -> float32
     save_weights_dir(cancelling(_same_weights(stylizer, dtype="float32")), folder)
@@ -75,6 +86,23 @@ def test_auto_measures_the_weights_caches_the_decision_and_measures_again_when_t
     assert max(verdict.psnr_db.values()) < precision.probe_bar_db()
     assert {w.dtype for w in changed.weights} == {"float32"}
     assert {la.compute_dtype for la in changed._flatten_layers() if la.weights} == {"float32"}
+
+
+@pytest.mark.slow  # probes every candidate, then auto's probe
+def test_check_precision_command_prints_every_plan_and_autos_pick(reference, probe_cache, tmp_path, capsys):
+    from tfstyle.cli import main
+    from tfstyle.models.sanet_weights import save_weights_dir
+
+    save_weights_dir(reference[0], str(tmp_path / "w"))
+    assert main(["weights", "check-precision", "--weights", str(tmp_path / "w")]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert [row.split(" | ")[0][2:] for row in rows] == [
+        plan.describe() for plan in (precision.FLOAT32, *precision.candidates("sanet"))
+    ]
+    assert rows[0].split(" | ")[1] == "inf"  # float32 against itself
+    kept = [row.split(" | ")[0][2:] for row in rows if row.rstrip(" |").endswith("yes")]
+    assert f"auto: precision auto -> {kept[1]}" in out  # the first faster plan that clears the bar
 
 
 def test_the_bad_weight_set_really_loses_fidelity_in_bfloat16(reference):

@@ -186,9 +186,10 @@ def candidates(network: str) -> tuple:
 
 
 def plan_named(network: str, name: str) -> Plan:
-    """A candidate plan (or float32) by its name, as the cache stores it."""
+    """A candidate plan (or float32) by its name, as the cache stores it (hyphens for spaces
+    too, as benchmark flags write it)."""
     for plan in (*candidates(network), FLOAT32):
-        if plan.name == name:
+        if name in (plan.name, plan.name.replace(" ", "-")):
             return plan
     raise KeyError(name)
 
