@@ -309,3 +309,32 @@ def test_cli_builtin_style(tmp_path, capsys):
         assert cli(*base, *weights, *extra) == 2
         one_line_error(capsys, message)
         assert not out.exists()
+
+
+@pytest.mark.parametrize("network", ["magenta", "builtin"])
+def test_auto_precision_is_measured_on_the_real_weights_and_keeps_float32(
+    network, magenta_dir, tmp_path, monkeypatch
+):
+    """The rule SANet's auto follows, on Magenta's and the 26-style network's real weights: on a
+    bfloat16 device the probe finds bfloat16 too far from float32 (BENCHMARKS.md: 28.9 dB on
+    photos at 512² for Magenta, 32.8 dB at 1024² for the 26 styles), so auto is float32; for
+    Magenta a photo pair at 256² confirms it (the 26 styles keep 41-45 dB at that size)."""
+    from tfstyle import precision
+    from tfstyle.models.registry import load_network
+
+    monkeypatch.setenv("TFSTYLE_PRECISION_CACHE", str(tmp_path / "precision.json"))
+    monkeypatch.setattr(precision, "bf16_native", lambda: True)
+    folder = magenta_dir if network == "magenta" else str(tmp_path / "b")
+    if network == "builtin":
+        magenta_onnx.import_builtin(folder)
+    choice = load_network(network, folder, "auto").precision_choice
+    print(choice.describe(), choice.psnr_db)
+    assert choice.source == "measured" and choice.plan.is_float32
+    assert list(choice.psnr_db) == ["bfloat16"] and choice.psnr_db["bfloat16"] < precision.probe_bar_db()
+    # the probe's verdict on a photo: bfloat16 is below the 40 dB bar there too
+    if network == "magenta":
+        content, style = load_fitted(PORTRAIT, 256), load_fitted(PAINTING, 256)
+        nets = [load_network(network, folder, word) for word in ("float32", "bfloat16")]
+        photo = psnr(nets[1].stylize(content, style), nets[0].stylize(content, style), 1.0)
+        print(f"bfloat16 on a photo: {photo:.1f} dB")
+        assert photo < precision.MIN_PSNR_DB

@@ -89,7 +89,7 @@ def weights_fingerprint(network) -> str:
 def psnr_db(a: np.ndarray, b: np.ndarray) -> float:
     """PSNR of two images in [0, 1] (peak 1), inf when equal."""
     mse = float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(1.0 / mse)
+    return float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))
 
 
 def twin(network, plan: Plan, options: dict):
