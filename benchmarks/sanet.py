@@ -41,6 +41,7 @@ flags.DEFINE_string(
     "strip_rows", "auto", "tfstyle's strip_rows: auto (from the memory budget), 0 (never), or rows"
 )
 flags.DEFINE_integer("repeats", 3, "timed runs per configuration up to 1024 px (1 above)")
+flags.DEFINE_list("stage_sizes", [], "only profile SANet's stages at these sizes (no port, no other table)")
 
 
 def _images(size):
@@ -76,6 +77,9 @@ def child(spec):
                 return to_numpy(model(c, s).float()).clip(0, 1)
     elif impl == "floor":
         run = conv_floor(size, precision)
+    elif impl == "stages":
+        print(json.dumps(stage_times(size, precision, content, style, repeats)))
+        return
     else:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         sys.path.insert(0, ROOT)
@@ -96,7 +100,7 @@ def child(spec):
     print(json.dumps({"seconds": seconds, "peak_rss_mib": _peak_rss_mib(), "rss_before_run_mib": baseline}))
 
 
-def conv_floor(size, precision):
+def conv_floor(size, precision, part="both"):
     """The convolutions SANet cannot avoid, alone: VGG19 to relu5_1 twice (content, style) and
     the decoder, each conv with zero SAME padding fused (no reflection-pad copies, casts or
     attention), pooling and upsampling between them, each part at the precision's dtype."""
@@ -124,14 +128,76 @@ def conv_floor(size, precision):
 
     encoder = [la for la in stylizer.encoder.layers if la.name != "conv0"]  # conv0 folds into conv1_1
     images = tf.random.uniform([2, size, size, 3])
+    features = tf.random.uniform([1, size // 8, size // 8, 512])
 
     @tf.function
-    def floor(images):
-        features = chain(encoder, images)  # the batch of two: content and style
-        decoded = chain(stylizer.decoder.layers, tf.random.uniform([1, size // 8, size // 8, 512]))
-        return tf.reduce_sum(tf.cast(features, tf.float32)) + tf.reduce_sum(tf.cast(decoded, tf.float32))
+    def encode(images):  # the batch of two: content and style
+        return tf.reduce_sum(tf.cast(chain(encoder, images), tf.float32))
 
-    return lambda: floor(images).numpy()
+    @tf.function
+    def decode(features):
+        return tf.reduce_sum(tf.cast(chain(stylizer.decoder.layers, features), tf.float32))
+
+    if part == "encoder":
+        return lambda: encode(images).numpy()
+    if part == "decoder":
+        return lambda: decode(features).numpy()
+    return lambda: (encode(images).numpy(), decode(features).numpy())
+
+
+def attention_floor(size, precision):
+    """The attention's unavoidable arithmetic alone: at relu4_1 and relu5_1, Q·Kᵀ in float32
+    (tfstyle keeps the logits in float32 in every plan) and the product with V in the plan's
+    attention dtype; no softmax, normalisation, 1×1 convs or chunking."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.path.insert(0, ROOT)
+    import tensorflow as tf
+
+    from tfstyle.models.sanet import SANetStylizer
+    from tfstyle.precision import plan_named
+
+    dtype = SANetStylizer(**plan_named("sanet", precision).network_kwargs()).part_dtype("attention")
+    levels = [(tf.random.normal([1, n * n, 512]), tf.random.normal([1, n * n, 512], dtype=tf.float32))
+              for n in (size // 8, size // 16)]  # fmt: skip
+
+    @tf.function
+    def floor():
+        total = 0.0
+        for queries, values in levels:
+            logits = tf.matmul(queries, queries, transpose_b=True)
+            total += tf.reduce_sum(
+                tf.cast(tf.matmul(tf.cast(logits, dtype), tf.cast(values, dtype)), tf.float32)
+            )
+        return total
+
+    return lambda: floor().numpy()
+
+
+def stage_times(size, precision, content, style, repeats):
+    """Seconds per stage of one SANet stylization at a plan, each stage run alone (median of
+    `repeats` after a warm-up), beside the floors of the same work."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.path.insert(0, ROOT)
+    from tfstyle.models.sanet import SANetStylizer
+    from tfstyle.precision import plan_named
+
+    strips = None if FLAGS.strip_rows == "auto" else int(FLAGS.strip_rows)
+    stylizer = SANetStylizer(**plan_named("sanet", precision).network_kwargs(), strip_rows=strips)
+    c, s = stylizer.encode(content), stylizer.encode(style)
+    levels = stylizer.attended_levels(c, s)
+    merged = stylizer.merge(*levels)
+    time = lambda fn: median_seconds(fn, repeats, True)  # noqa: E731
+    encode = lambda image: stylizer.encode(image).relu5_1.numpy()  # noqa: E731
+    return {
+        "encode x2": time(lambda: (encode(content), encode(style))),
+        "attention": time(lambda: [x.numpy() for x in stylizer.attended_levels(c, s)]),
+        "merge": time(lambda: stylizer.merge(*levels).numpy()),
+        "decode": time(lambda: stylizer.decode(merged).numpy()),
+        "stylize": time(lambda: stylizer.stylize(content, style)),
+        "floor encode x2": time(conv_floor(size, precision, "encoder")),
+        "floor attention": time(attention_floor(size, precision)),
+        "floor decode": time(conv_floor(size, precision, "decoder")),
+    }  # fmt: skip
 
 
 def cli_folder(size, precision, count=4):
@@ -186,6 +252,9 @@ def main(argv):
     )
     from tfstyle.precision import plan_named
 
+    if FLAGS.stage_sizes:
+        stage_table()
+        return
     peers = FLAGS.peer_precisions
     print(
         "| size | impl | precision | seconds | peak RSS GiB | "
@@ -230,7 +299,7 @@ def main(argv):
     print("| size | precision | CLI s per image | library, cached style, s | CLI / library |")
     print("|---|---|---|---|---|")
     for size in (512,):
-        for precision in FLAGS.precisions[:1]:
+        for precision in ("float32",):  # the command takes precision words, not plan names
             cli, library = cli_folder(size, precision), measure(f"tfstyle:{size}:{precision}:cached")
             if "error" not in cli and "error" not in library:
                 print(
@@ -252,6 +321,28 @@ def main(argv):
             print(
                 f"| {size}² | {precision} | {full['seconds']:.2f} | {cached['seconds']:.2f} | "
                 f"{cached['seconds'] / full['seconds']:.2f}× |",
+                flush=True,
+            )
+
+
+def stage_table():
+    """Where a stylization's time goes, stage by stage, against the floor of each stage: the
+    convolutions alone (zero padding fused, no casts) and the attention's matmuls alone."""
+    print("| size | plan | encode ×2 s (floor) | attention s (floor) | merge s | decode s (floor) | "
+          "stylize s | floor s | stylize / floor |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
+    for size in (int(s) for s in FLAGS.stage_sizes):
+        for precision in FLAGS.precisions:
+            t = measure(f"stages:{size}:{precision}")
+            if "error" in t:
+                print(f"| {size}² | {precision} | {t['error']} |")
+                continue
+            floor = t["floor encode x2"] + t["floor attention"] + t["floor decode"]
+            print(
+                f"| {size}² | {precision} | {t['encode x2']:.3f} ({t['floor encode x2']:.3f}) | "
+                f"{t['attention']:.3f} ({t['floor attention']:.3f}) | {t['merge']:.3f} | "
+                f"{t['decode']:.3f} ({t['floor decode']:.3f}) | {t['stylize']:.3f} | {floor:.3f} | "
+                f"{t['stylize'] / floor:.2f}× |",
                 flush=True,
             )
 
