@@ -116,6 +116,8 @@ def run(args) -> int:
 
 def check_precision(model: str, weights) -> int:
     """The probe's table for every candidate plan of `model` on `weights`, and auto's pick."""
+    import time
+
     from tfstyle import precision as precision_lib
     from tfstyle.models import probe
     from tfstyle.models.registry import load_network
@@ -128,7 +130,9 @@ def check_precision(model: str, weights) -> int:
     )
     print("| plan | PSNR from float32 on the probe, dB | seconds on the probe | kept by auto's bar |")
     print("|---|---|---|---|")
+    start = time.perf_counter()
     rows = probe.measure(reference, (precision_lib.FLOAT32, *plans), {}, stop_at_pass=False, timed=True)
+    seconds = time.perf_counter() - start
     for plan, db, seconds, _ in rows:
         mark = "yes" if db >= precision_lib.probe_bar_db() else "no"
         shown = "inf" if db == float("inf") else f"{db:.1f}"
@@ -136,6 +140,6 @@ def check_precision(model: str, weights) -> int:
     if not precision_lib.bf16_native():
         print("this device has no native bfloat16: auto is float32 (no plan above would be faster)")
         return 0
-    network = load_network(model, weights, "auto")
-    print(f"auto: {network.precision_choice.describe()}")
+    choice, _ = probe.decide(reference, rows[1:], seconds)  # stored: auto's next load reads it
+    print(f"auto: {choice.describe()}")
     return 0

@@ -29,6 +29,18 @@ from tfstyle.checks import check_alpha, check_level_weights, convex_weights
 from tfstyle.errors import ConfigError
 from tfstyle.models.registry import NetworkSpec, network_spec
 
+
+def weights_fingerprint(model: keras.Model) -> str:
+    """A short SHA-256 of a model's weights, in order: cached style features name their encoder
+    by it, and ``--precision auto`` caches its decision by the whole network's."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for weight in model.weights:
+        digest.update(np.ascontiguousarray(weight.numpy()).tobytes())
+    return digest.hexdigest()[:16]
+
+
 #: The level weights that leave SANet's two levels as trained (and the only ones other networks take).
 PLAIN_LEVELS = (1.0, 1.0)
 

@@ -16,8 +16,8 @@ from typing import Optional
 
 from tfstyle import weights as weights_lib
 from tfstyle.errors import WeightsError
+from tfstyle.models.base import weights_fingerprint
 from tfstyle.models.magenta import MagentaStylizer
-from tfstyle.models.sanet_weights import fingerprint
 
 WEIGHTS_FILE = "magenta.weights.h5"
 #: The 26-style network's weights, in their own folder (`weights.BUILTIN_STYLES`).
@@ -57,5 +57,5 @@ def load_magenta(directory: Optional[str], dtype=None, memory_budget_mb: float =
     weights_lib.load_into(
         model, path, "Magenta weights", "re-create it with 'tfstyle weights import-magenta'"
     )
-    model.weights_id = fingerprint(model.predictor)
+    model.weights_id = weights_fingerprint(model.predictor)
     return model

@@ -13,13 +13,13 @@ The decision is cached by the weights' fingerprint and the device
 
 from __future__ import annotations
 
-import hashlib
 import time
 from typing import Optional
 
 import numpy as np
 
 from tfstyle import precision as precision_lib
+from tfstyle.models.base import weights_fingerprint
 from tfstyle.precision import FLOAT32, Choice, Plan
 
 #: Side of the probe's square content and style: large enough for SANet's relu5_1 attention
@@ -78,14 +78,6 @@ def device_id() -> str:
     return f"{device}:{native}:tf{tf.__version__}"
 
 
-def weights_fingerprint(network) -> str:
-    """SHA-256 of every weight of `network`, in order (the same checkpoint, the same key)."""
-    digest = hashlib.sha256()
-    for weight in network.weights:
-        digest.update(np.ascontiguousarray(weight.numpy()).tobytes())
-    return digest.hexdigest()[:24]
-
-
 def psnr_db(a: np.ndarray, b: np.ndarray) -> float:
     """PSNR of two images in [0, 1] (peak 1), inf when equal."""
     mse = float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
@@ -104,18 +96,17 @@ def twin(network, plan: Plan, options: dict):
 PROBE_BUILTIN_STYLES = (0, 9, 18)
 
 
-def probe_styles(network) -> list:
-    """The probe's styles for `network`: the generated painting, or a few built-in styles."""
-    if network.spec.style_images:
-        return [probe_pair()[1]]
-    return list(PROBE_BUILTIN_STYLES)
+def probe_styles(network, painting: np.ndarray) -> list:
+    """The probe's styles for `network`: the generated `painting`, or a few built-in styles."""
+    return [painting] if network.spec.style_images else list(PROBE_BUILTIN_STYLES)
 
 
 def measure(reference, plans, options: dict, *, stop_at_pass: bool = True, timed: bool = False) -> list:
     """For each plan: (plan, PSNR from `reference` (float32) on the probe (the minimum over its
     styles), seconds or None, the network at that plan). Stops at the first plan within the bar
     when `stop_at_pass`."""
-    content, styles = probe_pair()[0], probe_styles(reference)
+    content, painting = probe_pair()
+    styles = probe_styles(reference, painting)
     want = [reference.stylize(content, style) for style in styles]
     rows = []
     for plan in plans:
@@ -132,24 +123,32 @@ def measure(reference, plans, options: dict, *, stop_at_pass: bool = True, timed
     return rows
 
 
+def decide(reference, rows: list, seconds: float) -> tuple:
+    """(auto's `Choice` from measured `rows` of candidates, the network at that plan); the
+    decision is stored in the cache under `reference`'s weights and this device."""
+    from absl import logging
+
+    passed = [row for row in rows if row[1] >= precision_lib.probe_bar_db()]
+    plan, network = (passed[0][0], passed[0][3]) if passed else (FLOAT32, reference)
+    choice = Choice("auto", plan, {row[0].name: row[1] for row in rows}, "measured", seconds)
+    precision_lib.store_choice(cache_key(reference), choice)
+    logging.info("%s: %s", reference.network_name, choice.describe())
+    return choice, network
+
+
+def cache_key(reference) -> str:
+    return precision_lib.cache_key(reference.network_name, weights_fingerprint(reference), device_id())
+
+
 def load_measured(cls, folder: Optional[str], **options):
     """`cls` (a `StyleNetwork` class) with the weights of `folder` at the plan ``auto`` picks
     for them on this device; ``network.precision_choice`` says which and why."""
-    from absl import logging
-
     reference = cls.load_at(folder, FLOAT32, **options)
-    key = precision_lib.cache_key(cls.network_name, weights_fingerprint(reference), device_id())
-    choice = precision_lib.cached_choice(key, cls.network_name)
+    choice = precision_lib.cached_choice(cache_key(reference), cls.network_name)
     if choice is None:
         start = time.perf_counter()
         rows = measure(reference, precision_lib.candidates(cls.network_name), options)
-        passed = [row for row in rows if row[1] >= precision_lib.probe_bar_db()]
-        plan = passed[0][0] if passed else FLOAT32
-        network = passed[0][3] if passed else reference
-        choice = Choice("auto", plan, {row[0].name: row[1] for row in rows}, "measured")
-        choice.probe_seconds = time.perf_counter() - start
-        precision_lib.store_choice(key, choice)
-        logging.info("%s: %s", cls.network_name, choice.describe())
+        choice, network = decide(reference, rows, time.perf_counter() - start)
     else:
         network = reference if choice.plan.is_float32 else twin(reference, choice.plan, options)
     network.precision_choice = choice

@@ -8,15 +8,14 @@ is `tfstyle.weights.resolve_weights`' business, not this module's.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from typing import Optional
 
 import keras
-import numpy as np
 
 from tfstyle import weights as weights_lib
 from tfstyle.errors import WeightsError
+from tfstyle.models.base import weights_fingerprint
 from tfstyle.models.sanet import SANetStylizer
 from tfstyle.models.vgg import vgg19_full
 
@@ -67,17 +66,9 @@ def load_weights_dir(stylizer: SANetStylizer, directory: str) -> None:
             f"SANet files with 'tfstyle weights import-sanet' or pass --weights DIR"
         )
     load_encoder(stylizer, os.path.join(directory, ENCODER_FILE))
-    stylizer.weights_id = fingerprint(stylizer.encoder)
+    stylizer.weights_id = weights_fingerprint(stylizer.encoder)
     for name, model in ((TRANSFORM_FILE, stylizer.transform), (DECODER_FILE, stylizer.decoder)):
         weights_lib.load_into(model, os.path.join(directory, name), "SANet weights", _REIMPORT)
-
-
-def fingerprint(model: keras.Model) -> str:
-    """A short SHA-256 of a model's weights (cached style features name their encoder by it)."""
-    digest = hashlib.sha256()
-    for weight in model.weights:
-        digest.update(np.ascontiguousarray(weight.numpy()).tobytes())
-    return digest.hexdigest()[:16]
 
 
 def save_weights_dir(stylizer: SANetStylizer, directory: str) -> None:
