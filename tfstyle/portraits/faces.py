@@ -300,12 +300,17 @@ def _crop_matrix(centre, side: float, angle: float, size: int) -> np.ndarray:
 def crop_rotated(image: np.ndarray, centre, side: float, angle: float, size: int) -> np.ndarray:
     """The `side`-pixel square around `centre` rotated by `angle`, resampled to size² (bilinear,
     edge pixels repeated beyond the image: ImageToTensorCalculator's BORDER_REPLICATE)."""
+    return crop_affine(image, _crop_matrix(centre, side, angle, size), size)
+
+
+def crop_affine(image: np.ndarray, crop_to_image_map: np.ndarray, size: int) -> np.ndarray:
+    """The size² crop whose pixel centres map to the image by the 2×3 affine `crop_to_image_map`
+    (both +0.5 centred), bilinear, edge pixels repeated beyond the image."""
     import tensorflow as tf
 
-    m = _crop_matrix(centre, side, angle, size)
     # ImageProjectiveTransformV3 maps output index (u, v) to input index (x, y), indices at pixel
     # centres: x_index = m·(u + 0.5, v + 0.5, 1) − 0.5.
-    a, b = m[0], m[1]
+    a, b = crop_to_image_map[0], crop_to_image_map[1]
     transform = [
         a[0], a[1], a[2] + 0.5 * (a[0] + a[1]) - 0.5,
         b[0], b[1], b[2] + 0.5 * (b[0] + b[1]) - 0.5,
