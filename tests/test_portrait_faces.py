@@ -66,6 +66,38 @@ def test_face_crop_stylizes_the_faces_box_at_the_frames_size(magenta):
     assert np.abs(cropped.image - flat.image)[face == 1].mean() > 0.01
 
 
+def test_face_crop_takes_each_face_on_its_own(magenta):
+    """Two faces at opposite corners: each is stylized from its own box (plus 25 %), not from one
+    box spanning the frame, so each gets the frame's full resolution."""
+    from tfstyle.image import fit
+
+    source = load_image(DATA / "two_women_cycling_tree_path.jpg")
+    frame = resize(source, (341, 512))
+    style = load_image(PAINTING, max_side=256)
+    person = np.ones(frame.shape[:2], np.float32)
+    face = np.zeros(frame.shape[:2], np.float32)
+    face[40:60, 40:60] = 1.0
+    face[260:290, 430:460] = 1.0
+    settings = PortraitSettings(feather=0.0)
+    out = PortraitStylizer(magenta).stylize(
+        frame, style, mask=person, face_mask=face, settings=settings, source=source
+    )
+    flat = PortraitStylizer(magenta).stylize(
+        frame, style, mask=person, face_mask=face, settings=PortraitSettings(feather=0.0, face_crop=False)
+    )
+    for y0, y1, x0, x1 in ((40, 60, 40, 60), (260, 290, 430, 460)):
+        one = np.zeros_like(face)
+        one[y0:y1, x0:x1] = 1.0
+        by0, bx0, by1, bx1 = person_box(one, margin=0.25)
+        box = source[2 * by0 : 2 * by1, 2 * bx0 : 2 * bx1]
+        alone = resize(strength(magenta, fit(box, 512, upscale=True), style, 0.3), (by1 - by0, bx1 - bx0))
+        got = out.image[by0:by1, bx0:bx1][one[by0:by1, bx0:bx1] == 1]
+        np.testing.assert_allclose(got, alone[one[by0:by1, bx0:bx1] == 1], atol=1e-5)
+    outside = np.ones_like(face, bool)
+    outside[40:60, 40:60] = outside[260:290, 430:460] = False
+    np.testing.assert_array_equal(out.image[outside], flat.image[outside])
+
+
 def test_no_face_found_keeps_two_regions(magenta):
     """A photo without a face: the face stage is skipped (logged), the result is the two-region one."""
     from tfstyle.portraits.faces import FaceFinder
