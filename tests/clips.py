@@ -48,6 +48,30 @@ def cutout_frames(background: np.ndarray, person: np.ndarray, count: int, size, 
         yield frame
 
 
+def face_frames(background: np.ndarray, portrait: np.ndarray, count: int, size, step: int = 6):
+    """A still background with an elliptical cut-out of `portrait`'s head (the photo shrunk so its
+    face is about a third of the frame's height) sliding left to right across it."""
+    from PIL import Image
+
+    h, w = size
+    bg = np.asarray(Image.fromarray(background).resize((w, h), Image.BILINEAR))
+    ph, pw = h * 3 // 4, w * 3 // 8
+    scale = ph / portrait.shape[0] * 1.25
+    head = np.asarray(
+        Image.fromarray(portrait).resize((int(portrait.shape[1] * scale), int(portrait.shape[0] * scale)))
+    )
+    top, left = int(head.shape[0] * 0.05), (head.shape[1] - pw) // 2
+    patch = head[top : top + ph, left : left + pw]
+    yy, xx = np.mgrid[0:ph, 0:pw]
+    inside = ((yy - ph / 2) / (ph / 2)) ** 2 + ((xx - pw / 2) / (pw / 2)) ** 2 <= 1
+    for i in range(count):
+        frame = bg.copy()
+        x = min(i * step, w - pw)
+        region = frame[(h - ph) // 2 : (h - ph) // 2 + ph, x : x + pw]
+        region[inside] = patch[inside]
+        yield frame
+
+
 def write_clip(
     path,
     frames,

@@ -179,3 +179,55 @@ def test_missing_extra_names_the_install_line(clip, tmp_path, capsys, monkeypatc
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(err) == 1 and "pip install 'av'" in err[0] and "[video]" in err[0], err
     assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def face_clip():
+    """16 frames, 240×320: the laughing woman's head sliding 6 px a frame across the colonnade."""
+    from clips import face_frames
+
+    return list(face_frames(photo(DATA / "colonnade_walkway_depth.jpg"), photo(), 16, (240, 320)))
+
+
+def test_faces_carried_along_the_flow_follow_a_moving_face(face_clip):
+    """Faces found every 5th frame and carried along the flow in between: on every frame the
+    face oval's IoU with the oval of a fresh detection on that frame is ≥ 0.8 (without carrying,
+    the 24 px the face moves in four frames drop it to ~0.6)."""
+    pytest.importorskip("ai_edge_litert")
+    from tfstyle.portraits.compose import faces_mask
+    from tfstyle.portraits.faces import FaceFinder
+    from tfstyle.portraits.settings import PortraitSettings
+
+    finder = FaceFinder()
+    tracker = video_lib.FaceTracker(finder.find, every=5)
+    blender = video_lib.TemporalBlender(0.0, needs_flow=True)
+    settings = PortraitSettings()
+    found = 0
+    for frame in face_clip:
+        image = frame.astype(np.float32) / 255.0
+        tracked = faces_mask(tracker(image, blender.motion(image)), image.shape, settings) > 0.5
+        fresh_faces = finder.find(image)
+        fresh = faces_mask(fresh_faces, image.shape, settings) > 0.5
+        found += bool(fresh_faces)
+        iou = (tracked & fresh).sum() / max(1, (tracked | fresh).sum())
+        assert iou >= 0.8, iou
+    assert found == len(face_clip)
+
+
+@pytest.mark.slow
+def test_cli_video_portrait_tracks_faces_and_stays_stable(magenta, face_clip, tmp_path, capsys):
+    """`tfstyle video --portrait` with its faces: temporal blending keeps the warping error at most
+    0.6× that of independent frames; --face-every without --portrait is refused."""
+    source = write_clip(tmp_path / "face.mp4", face_clip)
+    errors = {}
+    for weight in (0.0, 0.5):
+        out = tmp_path / f"out{weight}.mp4"
+        argv = ["video", "--model", "magenta", "--input", source, "--style", PAINTING, "--output", out]
+        assert cli(*argv, "--portrait", "--temporal-weight", weight, "--json") == 0
+        errors[weight] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["warping_error"]
+    print(errors)
+    assert errors[0.5] <= 0.6 * errors[0.0]
+    out = tmp_path / "refused.mp4"
+    argv = ["video", "--model", "magenta", "--input", source, "--style", PAINTING, "--output", out]
+    assert cli(*argv, "--face-every", "3") == 2
+    assert "need --portrait" in capsys.readouterr().err and not out.exists()

@@ -59,6 +59,13 @@ def add_parser(sub) -> None:
     )
     add_portrait_options(p, prefix_help="with --portrait: ")
     p.add_argument(
+        "--face-every",
+        type=positive_int,
+        default=5,
+        help="with --portrait: find faces every N frames and carry them along the optical flow "
+        "in between (default %(default)s; 1 = every frame)",
+    )
+    p.add_argument(
         "--json", action="store_true", help="print a JSON summary (frames, seconds, fps, warping error)"
     )
     p.add_argument("--quiet", action="store_true", help="no progress line")
@@ -80,7 +87,7 @@ def run(args) -> int:
     # every number and path is refused before the video or a network is opened
     check_alpha(args.alpha, "--alpha")
     portrait = portrait_settings_from(args) if args.portrait else None
-    if not args.portrait and portrait_settings_from(args) != PortraitSettings():
+    if not args.portrait and (portrait_settings_from(args) != PortraitSettings() or args.face_every != 5):
         raise ConfigError("the portrait options need --portrait")
     settings = settings_from_args(args, portrait).validate()
     check_max_size(args.max_size)
@@ -100,13 +107,18 @@ def run(args) -> int:
 
     pipeline = Pipeline(settings)  # the network loaded and the style encoded once per clip
     report_precision(args, pipeline.network)
-    segment = None
+    segment, faces = None, None
     frame_fn: Any = pipeline.stylize_fitted
     if pipeline.portrait is not None and pipeline.portrait.segmenter is not None:
-        segment = pipeline.portrait.segmenter.segment
+        from tfstyle.portraits.compose import faces_mask
 
-        def frame_fn(frame, mask):
-            return pipeline.stylize_fitted(frame, mask=mask)
+        segment = pipeline.portrait.segmenter.segment
+        if pipeline.portrait.face_finder is not None:
+            faces = video_lib.FaceTracker(pipeline.portrait.face_finder.find, every=args.face_every)
+
+        def frame_fn(frame, mask, faces=None):
+            face_mask = None if faces is None else faces_mask(faces, frame.shape, settings.portrait)
+            return pipeline.stylize_fitted(frame, mask=mask, face_mask=face_mask)
 
     report = video_lib.stylize_video(
         args.input,
@@ -120,6 +132,7 @@ def run(args) -> int:
         measure=args.json,
         progress=not args.quiet and sys.stderr.isatty(),
         segment=segment,
+        faces=faces,
     )
     if args.json:
         summary = {

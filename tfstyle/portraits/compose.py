@@ -101,6 +101,16 @@ def person_box(mask: np.ndarray, margin: float = CROP_MARGIN) -> Optional[tuple[
     return max(0, y0 - dy), max(0, x0 - dx), min(height, y1 + dy), min(width, x1 + dx)
 
 
+def faces_mask(faces: list, shape, settings: PortraitSettings) -> np.ndarray:
+    """The union [H, W] of `faces`' `settings.face_parts` (zeros when there is no face)."""
+    from tfstyle.portraits.faces import feature_masks
+
+    if not faces:
+        return np.zeros(tuple(shape[:2]), np.float32)
+    masks = feature_masks(faces, shape, settings.face_parts)
+    return np.max(np.stack(list(masks.values())), axis=0)
+
+
 class PortraitStylizer:
     """Segment, find faces, feather, stylize each region and composite, with any `StyleNetwork`
     whose spec has ``portrait``.
@@ -117,14 +127,11 @@ class PortraitStylizer:
         """The union [H, W] of the found faces' `settings.face_parts`, or None (no finder, no face)."""
         if self.face_finder is None:
             return None
-        from tfstyle.portraits.faces import feature_masks
-
         faces = self.face_finder.find(content)
         if not faces:
             logging.info("no face found: the portrait keeps two regions (person, background)")
             return None
-        masks = feature_masks(faces, content.shape, settings.face_parts)
-        return np.max(np.stack(list(masks.values())), axis=0)
+        return faces_mask(faces, content.shape, settings)
 
     def stylize(
         self,

@@ -204,6 +204,60 @@ class MaskSmoother:
         return mask
 
 
+class FaceTracker:
+    """The faces of each frame: found by `find` (frame → faces) every `every` frames and whenever
+    none are held, carried along the flow in between: every landmark, keypoint and box corner
+    moved to where the flow says it went. The face region follows a moving face at a fraction
+    of the finder's cost, and does not flicker with the finder's frame-to-frame noise."""
+
+    def __init__(self, find: Callable[[np.ndarray], list], every: int = 5):
+        if every < 1:
+            raise ConfigError(f"--face-every must be at least 1 frame, got {every}")
+        self.find, self.every = find, every
+        self._faces: list = []
+        self._count = 0
+
+    def __call__(self, frame: np.ndarray, motion: Optional[tuple]) -> list:
+        due = self._count % self.every == 0 or not self._faces
+        self._count += 1
+        if due or motion is None:
+            self._faces = self.find(frame)
+        else:
+            self._faces = [carried(face, motion[0]) for face in self._faces]
+        return self._faces
+
+
+def carried(face, back: np.ndarray):
+    """`face` (a `tfstyle.portraits.faces.Face` of the previous frame) moved into the current one,
+    given the backward flow `back` [H, W, 2] (current pixel p came from p + back(p))."""
+    import dataclasses
+
+    def move(points: np.ndarray) -> np.ndarray:
+        xy = np.asarray(points, np.float64)[:, :2]
+        moved = xy.copy()
+        for _ in range(3):  # solve q + back(q) = p by fixed-point steps
+            flow = _sample(back, moved)
+            moved = xy - flow
+        return moved
+
+    corners = face.box.reshape(2, 2)
+    box = move(corners).reshape(4)
+    keypoints = move(face.keypoints).astype(np.float32)
+    landmarks = face.landmarks
+    if landmarks is not None:
+        landmarks = np.concatenate([move(landmarks), landmarks[:, 2:]], axis=1).astype(np.float32)
+    return dataclasses.replace(face, box=box.astype(np.float32), keypoints=keypoints, landmarks=landmarks)
+
+
+def _sample(field: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Bilinear samples [N, 2] of `field` [H, W, 2] at image points (x, y), pixel centres at +0.5."""
+    import scipy.ndimage
+
+    coords = [points[:, 1] - 0.5, points[:, 0] - 0.5]
+    sample = scipy.ndimage.map_coordinates
+    return np.stack([sample(field[..., c], coords, order=1, mode="nearest") for c in range(2)], axis=1)
+
+
 class _Writer:
     """H.264 video + the input's audio, muxed as they come, into a temporary file."""
 
@@ -327,13 +381,15 @@ def stylize_video(
     measure: bool = False,
     progress: bool = False,
     segment: Optional[Callable[[np.ndarray], np.ndarray]] = None,
+    faces: Optional[FaceTracker] = None,
 ) -> VideoReport:
     """Stylize every frame of `source` into `output` (see the module docstring).
 
     `stylize` maps a frame [H, W, 3] float32 in [0, 1] (already fitted to
     `max_size`, even sides) to an image of the same size; with `segment` (frame
-    → person mask [H, W]) it is called as ``stylize(frame, mask)`` with the mask
-    smoothed along the flow (`MaskSmoother`). `measure` also computes the
+    → person mask [H, W]) it is called as ``stylize(frame, mask=mask)`` with the mask
+    smoothed along the flow (`MaskSmoother`); with `faces` (a `FaceTracker`) also with
+    ``faces=`` the frame's faces, carried along the flow. `measure` also computes the
     output's warping error (Lai et al. 2018).
     """
     if not 0 <= crf <= MAX_CRF:
@@ -345,7 +401,7 @@ def stylize_video(
     if info.duration and start >= info.duration:
         raise ConfigError(f"--start {start}: the video lasts {info.duration:.2f} s")
     size = even_size(info.height, info.width, max_size)
-    blender = TemporalBlender(temporal_weight, measure, needs_flow=segment is not None)
+    blender = TemporalBlender(temporal_weight, measure, needs_flow=segment is not None or faces is not None)
     smoother = MaskSmoother(segment) if segment is not None else None
     writer = _Writer(output, info, size, crf, source, start, duration)
     stages = dict.fromkeys(("decode", "flow", "network", "encode"), 0.0)
@@ -361,10 +417,12 @@ def stylize_video(
             t1 = time.perf_counter()
             motion = blender.motion(image)
             t2 = time.perf_counter()
+            regions: dict = {}
             if smoother is not None:
-                stylized = stylize(image, smoother(image, motion))  # type: ignore[call-arg]
-            else:
-                stylized = stylize(image)
+                regions["mask"] = smoother(image, motion)
+            if faces is not None:
+                regions["faces"] = faces(image, motion)
+            stylized = stylize(image, **regions)
             stylized = np.asarray(stylized, np.float32)
             t3 = time.perf_counter()
             out = blender.blend(stylized)
