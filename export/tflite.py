@@ -246,7 +246,8 @@ WEB_PAINTINGS = "examples/styles"
 
 def write_web_files(output_dir: str, report: dict, quantize: str) -> dict:
     """What web/ loads from its models folder: manifest.json (model files, sizes, value range),
-    MediaPipe's selfie segmenter for portrait mode, and the example paintings."""
+    MediaPipe's selfie segmenter, face detector and landmarker for portrait mode, and the example
+    paintings."""
     import shutil
 
     from tfstyle import weights as weights_lib
@@ -260,6 +261,14 @@ def write_web_files(output_dir: str, report: dict, quantize: str) -> dict:
         if f"{name}_{quantize}.tflite" in report["models"]
     }
     models["segmenter"] = {"file": "selfie_segmentation.tflite", "input": "input_1", "size": 256}
+    for name, source in (
+        ("face_detector", weights_lib.FACE_DETECTION),
+        ("face_landmarks", weights_lib.FACE_LANDMARKS),
+    ):
+        path = weights_lib.resolve_weights(None, source)
+        assert path is not None
+        shutil.copyfile(path, os.path.join(output_dir, os.path.basename(path)))
+        models[name] = {"file": os.path.basename(path)}
     paintings = []
     root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), WEB_PAINTINGS)
     if os.path.isdir(root):

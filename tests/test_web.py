@@ -190,3 +190,47 @@ def test_page_refuses_a_file_that_is_not_an_image(models, tmp_path):
     (models / "notes.txt").write_text("not a picture")
     with pytest.raises(AssertionError, match="notes.txt|not an image"):
         run_page(models, "content=/models/notes.txt&style=/models/style.png", tmp_path)
+
+
+def test_page_finds_the_faces_python_finds_and_feeds_the_portrait_model(models, tmp_path):
+    """Portrait mode in the page: its face ovals (BlazeFace + Face Mesh on LiteRT.js, web/faces.js)
+    cover what tfstyle's FaceFinder finds on the same pixels (IoU ≥ 0.95), and the portrait model
+    given the page's masks gives the page's picture (≤ 1e-5, as the plain transfer)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from tfstyle.portraits.compose import faces_mask
+    from tfstyle.portraits.faces import FaceFinder
+    from tfstyle.portraits.settings import PortraitSettings
+
+    content = to_uint8(resize(load_image(DATA / "woman_smiling_portrait.jpg"), (SIZE, SIZE)))
+    style = to_uint8(resize(load_image(PAINTING), (STYLE_SIZE, STYLE_SIZE)))
+    for name, image in (("content.png", content), ("style.png", style)):
+        Image.fromarray(image).save(models / name)
+    got = run_page(models, "content=/models/content.png&style=/models/style.png&portrait=1", tmp_path)
+    pixels = content / np.float32(255)
+    faces = FaceFinder().find(pixels)
+    assert len(faces) == 1
+    ours = faces_mask(faces, pixels.shape, PortraitSettings()) > 0.5
+    page = np.asarray(got["face_mask"], np.float32).reshape(SIZE, SIZE) > 0.5
+    iou = (ours & page).sum() / (ours | page).sum()
+    print(f"face oval, page vs Python: IoU {iou:.4f} ({ours.sum()} vs {page.sum()} pixels)")
+    assert iou >= 0.95
+
+    def run(name, **inputs):
+        runner = Interpreter(model_path=str(models / f"{name}_float32.tflite")).get_signature_runner()
+        return runner(**inputs)
+
+    vector = run("style_encoder", style=(style / np.float32(255))[None])["style_vector"]
+    own = run("style_encoder", style=pixels[None])["style_vector"]
+    mask = np.asarray(got["person_mask"], np.float32).reshape(1, SIZE, SIZE, 1)
+    want = run(
+        "portrait",
+        content=pixels[None],
+        style_vector=vector,
+        content_vector=own,
+        mask=mask,
+        face_mask=page.astype(np.float32).reshape(1, SIZE, SIZE, 1),
+    )["image"][0]
+    image = np.asarray(got["image"], np.float32).reshape(SIZE, SIZE, 3)
+    print(f"portrait, page vs LiteRT (Python) on the page's masks: {np.abs(image - want).max():.2e}")
+    assert np.abs(image - want).max() <= 1e-5

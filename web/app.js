@@ -1,7 +1,10 @@
 // tfstyle in the browser: the exported Magenta models (python -m export.tflite --model=magenta
 // --web DIR) on LiteRT.js's wasm backend. Query: ?models=URL (default ./models/), ?test=1 with
 // &content=PNG&style=PNG[&strength=S][&portrait=1] runs once and POSTs the outputs to /result.
+// Portrait mode: the person by MediaPipe's selfie segmenter, the faces' ovals by BlazeFace + Face
+// Mesh (faces.js), both fed to the exported portrait model.
 import {Tensor, loadAndCompile, loadLiteRt} from '@litertjs/core';
+import {findFaces, ovalMask} from './faces.js';
 
 const params = new URLSearchParams(location.search);
 const modelsUrl = new URL(params.get('models') || './models/', location.href);
@@ -24,7 +27,7 @@ async function loadModels() {
   await loadLiteRt(new URL('./node_modules/@litertjs/core/wasm/', location.href).href, {threads: THREADS > 1});
   const manifest = await (await fetch(new URL('manifest.json', modelsUrl))).json();
   const models = {};
-  for (const name of ['style_encoder', 'transfer', 'portrait', 'segmenter']) {
+  for (const name of ['style_encoder', 'transfer', 'portrait', 'segmenter', 'face_detector', 'face_landmarks']) {
     const entry = manifest.models[name];
     if (!entry) continue;
     models[name] = await loadAndCompile(await fetchBytes(new URL(entry.file, modelsUrl)), {
@@ -84,22 +87,28 @@ async function stylize(app, content, style, strength, portrait) {
     vector = styleVector.map((v, i) => strength * v + (1 - strength) * own[i]);
   }
   let image;
+  let faceMask = null, personMask = null;
   if (portrait && app.models.portrait && app.models.segmenter) {
     const side = app.manifest.models.segmenter.size;
     const input = app.manifest.models.segmenter.input;
     const segmented = await run(app.models.segmenter, {[input]: [pixels(content, side, side), [1, side, side, 3]]});
     const mask = resizePlane(Object.values(segmented)[0], side, size);
+    personMask = mask;
+    faceMask = new Float32Array(size * size);
+    if (app.models.face_detector && app.models.face_landmarks) {
+      faceMask = ovalMask(await findFaces(run, app.models, contentPixels, size), size);
+    }
     image = (await run(app.models.portrait, {
       content: [contentPixels, [1, size, size, 3]], style_vector: [vector, [1, 100]],
       content_vector: [own, [1, 100]], mask: [mask, [1, size, size, 1]],
-      face_mask: [new Float32Array(size * size), [1, size, size, 1]],
+      face_mask: [faceMask, [1, size, size, 1]],
     })).image;
   } else {
     image = (await run(app.models.transfer, {
       content: [contentPixels, [1, size, size, 3]], style_vector: [vector, [1, 100]],
     })).image;
   }
-  return {styleVector, image, size};
+  return {styleVector, image, size, faceMask, personMask};
 }
 
 function resizePlane(plane, from, to) {  // nearest, for the person mask only (feathered inside)
@@ -175,7 +184,9 @@ async function main() {
       const out = await stylize(app, content, style, Number(params.get('strength') || 1), params.get('portrait') === '1');
       const u8 = draw(out.image, out.size);
       await post({style_vector: Array.from(out.styleVector), image: Array.from(out.image),
-        image_u8: Array.from(u8.filter((_, i) => i % 4 !== 3))});
+        image_u8: Array.from(u8.filter((_, i) => i % 4 !== 3)),
+        face_mask: out.faceMask ? Array.from(out.faceMask) : null,
+        person_mask: out.personMask ? Array.from(out.personMask) : null});
     } catch (error) {
       await post({error: String(error.message)});
     }
