@@ -77,6 +77,11 @@ flags.DEFINE_list(
 )
 flags.DEFINE_integer("max_size", 768, "longer side of contents and styles")
 flags.DEFINE_list("plain_alphas", ["0.7", "0.5"], "strengths of the plain variants below 1")
+flags.DEFINE_string(
+    "face_table_variants",
+    "plain; plain α 0.5; faces α 0.3 oval, pixel; faces α 0.3 oval, no face crop, pixel",
+    "variants of the per-face identity table, separated by ';'",
+)
 flags.DEFINE_string("identity_model", None, "FaceRes model.json (default: the registered npm model)")
 flags.DEFINE_list("face_alphas", ["0.0", "0.3"], "face-region strengths to try")
 flags.DEFINE_list("face_parts", ["oval", "eyes+brows+lips"], "face regions to try ('+' joins parts)")
@@ -151,6 +156,7 @@ def main(argv):
     rows: dict = {name: [] for name in variants}
     sheet, sheet_variants = [], [v.strip() for v in FLAGS.sheet_variants.split(";")]
     photo_faces, result_faces = [], {name: [] for name in variants}  # descriptors, for retrieval
+    face_names: list = []
 
     def run(name, settings, content, style, source):
         if settings is None or isinstance(settings, float):
@@ -169,6 +175,10 @@ def main(argv):
         mask = segmenter.segment(content)
         first_face = sum(len(f) for f in photo_faces)
         photo_faces.append(identity.embed_faces(content, faces))
+        for i, face in enumerate(faces):
+            face_names.append(
+                f"{os.path.basename(content_path)} #{i + 1}, {face.box[2] - face.box[0]:.0f} px"
+            )
         ovals = feature_masks(faces, content.shape[:2], ("oval",))["oval"] if faces else None
         for style_path in FLAGS.styles:
             style = load_fitted(os.path.join(ROOT, style_path), FLAGS.max_size)
@@ -193,6 +203,7 @@ def main(argv):
                 rows[name].append(
                     {
                         "identity": list(cosines),
+                        "first_face": first_face,
                         "face_style": face_style,
                         "faces": kept["faces"],
                         "matched": kept["matched"],
@@ -247,6 +258,20 @@ def main(argv):
             f"{np.mean([r['seconds'] for r in results]):.2f} |",
             flush=True,
         )
+    table = [v.strip() for v in FLAGS.face_table_variants.split(";") if v.strip() in rows]
+    print(f"\nidentity per face (mean over the styles; width in the {FLAGS.max_size} px frame)\n")
+    print("| face | " + " | ".join(table) + " |")
+    print("|---|" + "---|" * len(table))
+    for index, face_name in enumerate(face_names):
+        cells = []
+        for name in table:
+            values = [
+                r["identity"][index - r["first_face"]]
+                for r in rows[name]
+                if r["first_face"] <= index < r["first_face"] + len(r["identity"])
+            ]
+            cells.append(f"{np.mean(values):.3f}")
+        print(f"| {face_name} | " + " | ".join(cells) + " |")
     if FLAGS.sheet and sheet:
         save_image(FLAGS.sheet, contact_sheet(sheet))
         print(

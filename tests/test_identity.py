@@ -271,3 +271,33 @@ def test_identity_needs_a_model_json(tmp_path):
 
     with pytest.raises(WeightsError, match="no such file"):
         IdentityNetwork(str(tmp_path / "missing.json"))
+
+
+@needs_models
+def test_cli_faces_compare(magenta, tmp_path, capsys):
+    """`tfstyle faces --compare RESULT`: the photo against itself is the same person (identity 1,
+    landmark error 0); against its Magenta stylization less so, printed per face; a result of
+    another shape and --identity-model alone are refused with one line, exit 2."""
+    from tfstyle.cli import main
+    from tfstyle.image import save_image
+
+    photo = DATA / "grace_hopper.jpg"
+    image = load_image(str(photo), max_side=384)
+    stylized = magenta.stylize(image, load_image(str(DATA / "hokusai_great_wave.jpg"), max_side=256))
+    save_image(str(tmp_path / "styled.png"), stylized)
+    save_image(str(tmp_path / "same.png"), image)
+    out = str(tmp_path / "overlay.png")
+    base = ["faces", "--input", str(photo), "--output", out, "--max-size", "384", "--json"]
+    assert main([*base, "--compare", str(tmp_path / "same.png")]) == 0
+    same = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["faces"]
+    assert len(same) == 1 and same[0]["identity"] > 0.999 and same[0]["landmark_error"] < 0.01
+    assert main([*base, "--compare", str(tmp_path / "styled.png")]) == 0
+    styled = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["faces"]
+    assert 0.3 < styled[0]["identity"] < 0.99
+    assert main(base[:-1] + ["--compare", str(tmp_path / "styled.png")]) == 0
+    assert "identity 0." in capsys.readouterr().out
+    save_image(str(tmp_path / "wide.png"), np.zeros((100, 300, 3), np.float32))
+    assert main([*base, "--compare", str(tmp_path / "wide.png")]) == 2
+    assert "is not the shape of --input" in capsys.readouterr().err
+    assert main([*base, "--identity-model", "x.json"]) == 2
+    assert "--identity-model needs --compare" in capsys.readouterr().err
