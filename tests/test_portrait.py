@@ -101,6 +101,11 @@ def test_bad_settings_are_refused(portrait, images):
         portrait.stylize(content, style, settings=PortraitSettings(person_alpha=2.0), mask=content[..., 0])
     with pytest.raises(ConfigError, match="feather must be in"):
         portrait.stylize(content, style, settings=PortraitSettings(feather=0.5), mask=content[..., 0])
+    for side in (16, 100_000):
+        with pytest.raises(ConfigError, match=r"face crop side must be in \[64, 4096\] pixels"):
+            portrait.stylize(
+                content, style, settings=PortraitSettings(face_crop_side=side), mask=content[..., 0]
+            )
     with pytest.raises(ConfigError, match="no segmenter"):
         portrait.stylize(content, style)
 

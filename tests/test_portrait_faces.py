@@ -38,9 +38,9 @@ def test_each_of_three_regions_gets_its_own_strength(magenta, content):
     assert out.face_mask is not None and out.face_mask.max() == 1.0
 
 
-def test_face_crop_stylizes_the_faces_box_at_the_frames_size(magenta):
-    """By default the faces' box (plus 25 %) is stylized again at the frame's longer side and laid
-    over the face region; nothing outside the face mask changes."""
+def test_face_crop_stylizes_the_faces_box_at_face_crop_side(magenta):
+    """By default the face's box (plus 25 %) is stylized again at 256 px (`face_crop_side`) and
+    laid over the face region; nothing outside the face mask changes."""
     source = load_image(DATA / "two_women_cycling_tree_path.jpg")  # 1024×682, faces ~60 px
     frame = resize(source, (341, 512))
     style = load_image(PAINTING, max_side=256)
@@ -58,7 +58,7 @@ def test_face_crop_stylizes_the_faces_box_at_the_frames_size(magenta):
     box = source[2 * y0 : 2 * y1, 2 * x0 : 2 * x1]
     from tfstyle.image import fit
 
-    alone = resize(strength(magenta, fit(box, 512), style, 0.3), (y1 - y0, x1 - x0))
+    alone = resize(strength(magenta, fit(box, 256, upscale=True), style, 0.3), (y1 - y0, x1 - x0))
     inner = face[y0:y1, x0:x1] == 1.0  # where the feathered mask is (nearly) 1
     m = cropped.face_mask[y0:y1, x0:x1, None]
     expected = m * alone + (1 - m) * flat.image[y0:y1, x0:x1]
@@ -67,8 +67,8 @@ def test_face_crop_stylizes_the_faces_box_at_the_frames_size(magenta):
 
 
 def test_face_crop_takes_each_face_on_its_own(magenta):
-    """Two faces at opposite corners: each is stylized from its own box (plus 25 %), not from one
-    box spanning the frame, so each gets the frame's full resolution."""
+    """Two faces at opposite corners: each is stylized from its own box (plus 25 %) fitted to
+    `face_crop_side` (here 384), not from one box spanning the frame."""
     from tfstyle.image import fit
 
     source = load_image(DATA / "two_women_cycling_tree_path.jpg")
@@ -78,7 +78,7 @@ def test_face_crop_takes_each_face_on_its_own(magenta):
     face = np.zeros(frame.shape[:2], np.float32)
     face[40:60, 40:60] = 1.0
     face[260:290, 430:460] = 1.0
-    settings = PortraitSettings(feather=0.0)
+    settings = PortraitSettings(feather=0.0, face_crop_side=384)
     out = PortraitStylizer(magenta).stylize(
         frame, style, mask=person, face_mask=face, settings=settings, source=source
     )
@@ -90,7 +90,7 @@ def test_face_crop_takes_each_face_on_its_own(magenta):
         one[y0:y1, x0:x1] = 1.0
         by0, bx0, by1, bx1 = person_box(one, margin=0.25)
         box = source[2 * by0 : 2 * by1, 2 * bx0 : 2 * bx1]
-        alone = resize(strength(magenta, fit(box, 512, upscale=True), style, 0.3), (by1 - by0, bx1 - bx0))
+        alone = resize(strength(magenta, fit(box, 384, upscale=True), style, 0.3), (by1 - by0, bx1 - bx0))
         got = out.image[by0:by1, bx0:bx1][one[by0:by1, bx0:bx1] == 1]
         np.testing.assert_allclose(got, alone[one[by0:by1, bx0:bx1] == 1], atol=1e-5)
     outside = np.ones_like(face, bool)

@@ -160,8 +160,16 @@ def add_portrait_options(parser, *, prefix_help: str = "") -> None:
     parser.add_argument(
         "--no-face-crop",
         action="store_true",
-        help="stylize the faces within the frame only (by default their box is stylized again "
-        "at --max-size, which keeps small faces recognisable)",
+        help="stylize the faces within the frame only (by default each face's box is stylized "
+        "again on its own at --face-crop-side, which keeps faces recognisable, small ones most)",
+    )
+    parser.add_argument(
+        "--face-crop-side",
+        type=int,
+        default=d.face_crop_side,
+        metavar="PX",
+        help="longer side each face's box is stylized at (default %(default)s: measured best for "
+        "identity with Magenta, BENCHMARKS.md)",
     )
     parser.add_argument(
         "--no-faces",

@@ -172,7 +172,7 @@ class PortraitStylizer:
         if person_crop:
             self._paste_person_crop(result, content, s, settings, source, person_crop)
         if settings.face_crop and result.face_mask is not None:  # after the person crop: measured better
-            self._paste_face_crop(result, content, s, settings, source, max(content.shape[:2]))
+            self._paste_face_crop(result, content, s, settings, source, settings.face_crop_side)
         return result
 
     @staticmethod
@@ -200,11 +200,12 @@ class PortraitStylizer:
 
     def _paste_face_crop(self, result: PortraitResult, content, style, settings, source, work_side: int):
         """Face crop (`PortraitSettings.face_crop`): each face on its own (each separate part of the
-        face mask), its box plus 25 % cut from `source` and fitted to `work_side` (the frame's
-        longer side), stylized at the face's setting alone and laid over the result with that
-        face's feathered mask, so every face gets the network's full resolution however small it
-        is in the frame, and faces far apart in a group photo do not share one large box.
-        In place. Measured: benchmarks/portrait_quality.py (BENCHMARKS.md, "Faces")."""
+        face mask), its box plus 25 % cut from `source` and fitted to `work_side`
+        (`PortraitSettings.face_crop_side`), stylized at the face's setting alone and laid over
+        the result with that face's feathered mask: every face meets the network's strokes at
+        the same scale however small or large it is in the frame, and faces far apart in a group
+        photo do not share one large box. In place. Measured: benchmarks/portrait_quality.py
+        (BENCHMARKS.md, "Faces: identity")."""
         import scipy.ndimage
 
         assert result.face_mask is not None
