@@ -101,6 +101,7 @@ flags.DEFINE_string(
 )
 
 FEATURE_LAYER = "MobilenetV2.expanded_conv_5.project"
+SHEET_WIDTH = 1456
 
 
 def main(argv):
@@ -110,7 +111,7 @@ def main(argv):
     import keras
     import tensorflow as tf
 
-    from tfstyle.image import load_fitted, load_image, save_image
+    from tfstyle.image import load_fitted, load_image, resize, save_image
     from tfstyle.models.registry import load_network
     from tfstyle.portraits import metrics
     from tfstyle.portraits.compose import PortraitStylizer
@@ -273,7 +274,10 @@ def main(argv):
             cells.append(f"{np.mean(values):.3f}")
         print(f"| {face_name} | " + " | ".join(cells) + " |")
     if FLAGS.sheet and sheet:
-        save_image(FLAGS.sheet, contact_sheet(sheet))
+        picture = contact_sheet(sheet)
+        if picture.shape[1] > SHEET_WIDTH:  # a README picture: at most SHEET_WIDTH wide
+            picture = resize(picture, (round(picture.shape[0] * SHEET_WIDTH / picture.shape[1]), SHEET_WIDTH))
+        save_image(FLAGS.sheet, picture, quality=85)
         print(
             f"\nsheet: {FLAGS.sheet}: rows {', '.join(FLAGS.sheet_contents)}; columns: content, "
             + ", ".join(sheet_variants)
