@@ -204,6 +204,12 @@ def test_program_end_to_end_and_export_loads_in_stylize(folders, tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "steps/s" in proc.stderr and "images/s" in proc.stderr
+    # no --recipe: the paper's, written into the run's config
+    import json
+
+    task = json.loads((model_dir / "config.json").read_text())["task"]
+    assert (task["identity1_weight"], task["identity2_weight"], task["lr_decay"]) == (1.0, 50.0, 0.0)
+    assert task["pipeline"]["resize"] == "shorter" and task["pipeline"]["size"] == 64
     flagfile = (model_dir / "flags.txt").read_text()
     assert "--steps=4" in flagfile and "--batch_size=2" in flagfile
     # restarting with a larger --steps resumes from step 4
@@ -234,3 +240,64 @@ def test_program_end_to_end_and_export_loads_in_stylize(folders, tmp_path):
         == 0
     )
     assert out.exists()
+
+
+class _Flag:
+    def __init__(self, value):
+        self.value = value
+
+
+class _FlagValues(dict):
+    """What apply_recipe reads of absl's FlagValues: ``recipe`` and ``[name].value``."""
+
+    def __init__(self, recipe, **given):
+        from training.sanet import RECIPES
+
+        super().__init__({name: _Flag(given.get(name)) for name in RECIPES["paper"]})
+        self.recipe = recipe
+
+
+@pytest.mark.parametrize(
+    "recipe, given, expected",
+    [
+        (
+            "paper",
+            {},
+            {"identity1_weight": 1.0, "identity2_weight": 50.0, "resize": "shorter", "lr_decay": 0.0},
+        ),
+        (
+            "port",
+            {},
+            {"identity1_weight": 50.0, "identity2_weight": 1.0, "resize": "fixed", "lr_decay": 5e-5},
+        ),
+        (
+            "port",
+            {"identity1_weight": 7.0, "resize": "shorter"},
+            {"identity1_weight": 7.0, "resize": "shorter"},
+        ),
+    ],
+)
+def test_recipes_fill_what_the_command_line_leaves_unset(recipe, given, expected):
+    """--recipe paper (default): λ 1/3/1/50, shorter side 512 with the aspect kept, Adam 1e-4
+    constant; --recipe port: the port's 50/1, a fixed 512², lr decay 5e-5; a given flag wins."""
+    from training.sanet import apply_recipe
+
+    values = _FlagValues(recipe, **given)
+    filled = apply_recipe(values)
+    for name, value in expected.items():
+        assert values[name].value == value, name
+    assert set(filled) == set(values) - set(given)
+    assert values["content_weight"].value == 1.0 and values["style_weight"].value == 3.0
+    assert values["learning_rate"].value == 1e-4 and values["crop_size"].value == 256
+
+
+def test_paper_resize_keeps_the_aspect_before_the_crop():
+    """The paper's policy on a generated 300×600 image: shorter side to 512 (512×1024, aspect
+    kept), then a 256² crop; the port's: 512×512 (aspect lost)."""
+    image = tf.random.stateless_uniform((300, 600, 3), seed=(1, 2))
+    paper = data.PipelineConfig(resize="shorter", size=512, crop=256, seed=0)
+    port = data.PipelineConfig(resize="fixed", size=512, crop=256, seed=0)
+    assert data._resize(image, paper).shape == (512, 1024, 3)
+    assert data._resize(image, port).shape == (512, 512, 3)
+    assert data.augment(tf.constant(0, tf.int64), image, paper).shape == (256, 256, 3)
+    assert SANetConfig(content=None, style=None, vgg_weights=None).pipeline.resize == "shorter"

@@ -1,14 +1,21 @@
-r"""Train SANet (Park & Lee 2019) with the published recipe.
+r"""Train SANet (Park & Lee 2019) with the paper's recipe or the public port's.
 
     python -m training.sanet --content_dir=/data/coco/train2017 \
         --style_dir=/data/wikiart/train --vgg_weights=~/.keras/models/tfstyle-sanet \
-        --model_dir=runs/sanet
+        --model_dir=runs/sanet [--recipe=paper|port]
 
-Defaults follow Park & Lee 2019 (§4.1) and the public port's train.py: content 1, style 3, identity1 50,
-identity2 1; Adam with lr 1e-4 / (1 + 5e-5·step); batch 5; images resized to
-512×512 then randomly cropped to 256. The encoder (normalised VGG19) is
-frozen; the transform and decoder train. At the end the weights are exported
-to ``MODEL_DIR/export``, which ``tfstyle stylize --weights`` loads.
+``--recipe paper`` (the default), Park & Lee 2019 as printed (§3.3 for the loss
+weights, §4.1 for the data and optimizer): λc 1, λs 3, λidentity1 1 (pixels),
+λidentity2 50 (features); each image's shorter side resized to 512 keeping its
+aspect, then a random 256² crop; Adam at a constant 1e-4; batch 5.
+``--recipe port``: the public PyTorch port's train.py (GlebSBrykin/SANET), with
+which the published weights were trained: identity weights 50 (pixels) and 1
+(features), images resized to 512×512, Adam at 1e-4 / (1 + 5e-5·step). Every
+value can still be set by its own flag; TRAINING.md tells the two apart.
+
+The encoder (normalised VGG19) is frozen; the transform and decoder train. At
+the end the weights are exported to ``MODEL_DIR/export``, which ``tfstyle
+stylize --weights`` loads.
 """
 
 from __future__ import annotations
@@ -39,18 +46,55 @@ class SANetConfig:
     style: data.ImageSource
     vgg_weights: Optional[str]  # folder or .weights.h5 of the normalised VGG19; None = random
     init_from: Optional[str] = None  # a SANetStylizer weights folder to fine-tune from
-    pipeline: data.PipelineConfig = dataclasses.field(default_factory=data.PipelineConfig)
+    # the paper's: shorter side to 512, aspect kept, random 256² crop (RECIPES["paper"])
+    pipeline: data.PipelineConfig = dataclasses.field(
+        default_factory=lambda: data.PipelineConfig(resize="shorter")
+    )
     global_batch_size: int = 5
     learning_rate: float = 1e-4
-    lr_decay: float = 5e-5
+    lr_decay: float = 0.0
     content_weight: float = 1.0
     style_weight: float = 3.0
-    identity1_weight: float = 50.0
-    identity2_weight: float = 1.0
+    identity1_weight: float = 1.0
+    identity2_weight: float = 50.0
+
+
+#: The two published recipes, by flag (TRAINING.md, "Which recipe"). A flag given on the
+#: command line wins over its recipe's value.
+RECIPES = {
+    # Park & Lee 2019: λ in §3.3 (the total loss and the text under the identity loss), data and
+    # optimizer in §4.1 ("resized the shorter side to 512 while keeping the aspect ratio,
+    # randomly cropped 256×256"; Adam, learning rate 1e-4, batch size 5)
+    "paper": {
+        "content_weight": 1.0,
+        "style_weight": 3.0,
+        "identity1_weight": 1.0,
+        "identity2_weight": 50.0,
+        "resize": "shorter",
+        "image_size": 512,
+        "crop_size": 256,
+        "learning_rate": 1e-4,
+        "lr_decay": 0.0,
+    },
+    # GlebSBrykin/SANET train.py: lambda_identity 50 / 1, transforms.Resize((512, 512)), RandomCrop(256),
+    # adjust_learning_rate: lr / (1 + lr_decay * iteration), lr_decay 5e-5
+    "port": {
+        "content_weight": 1.0,
+        "style_weight": 3.0,
+        "identity1_weight": 50.0,
+        "identity2_weight": 1.0,
+        "resize": "fixed",
+        "image_size": 512,
+        "crop_size": 256,
+        "learning_rate": 1e-4,
+        "lr_decay": 5e-5,
+    },
+}
 
 
 def sanet_losses(stylizer: SANetStylizer, content, style) -> tuple[dict, dict]:
-    """The four SANet training losses for one batch (Park & Lee 2019, eq. 5–8).
+    """The four SANet training losses for one batch (Park & Lee 2019, §3.3: content, style and the
+    two identity terms; their weights are the recipe's).
 
     Returns ({content, style, identity1, identity2}, images) with images the
     stylized batch and the two identity reconstructions.
@@ -183,15 +227,29 @@ def define_flags():
         "vgg_normalised.weights.h5; 'random' for smoke tests",
     )
     flags.DEFINE_string("init_from", None, "SANetStylizer weights folder to fine-tune from")
-    flags.DEFINE_float("learning_rate", 1e-4, "initial learning rate")
-    flags.DEFINE_float("lr_decay", 5e-5, "lr = learning_rate / (1 + lr_decay * step)")
-    flags.DEFINE_float("content_weight", 1.0, "")
-    flags.DEFINE_float("style_weight", 3.0, "")
-    flags.DEFINE_float("identity1_weight", 50.0, "pixel identity loss weight")
-    flags.DEFINE_float("identity2_weight", 1.0, "feature identity loss weight")
-    flags.DEFINE_enum("resize", "fixed", data.RESIZE_MODES, "fixed: size×size; shorter: shorter side")
-    flags.DEFINE_integer("image_size", 512, "resize target before cropping")
-    flags.DEFINE_integer("crop_size", 256, "random crop side")
+    flags.DEFINE_enum(
+        "recipe",
+        "paper",
+        list(RECIPES),
+        "paper: Park & Lee 2019 as printed; port: the public PyTorch port's train.py "
+        "(each flag below overrides its recipe's value; TRAINING.md)",
+    )
+    flags.DEFINE_float("learning_rate", None, "initial learning rate (recipe: 1e-4)")
+    flags.DEFINE_float(
+        "lr_decay", None, "lr = learning_rate / (1 + lr_decay * step) (recipe: paper 0, port 5e-5)"
+    )
+    flags.DEFINE_float("content_weight", None, "λc (recipe: 1)")
+    flags.DEFINE_float("style_weight", None, "λs (recipe: 3)")
+    flags.DEFINE_float("identity1_weight", None, "pixel identity loss weight (recipe: paper 1, port 50)")
+    flags.DEFINE_float("identity2_weight", None, "feature identity loss weight (recipe: paper 50, port 1)")
+    flags.DEFINE_enum(
+        "resize",
+        None,
+        data.RESIZE_MODES,
+        "fixed: size×size; shorter: shorter side to size, aspect kept (recipe: paper shorter, port fixed)",
+    )
+    flags.DEFINE_integer("image_size", None, "resize target before cropping (recipe: 512)")
+    flags.DEFINE_integer("crop_size", None, "random crop side (recipe: 256)")
     flags.DEFINE_bool("flip", False, "random horizontal flips")
 
 
@@ -208,7 +266,21 @@ def resolve_encoder(value: str) -> Optional[str]:
     return weights_lib.resolve_weights(value, weights_lib.VGG_NORMALISED, option="--vgg_weights")
 
 
+def apply_recipe(flag_values) -> dict:
+    """Fill every flag the command line left unset from ``--recipe``; returns what was filled."""
+    filled = {}
+    for name, value in RECIPES[flag_values.recipe].items():
+        if flag_values[name].value is None:
+            flag_values[name].value = value
+            filled[name] = value
+    return filled
+
+
 def config_from_flags() -> SANetConfig:
+    filled = apply_recipe(FLAGS)
+    logging.info(
+        "recipe %s: %s", FLAGS.recipe, ", ".join(f"{k}={v}" for k, v in filled.items()) or "all overridden"
+    )
     if FLAGS.vgg_weights is None:
         raise app.UsageError(
             "--vgg_weights is required (a converted SANet folder, see "
