@@ -249,3 +249,74 @@ def test_flags_override_config_fields_by_name():
     config = from_flags(DepthConfig, values, data=DataSpec("synthetic"))
     assert (config.learning_rate, config.global_batch_size) == (0.25, 7)  # batch_size → alias
     assert config.wkdr_tau == DepthConfig(data=DataSpec("synthetic")).wkdr_tau  # no flag: default
+
+
+def test_sparse_depth_pairs_join_measured_pixels_only(rng):
+    """KITTI-like maps, 70 % of pixels without a measurement (0): every valid pair joins two
+    measured pixels, is labelled by their depths, and its difference is ≥ 1 % of the *measured*
+    range; the sampler still fills most of P. (The old sampler took 0 for the nearest depth:
+    most of its pairs had an unmeasured end.)"""
+    config = depth_data.PairConfig(
+        pairs_per_image=200, max_distance=40, min_difference=0.01, equal_fraction=0.0
+    )
+    for trial in range(5):
+        depth = rng.uniform(5.0, 80.0, size=(96, 160)).astype(np.float32)
+        depth[rng.uniform(size=depth.shape) < 0.7] = 0.0
+        pairs, labels, valid = (t.numpy() for t in depth_data.sample_pairs(depth, [trial, 1], config))
+        ok = valid > 0
+        assert ok.mean() >= 0.9, ok.mean()
+        z_a = depth[pairs[ok, 0], pairs[ok, 1]]
+        z_b = depth[pairs[ok, 2], pairs[ok, 3]]
+        assert np.all(z_a > 0) and np.all(z_b > 0)
+        np.testing.assert_array_equal(labels[ok], np.sign(z_a - z_b).astype(int))
+        measured = depth[depth > 0]
+        assert np.all(np.abs(z_a - z_b) >= 0.01 * (measured.max() - measured.min()) - 1e-4)
+        assert np.all(labels[ok] != 0)  # equal_fraction 0: ordinal pairs only
+        distance = np.hypot(pairs[ok, 0] - pairs[ok, 2], pairs[ok, 1] - pairs[ok, 3])
+        assert np.all((distance > 0) & (distance <= 40))
+
+
+def test_a_map_without_measurements_gives_no_pairs():
+    pairs, labels, valid = depth_data.sample_pairs(np.zeros((32, 32), np.float32), [0, 0])
+    assert float(np.sum(valid)) == 0.0
+
+
+def test_kitti_frames_are_cropped_to_the_training_aspect_before_resizing():
+    """A 375×1242 frame (KITTI's ~3.3:1) for 224×288: a 375×482 window at a seeded place, not the
+    whole frame squeezed; depth cropped with the image."""
+    import tensorflow as tf
+
+    image = tf.random.stateless_uniform((375, 1242, 3), seed=(0, 1))
+    depth = tf.reshape(tf.range(375 * 1242, dtype=tf.float32), (375, 1242))
+    for s in range(3):
+        cropped, cropped_depth = depth_data.aspect_crop(
+            image, depth, (224, 288), tf.constant([s, 5], tf.int64)
+        )
+        assert cropped.shape == (375, 482, 3) and cropped_depth.shape == (375, 482)
+        left = int(cropped_depth[0, 0].numpy())
+        np.testing.assert_array_equal(cropped.numpy(), image.numpy()[:, left : left + 482])
+    tall = tf.zeros((600, 300, 3))
+    assert depth_data.aspect_crop(tall, tall[..., 0], (224, 288), tf.constant([0, 0], tf.int64))[0].shape == (
+        233,
+        300,
+        3,
+    )
+
+
+def test_kitti_preset_sets_what_the_command_line_leaves():
+    """--preset kozlovtsev2019_kitti: 224×288, crop to aspect, ordinal pairs only; a flag given wins."""
+    from training.depth import PRESETS, apply_preset
+
+    class Flag:
+        def __init__(self, value, present):
+            self.value, self.present = value, present
+
+    class Values(dict):
+        preset = "kozlovtsev2019_kitti"
+
+    values = Values({name: Flag(None, False) for name in PRESETS["kozlovtsev2019_kitti"]})
+    values["size"] = Flag(["240", "320"], True)
+    applied = apply_preset(values)
+    assert values["size"].value == ["240", "320"] and "size" not in applied
+    assert values["equal_fraction"].value == 0.0 and values["crop_to_aspect"].value is True
+    assert values["max_distance"].value == 40.0 and values["min_difference"].value == 0.01

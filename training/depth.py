@@ -51,6 +51,22 @@ class DepthConfig:
     init_from: Optional[str] = None
     wkdr_tau: float = 0.02
     validation_batches: int = 20
+    crop_to_aspect: bool = False  # cut frames to `size`'s aspect before resizing (KITTI)
+
+
+#: Settings of a paper's experiment, applied under ``--preset`` to every flag the command line
+#: leaves at its default (TRAINING.md).
+PRESETS = {
+    # Kozlovtsev 2019, §5.1: fine-tuning on KITTI's sparse lidar depth, 224×288 after a crop to
+    # that aspect, pairs ≤ 40 px apart with Δ ≥ 1 % of the measured range, ordinal labels only
+    "kozlovtsev2019_kitti": {
+        "size": ["224", "288"],
+        "crop_to_aspect": True,
+        "max_distance": 40.0,
+        "min_difference": 0.01,
+        "equal_fraction": 0.0,
+    },
+}
 
 
 class DepthTask(Task):
@@ -92,7 +108,9 @@ class DepthTask(Task):
         batch = input_context.get_per_replica_batch_size(c.global_batch_size)
         if self.sparse:
             return depth_data.sparse_pipeline(ds, c.size, batch, seed=c.seed, start=start)
-        return depth_data.training_pipeline(ds, c.size, batch, c.pairs, seed=c.seed, start=start)
+        return depth_data.training_pipeline(
+            ds, c.size, batch, c.pairs, seed=c.seed, start=start, crop_to_aspect=c.crop_to_aspect
+        )
 
     def losses(self, batch):
         image, pairs, labels, valid = batch
@@ -127,6 +145,7 @@ class DepthTask(Task):
                 seed=c.seed + 1,
                 repeat=False,
                 flip=False,
+                crop_to_aspect=c.crop_to_aspect,
             )
         diffs, labels, valids, losses = [], [], [], []
         for image, pairs, label, valid in ds.take(c.validation_batches):
@@ -173,6 +192,26 @@ def define_flags():
     flags.DEFINE_float("equal_fraction", 0.2, "fraction of equal pairs")
     flags.DEFINE_float("equal_threshold", 0.002, "max depth difference of equal pairs, of the range")
     flags.DEFINE_string("init_from", None, "hourglass .weights.h5 to fine-tune from")
+    flags.DEFINE_bool("crop_to_aspect", False, "crop each frame to --size's aspect before resizing (KITTI)")
+    flags.DEFINE_enum(
+        "preset",
+        None,
+        list(PRESETS),
+        "a paper's settings for the flags left at their defaults: kozlovtsev2019_kitti = 224,288 "
+        "after a crop to that aspect, pairs <= 40 px apart, >= 1%% of the range, no equal pairs",
+    )
+
+
+def apply_preset(flag_values) -> dict:
+    """Set every flag of ``--preset`` that the command line did not give; returns what was set."""
+    if flag_values.preset is None:
+        return {}
+    applied = {}
+    for name, value in PRESETS[flag_values.preset].items():
+        if not flag_values[name].present:
+            flag_values[name].value = value
+            applied[name] = value
+    return applied
 
 
 def datasets(spec: DataSpec, size: int, seed: int):
@@ -196,6 +235,9 @@ def datasets(spec: DataSpec, size: int, seed: int):
 
 def main(argv):
     del argv
+    applied = apply_preset(FLAGS)
+    if applied:
+        logging.info("preset %s: %s", FLAGS.preset, ", ".join(f"{k}={v}" for k, v in applied.items()))
     size = tuple(int(s) for s in FLAGS.size)
     if len(size) != 2 or any(s % 16 for s in size):
         raise app.UsageError(f"--size takes height,width, multiples of 16; got {FLAGS.size}")

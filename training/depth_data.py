@@ -2,10 +2,16 @@
 
 Sources: tensorflow-datasets ``nyu_depth_v2``, or a folder with ``rgb/NAME.ext``
 and ``depth/NAME.png`` (16-bit) or ``depth/NAME.npy`` (larger = farther).
-Pairs are sampled from dense depth as in the seed thesis: points at most
+Pairs are sampled from depth maps as in the seed thesis: points at most
 `max_distance` px apart whose depth differs by at least `min_difference` of the
 image's depth range (labelled by which is farther), plus a fraction of equal
 pairs whose depth differs by less than `equal_threshold` of the range.
+
+Depth may be sparse (KITTI's projected lidar: 0 where no return came back;
+Kozlovtsev 2019, §5.1): in every source a pixel is valid only where its depth
+is finite and not 0, pairs join valid pixels only, and the range is that of
+the valid pixels. `crop_to_aspect` cuts a frame to the training size's aspect
+before resizing (KITTI's ~3.3:1 frames to 224×288), instead of squeezing it.
 """
 
 from __future__ import annotations
@@ -32,38 +38,52 @@ class PairConfig:
     candidates_factor: int = 8  # candidates drawn per wanted pair
 
 
+def valid_depth(depth):
+    """Where a depth map [H, W] holds a measurement: finite and not 0 (0 = no lidar return in
+    KITTI, no reading in NYU's raw maps; relative depth may be negative)."""
+    return tf.math.is_finite(depth) & tf.not_equal(depth, 0.0)
+
+
 def sample_pairs(depth, seed, config: PairConfig = PairConfig()):
-    """Labelled point pairs from a dense depth map [H, W] (larger = farther).
+    """Labelled point pairs from a depth map [H, W] (larger = farther; 0 = not measured).
 
     Returns (pairs int32 [P, 4] as (yA, xA, yB, xB), labels int32 [P] in
     {−1, 0, +1} with +1 = A farther, valid float32 [P]); P = pairs_per_image,
     positions with too few qualifying candidates are padded with valid = 0.
+    Both points of a pair are measured (`valid_depth`), and the depth range the
+    thresholds are fractions of is the measured pixels'. The first point of each
+    candidate is drawn among the measured pixels, so sparse maps still fill P.
     Stateless: the same `seed` ([2] int) gives the same pairs.
     """
     depth = tf.convert_to_tensor(depth, tf.float32)
     height, width = tf.shape(depth)[0], tf.shape(depth)[1]
+    measured = valid_depth(depth)
     count = config.pairs_per_image
     n = count * config.candidates_factor
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 4)
     radius = int(config.max_distance)
-    a_y = tf.random.stateless_uniform([n], seeds[0], 0, height, tf.int32)
-    a_x = tf.random.stateless_uniform([n], seeds[1], 0, width, tf.int32)
+    known_at = tf.cast(tf.where(measured), tf.int32)  # [K, 2]
+    pick = tf.random.stateless_uniform([n], seeds[0], 0, tf.maximum(tf.shape(known_at)[0], 1), tf.int32)
+    first_point = tf.gather(tf.concat([known_at, [[0, 0]]], 0), pick)
+    a_y, a_x = first_point[:, 0], first_point[:, 1]
     d_y = tf.random.stateless_uniform([n], seeds[2], -radius, radius + 1, tf.int32)
     d_x = tf.random.stateless_uniform([n], seeds[3], -radius, radius + 1, tf.int32)
     b_y, b_x = a_y + d_y, a_x + d_x
     distance2 = tf.cast(d_y * d_y + d_x * d_x, tf.float32)
+    inside = (b_y >= 0) & (b_y < height) & (b_x >= 0) & (b_x < width)
+    b_y, b_x = tf.clip_by_value(b_y, 0, height - 1), tf.clip_by_value(b_x, 0, width - 1)
+    at_a, at_b = tf.stack([a_y, a_x], -1), tf.stack([b_y, b_x], -1)
     usable = (
         (distance2 > 0)
         & (distance2 <= config.max_distance**2)
-        & (b_y >= 0)
-        & (b_y < height)
-        & (b_x >= 0)
-        & (b_x < width)
+        & inside
+        & tf.gather_nd(measured, at_a)
+        & tf.gather_nd(measured, at_b)
     )
-    b_y, b_x = tf.clip_by_value(b_y, 0, height - 1), tf.clip_by_value(b_x, 0, width - 1)
-    z_a = tf.gather_nd(depth, tf.stack([a_y, a_x], -1))
-    z_b = tf.gather_nd(depth, tf.stack([b_y, b_x], -1))
-    span = tf.maximum(tf.reduce_max(depth) - tf.reduce_min(depth), 1e-12)
+    z_a, z_b = tf.gather_nd(depth, at_a), tf.gather_nd(depth, at_b)
+    high = tf.reduce_max(tf.where(measured, depth, -np.inf))
+    low = tf.reduce_min(tf.where(measured, depth, np.inf))
+    span = tf.where(high > low, high - low, 1e-12)
     gap = tf.abs(z_a - z_b) / span
     candidates = tf.stack([a_y, a_x, b_y, b_x], -1)
     labels = tf.cast(tf.sign(z_a - z_b), tf.int32)
@@ -198,17 +218,21 @@ def training_pipeline(
     start: int = 0,
     repeat: bool = True,
     flip: bool = True,
+    crop_to_aspect: bool = False,
 ):
-    """Resize (image bilinear, depth nearest), flip, sample pairs; batches of
+    """Crop to `size`'s aspect (`crop_to_aspect`: a random window, full height or width), resize
+    (image bilinear, depth nearest, so unmeasured pixels stay 0), flip, sample pairs; batches of
     (image [B, H, W, 3], pairs [B, P, 4], labels [B, P], valid [B, P])."""
     if repeat:
         ds = ds.repeat()
 
     def prepare(index, example):
         image, depth = example
+        seed_pair = tf.stack([tf.cast(seed, tf.int64), index])
+        if crop_to_aspect:
+            image, depth = aspect_crop(image, depth, size, seed_pair + 3)
         image = tf.image.resize(image, size, antialias=True)
         depth = tf.image.resize(depth[..., None], size, method="nearest")[..., 0]
-        seed_pair = tf.stack([tf.cast(seed, tf.int64), index])
         if flip:
             flipped = tf.random.stateless_uniform([], seed_pair + 7) < 0.5
             image = tf.cond(flipped, lambda: image[:, ::-1], lambda: image)
@@ -220,6 +244,18 @@ def training_pipeline(
     options = tf.data.Options()
     options.deterministic = True
     return ds.batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE).with_options(options)
+
+
+def aspect_crop(image, depth, size, seed):
+    """The largest window of `size`'s aspect (height / width) in the frame, at a seeded random
+    place: a 1242×375 KITTI frame and 224×288 give a 482×375 window."""
+    height, width = tf.shape(image)[0], tf.shape(image)[1]
+    aspect = size[0] / size[1]
+    crop_h = tf.minimum(height, tf.cast(tf.round(tf.cast(width, tf.float32) * aspect), tf.int32))
+    crop_w = tf.minimum(width, tf.cast(tf.round(tf.cast(height, tf.float32) / aspect), tf.int32))
+    top = tf.random.stateless_uniform([], seed, 0, height - crop_h + 1, tf.int32)
+    left = tf.random.stateless_uniform([], seed + 1, 0, width - crop_w + 1, tf.int32)
+    return image[top : top + crop_h, left : left + crop_w], depth[top : top + crop_h, left : left + crop_w]
 
 
 # ---- sparse labelled pairs (DIW-style CSV) ------------------------------------------
