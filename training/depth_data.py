@@ -219,6 +219,7 @@ def training_pipeline(
     repeat: bool = True,
     flip: bool = True,
     crop_to_aspect: bool = False,
+    whole_passes: bool = False,
 ):
     """Crop to `size`'s aspect (`crop_to_aspect`: a random window, full height or width), resize
     (image bilinear, depth nearest, so unmeasured pixels stay 0), flip, sample pairs; batches of
@@ -243,7 +244,7 @@ def training_pipeline(
     ds = ds.skip(start).enumerate(start=start).map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
     options = tf.data.Options()
     options.deterministic = True
-    return ds.batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE).with_options(options)
+    return ds.batch(batch, drop_remainder=not whole_passes).prefetch(tf.data.AUTOTUNE).with_options(options)
 
 
 def aspect_crop(image, depth, size, seed):
@@ -330,9 +331,11 @@ def sparse_pipeline(
     start: int = 0,
     repeat: bool = True,
     flip: bool = True,
+    whole_passes: bool = False,
 ):
     """Like `training_pipeline` for labelled pairs: the image is resized and the pair
-    coordinates scaled with it (and mirrored with a flip)."""
+    coordinates scaled with it (and mirrored with a flip). `whole_passes` keeps the last,
+    smaller batch (evaluation)."""
     if repeat:
         ds = ds.repeat()
 
@@ -354,4 +357,4 @@ def sparse_pipeline(
     ds = ds.skip(start).enumerate(start=start).map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
     options = tf.data.Options()
     options.deterministic = True
-    return ds.batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE).with_options(options)
+    return ds.batch(batch, drop_remainder=not whole_passes).prefetch(tf.data.AUTOTUNE).with_options(options)
