@@ -127,3 +127,65 @@ def test_bfloat16_loss_network_tracks_float32(transfer, images):
     got = bf16.run(content, style, config).history
     assert got[-1]["total"] < 0.95 * got[0]["total"]
     assert abs(got[-1]["total"] - want[-1]["total"]) <= 0.05 * want[-1]["total"]
+
+
+def test_kozlovtsev2019_weights_follow_the_written_conversion():
+    """The thesis's β = 1000, γ = 20 (PyTorch VGG, [0, 1] input) in tfstyle's units, against the
+    formula written out by hand: k = 255·mean(σ), style β/k², layer weights 1/C², depth γ·k²."""
+    from tfstyle.optimization.settings import PAPER_SETTINGS, PRESETS
+
+    k = 255 * np.mean([0.229, 0.224, 0.225])
+    got = PAPER_SETTINGS["kozlovtsev2019"]
+    assert PRESETS["kozlovtsev2019"] == (("relu2_2",), ("relu1_2", "relu2_2", "relu3_3", "relu4_3"))
+    assert got["content_weight"] == 1.0
+    assert got["style_weight"] == pytest.approx(1000 / k**2)
+    np.testing.assert_allclose(got["style_layer_weights"], [1 / 64**2, 1 / 128**2, 1 / 256**2, 1 / 512**2])
+    assert got["depth_weight"] == pytest.approx(20 * k**2)
+    assert (
+        got["depth_content_weights"] == (1.0, 5.0) and got["depth_downscale"] == 2 and got["tv_weight"] == 0
+    )
+
+
+def test_the_conversions_premise_torch_losses_against_tfstyles(rng):
+    """Why the conversion is what it is: PyTorch-tutorial losses (NumPy: content mean((F−Fc)²),
+    G = FᵀF/(C·H·W), style mean((G−Gs)²)) on features F, and tfstyle's losses on Φ = k·F: content ×k²,
+    style ×k⁴·C² per layer."""
+    from tfstyle import losses
+    from tfstyle.ops import gram_matrix
+
+    k, channels = 57.63, 16
+    f, fc, fs = (rng.normal(size=(1, 6, 5, channels)).astype(np.float32) for _ in range(3))
+    content_torch = np.mean((f - fc) ** 2)
+
+    def gram_torch(x):
+        flat = x.reshape(-1, channels)
+        return flat.T @ flat / flat.size
+
+    style_torch = np.mean((gram_torch(f) - gram_torch(fs)) ** 2)
+    content_tf = float(losses.content_loss(k * f, k * fc))
+    style_tf = float(losses.style_loss(k * f, gram_matrix(tf.constant(k * fs))))
+    assert content_tf == pytest.approx(k**2 * content_torch, rel=1e-4)
+    assert style_tf == pytest.approx(k**4 * channels**2 * style_torch, rel=1e-3)
+
+
+def test_preset_fills_only_what_is_left_at_its_default():
+    from tfstyle.cli import build_parser
+    from tfstyle.cli.optimize import apply_paper_settings
+
+    base = [
+        "optimize",
+        "--content",
+        "c.jpg",
+        "--style",
+        "s.jpg",
+        "--output",
+        "o.png",
+        "--preset",
+        "kozlovtsev2019",
+    ]
+    args = build_parser().parse_args([*base, "--style-weight", "5"])
+    applied = apply_paper_settings(args)
+    assert args.style_weight == 5.0 and "style_weight" not in applied
+    assert args.depth_content_weights == [1.0, 5.0] and args.tv_weight == 0.0 and args.size == 640
+    plain = build_parser().parse_args(base[:-2])
+    assert apply_paper_settings(plain) == {}

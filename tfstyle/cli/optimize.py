@@ -7,7 +7,14 @@ import os
 
 from tfstyle.cli.args import add_precision, csv, finite, positive_int
 from tfstyle.image import DEFAULT_MAX_PIXELS, MIN_SIDE
-from tfstyle.optimization.settings import INITS, OPTIMIZERS, PRESETS, TV_VARIANTS, OptimizeConfig
+from tfstyle.optimization.settings import (
+    INITS,
+    OPTIMIZERS,
+    PAPER_SETTINGS,
+    PRESETS,
+    TV_VARIANTS,
+    OptimizeConfig,
+)
 
 
 def add_parser(sub) -> None:
@@ -49,7 +56,11 @@ def add_parser(sub) -> None:
     )
     loss = p.add_argument_group("objective")
     loss.add_argument(
-        "--preset", choices=sorted(PRESETS), default=d.preset, help="layer choice (default %(default)s)"
+        "--preset",
+        choices=sorted(PRESETS),
+        default=d.preset,
+        help="layer choice (default %(default)s); kozlovtsev2019 also sets that thesis's weights "
+        "(converted to this VGG's scale), depth terms and size wherever a flag is left at its default",
     )
     loss.add_argument("--content-layers", type=csv(str), help="e.g. relu4_2 (overrides the preset)")
     loss.add_argument("--style-layers", type=csv(str), help="e.g. relu1_1,relu2_1,relu3_1")
@@ -152,7 +163,21 @@ def add_parser(sub) -> None:
         "tests only; default: download once to the Keras cache",
     )
     run_group.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, default_of=p.get_default)
+
+
+def apply_paper_settings(args) -> dict:
+    """`PAPER_SETTINGS` of ``--preset`` for every option left at its default; returns what was set."""
+    applied = {}
+    for name, value in PAPER_SETTINGS.get(args.preset, {}).items():
+        if getattr(args, name) == args.default_of(name):
+            setattr(args, name, list(value) if isinstance(value, tuple) else value)
+            applied[name] = value
+    if applied:
+        from absl import logging
+
+        logging.info("--preset %s: %s", args.preset, ", ".join(f"{k}={v}" for k, v in applied.items()))
+    return applied
 
 
 def run(args) -> int:
@@ -161,6 +186,7 @@ def run(args) -> int:
     from tfstyle.errors import ConfigError
 
     # everything knowable from the command line is refused before any image or network loads
+    apply_paper_settings(args)
     image_lib.check_output_path(args.output)
     if args.size < MIN_SIDE:
         raise ConfigError(f"--size {args.size} is too small; the network needs at least {MIN_SIDE}")

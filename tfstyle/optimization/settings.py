@@ -8,7 +8,7 @@ from typing import Optional
 
 from tfstyle.checks import check_finite
 from tfstyle.errors import ConfigError
-from tfstyle.models.vgg_taps import canonical_tap
+from tfstyle.models.vgg_taps import VGG19_BLOCKS, canonical_tap
 
 TV_VARIANTS = ("squared", "absolute", "power")
 #: Largest style image relative to the result (OptimizeConfig.style_scale).
@@ -24,6 +24,62 @@ PRESETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("block5_conv2",),
         ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"),
     ),
+    # Kozlovtsev 2019 (the depth-aware thesis): content conv2_2, style conv1_2, conv2_2, conv3_3,
+    # conv4_3 of VGG19 (shared/specs/depth.md); its weights in PAPER_SETTINGS below
+    "kozlovtsev2019": (("relu2_2",), ("relu1_2", "relu2_2", "relu3_3", "relu4_3")),
+}
+
+#: Feature scale of tfstyle's loss network over a PyTorch VGG19's. tfstyle feeds Keras' VGG19
+#: 255·x − the BGR means (x in [0, 1]); PyTorch code feeds (x − μ)/σ with torchvision's
+#: σ = (0.229, 0.224, 0.225). The first layer's inputs differ by 255·σ, and conv + ReLU layers
+#: carry a scale through (positively homogeneous, up to their biases), so features differ by
+#: about k = 255·mean(σ) ≈ 57.6. An approximation: the two VGG19s are also different trainings
+#: (Keras': the original Caffe weights; torchvision's: its own), which no factor converts.
+TORCH_FEATURE_SCALE = 255.0 * (0.229 + 0.224 + 0.225) / 3.0
+
+
+def layer_channels(tap: str) -> int:
+    """Channels of a canonical VGG19 tap (``relu3_3`` → 256)."""
+    return VGG19_BLOCKS[int(tap[4]) - 1][0]
+
+
+def from_torch_weights(
+    content_weight: float, style_weight: float, depth_weight: float, style_layers: Sequence[str]
+) -> dict:
+    """A PyTorch-VGG objective's weights in tfstyle's units, the same objective up to one factor.
+
+    PyTorch style-transfer code (the PyTorch tutorial's losses, which the thesis builds on) takes
+    content = mean((F − Fc)²) and style = mean((G − Gs)²) per layer with G = FᵀF / (C·H·W);
+    tfstyle takes the same content mean and G = ΦᵀΦ / (H·W) (`tfstyle.losses`). With Φ = k·F
+    (`TORCH_FEATURE_SCALE`): content_tf = k²·content, G_tf = k²·C·G, style_tf = k⁴·C²·style;
+    the depth loss sees the image, not VGG features, and does not change. Multiplying the whole
+    objective by k² keeps the content weight:
+
+        content' = content,  style' = style / k²,  layer weight' = 1 / C_l²,  depth' = depth · k²
+    """
+    k2 = TORCH_FEATURE_SCALE**2
+    taps = [canonical_tap(t) for t in style_layers]
+    return {
+        "content_weight": content_weight,
+        "style_weight": style_weight / k2,
+        "style_layer_weights": tuple(1.0 / layer_channels(t) ** 2 for t in taps),
+        "depth_weight": depth_weight * k2,
+    }
+
+
+#: A paper's whole setting (`tfstyle optimize --preset NAME`), in tfstyle's units; a flag left at
+#: its default takes the preset's value.
+PAPER_SETTINGS: dict[str, dict] = {
+    # Kozlovtsev 2019 (shared/specs/depth.md): β (style) 1000, γ (depth) 20, content α from 1 (far)
+    # to 5 (near), 512×640 images, the image average-pooled ×2 before the depth network; no total
+    # variation term. β and γ converted from its PyTorch VGG's scale by `from_torch_weights`.
+    "kozlovtsev2019": {
+        **from_torch_weights(1.0, 1000.0, 20.0, PRESETS["kozlovtsev2019"][1]),
+        "depth_content_weights": (1.0, 5.0),
+        "depth_downscale": 2,
+        "size": 640,
+        "tv_weight": 0.0,
+    },
 }
 INITS = ("content", "noise", "style")
 OPTIMIZERS = ("adam", "lbfgs")
