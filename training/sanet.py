@@ -31,7 +31,7 @@ from absl import app, flags, logging
 from tfstyle import losses as L
 from tfstyle import weights as weights_lib
 from tfstyle.checks import check_finite
-from tfstyle.models.sanet import TRAINING_TAPS, SANetStylizer
+from tfstyle.models.sanet import TRAINING_TAPS, SANetStylizer, check_levels
 from tfstyle.models.sanet_weights import ENCODER_FILE, load_encoder, load_weights_dir, save_weights_dir
 from tfstyle.programs import run
 from training import data
@@ -57,6 +57,8 @@ class SANetConfig:
     style_weight: float = 3.0
     identity1_weight: float = 1.0
     identity2_weight: float = 50.0
+    # ("relu4_1", "relu5_1"): the multi-level model; ("relu4_1",): the paper's single-level one
+    levels: tuple = ("relu4_1", "relu5_1")
 
 
 #: The two published recipes, by flag (TRAINING.md, "Which recipe"). A flag given on the
@@ -143,7 +145,7 @@ class SANetTask(Task):
     def build(self):
         # one-shot attention: crops are small (256² → 1024 positions), and it
         # keeps the step free of while loops, which XLA and TPUs prefer
-        stylizer = SANetStylizer(training_taps=True, chunk_size=0)
+        stylizer = SANetStylizer(training_taps=True, chunk_size=0, levels=tuple(self.config.levels))
         if self.config.vgg_weights:
             path = self.config.vgg_weights
             if os.path.isdir(path):
@@ -251,6 +253,12 @@ def define_flags():
     flags.DEFINE_integer("image_size", None, "resize target before cropping (recipe: 512)")
     flags.DEFINE_integer("crop_size", None, "random crop side (recipe: 256)")
     flags.DEFINE_bool("flip", False, "random horizontal flips")
+    flags.DEFINE_list(
+        "levels",
+        ["relu4_1", "relu5_1"],
+        "attended levels: relu4_1,relu5_1 (multi-level, as the published weights) or relu4_1 "
+        "(the paper's single-level model, Table 1 and Fig. 7)",
+    )
 
 
 def source_from_flags(folder, tfds_name, what) -> data.ImageSource:
@@ -297,6 +305,7 @@ def config_from_flags() -> SANetConfig:
         pipeline=data.PipelineConfig(
             resize=FLAGS.resize, size=FLAGS.image_size, crop=FLAGS.crop_size, flip=FLAGS.flip, seed=FLAGS.seed
         ),
+        levels=check_levels(FLAGS.levels),
     )
 
 

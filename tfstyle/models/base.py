@@ -88,6 +88,11 @@ class StyleNetwork(keras.Model):
         (a `tfstyle.precision.Plan`)."""
         raise NotImplementedError
 
+    def architecture(self) -> dict:
+        """Constructor options that fix this network's architecture (a weights folder tells them;
+        a twin built without a folder must be told): none by default."""
+        return {}
+
     def _graph(self, name: str, fn, signature):
         """`fn` as a tf.function of `signature`, traced once per network and name.
 

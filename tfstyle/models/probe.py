@@ -86,7 +86,7 @@ def psnr_db(a: np.ndarray, b: np.ndarray) -> float:
 
 def twin(network, plan: Plan, options: dict):
     """`network`'s class built at `plan` with `network`'s weights."""
-    other = type(network).load_at(None, plan, **options)
+    other = type(network).load_at(None, plan, **{**network.architecture(), **options})
     other.set_weights(network.get_weights())
     other.weights_id = network.weights_id
     return other

@@ -34,6 +34,10 @@ CHANNELS = 512
 ENCODER_PARTS = ("encoder1", "encoder2", "encoder3", "encoder4", "encoder5")
 PARTS = (*ENCODER_PARTS, "attention", "merge", "decoder", "output")
 STYLE_TAPS = ("relu4_1", "relu5_1")
+#: The attended levels: both (the paper's multi-level model, the published weights) or relu4_1
+#: alone (the paper's single-level model, Park & Lee 2019 Table 1 and the Fig. 7 ablation).
+MULTI_LEVEL, SINGLE_LEVEL = ("relu4_1", "relu5_1"), ("relu4_1",)
+LEVEL_CHOICES = (MULTI_LEVEL, SINGLE_LEVEL)
 TRAINING_TAPS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
 # (index of the conv in the published PyTorch Sequential, filters) for the
@@ -45,14 +49,25 @@ _DECODER_UPSAMPLE_AFTER = {1, 14, 21}
 
 @keras.saving.register_keras_serializable(package="tfstyle")
 class SANetTransform(keras.Model):
-    """Two SANet blocks (relu4_1, relu5_1) merged by a reflect-padded 3×3 conv.
+    """Two SANet blocks (relu4_1, relu5_1) merged by a reflect-padded 3×3 conv; or, with
+    ``levels=("relu4_1",)``, the relu4_1 block alone, its output going straight to the decoder
+    (the paper's single-level model: no relu5_1 block, nothing to merge).
 
-    ``transform(c4, s4, c5, s5, level_weights=(W1, W2))`` → [B, H4, W4, 512].
-    Layer names follow the published state dict (``sanet4_1.f``, ``merge_conv``).
+    ``transform(c4, s4, c5, s5, level_weights=(W1, W2))`` → [B, H4, W4, 512] (the single-level
+    model ignores c5, s5 and W2). Layer names follow the published state dict (``sanet4_1.f``,
+    ``merge_conv``).
     """
 
-    def __init__(self, channels: int = CHANNELS, chunk_size=None, memory_budget_mb: float = 256.0, **kwargs):
+    def __init__(
+        self,
+        channels: int = CHANNELS,
+        chunk_size=None,
+        memory_budget_mb: float = 256.0,
+        levels=MULTI_LEVEL,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
+        self.levels_used = check_levels(levels)
         self.channels, self.chunk_size, self.memory_budget_mb = channels, chunk_size, memory_budget_mb
         block = dict(
             channels=channels,
@@ -61,23 +76,35 @@ class SANetTransform(keras.Model):
             dtype=self.dtype_policy,
         )
         self.sanet4_1 = SANetAttention(name="sanet4_1", **block)
-        self.sanet5_1 = SANetAttention(name="sanet5_1", **block)
-        self.merge_pad = ReflectionPadding2D(1, dtype=self.dtype_policy)
-        self.merge_conv = keras.layers.Conv2D(channels, 3, name="merge_conv", dtype=self.dtype_policy)
+        self.sanet5_1 = self.merge_pad = self.merge_conv = None
+        if self.multi_level:
+            self.sanet5_1 = SANetAttention(name="sanet5_1", **block)
+            self.merge_pad = ReflectionPadding2D(1, dtype=self.dtype_policy)
+            self.merge_conv = keras.layers.Conv2D(channels, 3, name="merge_conv", dtype=self.dtype_policy)
+
+    @property
+    def multi_level(self) -> bool:
+        return self.levels_used == MULTI_LEVEL
 
     def build(self, input_shape=None):
         features = (None, None, None, self.channels)
-        for block in (self.sanet4_1, self.sanet5_1):
-            block.build(features, features)
-        self.merge_conv.build(features)
+        self.sanet4_1.build(features, features)
+        if self.sanet5_1 is not None and self.merge_conv is not None:
+            self.sanet5_1.build(features, features)
+            self.merge_conv.build(features)
         self.built = True
 
     def levels(self, c4, s4, c5, s5):
-        """The two attended levels at relu4_1 resolution: (sanet4_1 out, upsampled sanet5_1 out)."""
+        """The attended levels at relu4_1 resolution: (sanet4_1 out, upsampled sanet5_1 out);
+        the single-level model's second is zeros."""
         o4 = self.sanet4_1(c4, s4)
+        if self.sanet5_1 is None:
+            return o4, tf.zeros_like(o4)
         return o4, upsample_like(self.sanet5_1(c5, s5), o4)
 
     def merge(self, o4, up5, level_weights=(1.0, 1.0)):
+        if self.merge_conv is None or self.merge_pad is None:  # relu4_1 alone: W1 still scales it
+            return controls.weight_levels(o4, up5, level_weights)[0]
         return self.merge_conv(self.merge_pad(tf.add(*controls.weight_levels(o4, up5, level_weights))))
 
     def call(self, c4, s4, c5, s5, level_weights=(1.0, 1.0)):
@@ -90,7 +117,16 @@ class SANetTransform(keras.Model):
             "channels": self.channels,
             "chunk_size": self.chunk_size,
             "memory_budget_mb": self.memory_budget_mb,
+            "levels": list(self.levels_used),
         }
+
+
+def check_levels(levels) -> tuple:
+    """`levels` as one of `LEVEL_CHOICES`, else one line naming them."""
+    levels = tuple(levels)
+    if levels not in LEVEL_CHOICES:
+        raise ConfigError(f"SANet levels {','.join(levels)}: use relu4_1,relu5_1 (multi-level) or relu4_1")
+    return levels
 
 
 def build_decoder(dtype=None, name: str = "sanet_decoder") -> keras.Model:
@@ -147,9 +183,11 @@ class SANetStylizer(StyleNetwork):
         training_taps: bool = False,
         precision_plan: Optional[dict] = None,
         strip_rows: Optional[int] = None,
+        levels=MULTI_LEVEL,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.levels = check_levels(levels)
         unknown = set(precision_plan or {}) - set(PARTS)
         if unknown:
             raise ConfigError(
@@ -170,7 +208,7 @@ class SANetStylizer(StyleNetwork):
             name="vgg_normalised",
         )
         self.transform = SANetTransform(
-            CHANNELS, chunk_size, memory_budget_mb, dtype=policy, name="transform"
+            CHANNELS, chunk_size, memory_budget_mb, levels=self.levels, dtype=policy, name="transform"
         )
         self.decoder = build_decoder(dtype=policy)
         self._parts = self._group_parts()
@@ -192,8 +230,8 @@ class SANetStylizer(StyleNetwork):
             groups[f"encoder{block}"].append(layer)
         groups.update(
             {
-                "attention": [self.transform.sanet4_1, self.transform.sanet5_1],
-                "merge": [self.transform.merge_pad, self.transform.merge_conv],
+                "attention": [b for b in (self.transform.sanet4_1, self.transform.sanet5_1) if b is not None],
+                "merge": [m for m in (self.transform.merge_pad, self.transform.merge_conv) if m is not None],
                 "decoder": list(self.decoder.layers[1:-2]),
                 "output": [output_pad, output_conv],
             }
@@ -204,8 +242,10 @@ class SANetStylizer(StyleNetwork):
         }
 
     def part_dtype(self, part: str) -> str:
-        """The compute dtype of one part of `PARTS`."""
-        return self.part_layers(part)[-1].compute_dtype
+        """The compute dtype of one part of `PARTS` (the single-level model's empty merge: the
+        attention's)."""
+        layers = self.part_layers(part) or self.part_layers("attention")
+        return layers[-1].compute_dtype
 
     def build(self, input_shape=None):
         if not self.transform.built:
@@ -239,6 +279,7 @@ class SANetStylizer(StyleNetwork):
             "training_taps": self.training_taps,
             "precision_plan": self.precision_plan,
             "strip_rows": self.strip_rows,
+            "levels": list(self.levels),
         }
 
     # -- stages ---------------------------------------------------------------
@@ -391,6 +432,9 @@ class SANetStylizer(StyleNetwork):
         from tfstyle.models.sanet_weights import load_sanet
 
         return load_sanet(folder, **plan.network_kwargs(), **options)
+
+    def architecture(self) -> dict:
+        return {"levels": self.levels}
 
     def check_encoded(self, encoded):
         return self.cap_style(super().check_encoded(encoded))

@@ -24,12 +24,34 @@ ENCODER_FILE = "vgg_normalised.weights.h5"
 TRANSFORM_FILE = "sanet_transform.weights.h5"
 DECODER_FILE = "sanet_decoder.weights.h5"
 FILES = (ENCODER_FILE, TRANSFORM_FILE, DECODER_FILE)
+#: The folder's architecture record: ``{"levels": ["relu4_1"]}`` for the single-level model; a
+#: folder without it (the published weights, older folders) holds the multi-level model.
+ARCHITECTURE_FILE = "sanet.json"
 
 _REIMPORT = "re-create it with 'tfstyle weights import-sanet' (or python -m training.sanet)"
 
 
+def folder_levels(directory: str) -> tuple:
+    """The attended levels of the model a weights folder holds (`ARCHITECTURE_FILE`)."""
+    import json
+
+    from tfstyle.models.sanet import MULTI_LEVEL, check_levels
+
+    path = os.path.join(directory, ARCHITECTURE_FILE)
+    if not os.path.isfile(path):
+        return MULTI_LEVEL
+    try:
+        with open(path, encoding="utf-8") as f:
+            return check_levels(json.load(f)["levels"])
+    except (OSError, ValueError, KeyError) as e:
+        raise WeightsError(f"{path}: not a SANet architecture record ({e}); {_REIMPORT}") from None
+
+
 def load_sanet(directory: Optional[str], **kwargs) -> SANetStylizer:
-    """A `SANetStylizer` with the weights of `directory` (random for ``None``); kwargs go to its class."""
+    """A `SANetStylizer` with the weights of `directory` (random for ``None``); kwargs go to its class.
+    The folder's levels (`ARCHITECTURE_FILE`) decide the architecture unless kwargs name them."""
+    if directory is not None and os.path.isdir(directory):
+        kwargs.setdefault("levels", folder_levels(directory))
     model = SANetStylizer(**kwargs)
     if directory is not None:
         load_weights_dir(model, directory)
@@ -65,6 +87,13 @@ def load_weights_dir(stylizer: SANetStylizer, directory: str) -> None:
             f"{directory}: missing {', '.join(missing)}; convert the published "
             f"SANet files with 'tfstyle weights import-sanet' or pass --weights DIR"
         )
+    levels = folder_levels(directory)
+    if tuple(stylizer.levels) != levels:
+        raise WeightsError(
+            f"{directory}: holds the {'single' if len(levels) == 1 else 'multi'}-level SANet "
+            f"({','.join(levels)}), the model is {','.join(stylizer.levels)}; "
+            f"load it with levels={list(levels)}"
+        )
     load_encoder(stylizer, os.path.join(directory, ENCODER_FILE))
     stylizer.weights_id = weights_fingerprint(stylizer.encoder)
     for name, model in ((TRANSFORM_FILE, stylizer.transform), (DECODER_FILE, stylizer.decoder)):
@@ -82,3 +111,14 @@ def save_weights_dir(stylizer: SANetStylizer, directory: str) -> None:
     encoder.save_weights(os.path.join(directory, ENCODER_FILE))
     stylizer.transform.save_weights(os.path.join(directory, TRANSFORM_FILE))
     stylizer.decoder.save_weights(os.path.join(directory, DECODER_FILE))
+    record = os.path.join(directory, ARCHITECTURE_FILE)
+    from tfstyle.models.sanet import MULTI_LEVEL
+
+    if tuple(stylizer.levels) != MULTI_LEVEL:
+        import json
+
+        from tfstyle.files import write_atomic
+
+        write_atomic(record, json.dumps({"levels": list(stylizer.levels)}).encode())
+    elif os.path.exists(record):
+        os.remove(record)
