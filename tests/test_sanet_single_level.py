@@ -122,3 +122,39 @@ def test_trains_and_exports(tmp_path):
     for a, b in zip(loaded.transform.get_weights(), task.stylizer.transform.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert tf.reduce_all(tf.math.is_finite(loaded.transform.get_weights()[0]))
+
+
+@pytest.mark.slow
+def test_saved_model_export_serves_what_keras_gives(single, tmp_path):
+    """`python -m export.saved_model --weights` on a single-level folder: the served `stylize`
+    equals the Keras model's stylization of the same uint8 pictures."""
+    import os
+    import subprocess
+    import sys
+
+    from tfstyle.image import resize, to_uint8
+
+    folder = tmp_path / "folder"
+    save_weights_dir(single, str(folder))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    options = [
+        f"--weights={folder}",
+        f"--output_dir={tmp_path / 'sm'}",
+        "--max_size=128",
+        "--precision=float32",
+    ]
+    command = [sys.executable, "-m", "export.saved_model", *options]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=root, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    content = to_uint8(resize(load_image(PORTRAIT), (64, 48)))
+    style = to_uint8(resize(load_image(PAINTING), (64, 64)))
+    served = tf.saved_model.load(str(tmp_path / "sm" / "1")).signatures["stylize"](
+        content=tf.constant(content[None]), style=tf.constant(style[None]), alpha=tf.constant([1.0])
+    )["image"]
+    want = single.stylize(content / np.float32(255), style / np.float32(255))
+    got = (
+        np.asarray(served)[0].astype(np.float32) / 255.0
+        if served.dtype == tf.uint8
+        else np.asarray(served)[0]
+    )
+    assert np.abs(got - want).max() <= 1.5 / 255
