@@ -189,3 +189,35 @@ def test_preset_fills_only_what_is_left_at_its_default():
     assert args.depth_content_weights == [1.0, 5.0] and args.tv_weight == 0.0 and args.size == 640
     plain = build_parser().parse_args(base[:-2])
     assert apply_paper_settings(plain) == {}
+
+
+def test_centred_gram_is_the_feature_covariance(rng):
+    """gram_matrix(centred=True) against NumPy's covariance (population, over positions); the
+    style loss with it ignores a shift of every channel's mean, the plain one does not."""
+    from tfstyle import losses
+    from tfstyle.ops import gram_matrix
+
+    f = rng.normal(size=(2, 5, 7, 6)).astype(np.float32)
+    centred = gram_matrix(tf.constant(f), centred=True).numpy()
+    for n in range(2):
+        flat = f[n].reshape(-1, 6)
+        np.testing.assert_allclose(centred[n], np.cov(flat, rowvar=False, bias=True), atol=1e-5)
+    target = gram_matrix(tf.constant(f), centred=True)
+    shifted = f + rng.normal(size=(1, 1, 1, 6)).astype(np.float32) * 3
+    assert float(losses.style_loss(shifted, target, centred=True)) < 1e-8
+    assert float(losses.style_loss(shifted, gram_matrix(tf.constant(f)))) > 1e-2
+
+
+def test_power_tv_mapping_from_a_summed_0_255_form(rng):
+    """The README's mapping: w·Σ((Δx²+Δy²))^(β/2) on a 0–255 image equals tfstyle's power TV of the
+    [0, 1] image times w·N·(H−1)·(W−1)·C·255^β."""
+    from tfstyle import losses
+
+    x = rng.uniform(0, 255, size=(1, 9, 11, 3))
+    w, beta = 0.7, 1.5
+    dx, dy = np.diff(x, axis=2)[:, :-1], np.diff(x, axis=1)[:, :, :-1]
+    summed = w * np.sum((dx**2 + dy**2) ** (beta / 2))
+    n, h, wd, c = x.shape
+    weight = w * n * (h - 1) * (wd - 1) * c * 255**beta
+    ours = weight * float(losses.total_variation(tf.constant(x / 255.0, tf.float32), "power", beta))
+    assert ours == pytest.approx(summed, rel=1e-4)

@@ -43,13 +43,14 @@ def content_loss(features, target, weight_map: Optional[tf.Tensor] = None) -> tf
     return tf.reduce_mean(tf.reduce_mean(sq, axis=[1, 2, 3]))
 
 
-def style_loss(features, target_gram) -> tf.Tensor:
+def style_loss(features, target_gram, centred: bool = False) -> tf.Tensor:
     """1/C² · ‖G(Φ) − Gs‖²_F for one layer (Gatys et al. 2016, eq. 4 with eq. 3's G/HW).
 
     Args:
-      features: [N, H, W, C]; target_gram: [N or 1, C, C] from `gram_matrix`.
+      features: [N, H, W, C]; target_gram: [N or 1, C, C] from `gram_matrix` (with the
+        same `centred`).
     """
-    diff = gram_matrix(_f32(features)) - _f32(target_gram)
+    diff = gram_matrix(_f32(features), centred) - _f32(target_gram)
     return tf.reduce_mean(tf.reduce_mean(tf.square(diff), axis=[1, 2]))
 
 

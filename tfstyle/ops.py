@@ -6,13 +6,17 @@ import tensorflow as tf
 MEAN_STD_EPS = 1e-5
 
 
-def gram_matrix(features: tf.Tensor) -> tf.Tensor:
+def gram_matrix(features: tf.Tensor, centred: bool = False) -> tf.Tensor:
     """Gram matrix of [N, H, W, C] features, normalised by H·W → [N, C, C].
 
     G_ij = (1 / HW) Σ_k F_ik F_jk (Gatys et al. 2016, eq. 3, with the
-    1/HW normalisation so values do not grow with image size).
+    1/HW normalisation so values do not grow with image size). `centred`:
+    each channel's mean over positions taken away first, G_ij = (1 / HW) Σ_k
+    (F_ik − μ_i)(F_jk − μ_j): the features' covariance, blind to their means.
     """
     features = tf.convert_to_tensor(features)
+    if centred:
+        features = features - tf.reduce_mean(features, axis=[1, 2], keepdims=True)
     shape = tf.shape(features)
     positions = tf.cast(shape[1] * shape[2], features.dtype)
     return tf.einsum("nhwc,nhwd->ncd", features, features) / positions

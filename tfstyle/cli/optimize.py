@@ -91,6 +91,11 @@ def add_parser(sub) -> None:
     )
     loss.add_argument("--tv-beta", type=finite, default=d.tv_beta, help="exponent of the power TV")
     loss.add_argument(
+        "--centred-gram",
+        action="store_true",
+        help="style statistics: the features' covariance (channel means taken away), not the Gram matrix",
+    )
+    loss.add_argument(
         "--preserve-color",
         action="store_true",
         help="transfer on luminance only and keep the content's colours",
@@ -200,6 +205,7 @@ def run(args) -> int:
         tv_weight=args.tv_weight,
         tv_variant=args.tv_variant,
         tv_beta=args.tv_beta,
+        centred_gram=args.centred_gram,
         optimizer=args.optimizer,
         steps=args.steps,
         learning_rate=args.learning_rate,

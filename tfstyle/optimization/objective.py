@@ -71,15 +71,19 @@ class StyleTerm(Term):
         target_grams: Mapping[str, tf.Tensor],
         weight: float,
         layer_weights: Optional[Mapping[str, float]] = None,
+        centred: bool = False,
     ):
         self.targets = dict(target_grams)
         self.taps = tuple(self.targets)
-        self.weight = weight
+        self.weight, self.centred = weight, centred
         self.layer_weights = dict(layer_weights or {t: 1.0 / len(self.taps) for t in self.taps})
 
     def __call__(self, image, features):
         return tf.add_n(
-            [self.layer_weights[t] * losses.style_loss(features[t], self.targets[t]) for t in self.taps]
+            [
+                self.layer_weights[t] * losses.style_loss(features[t], self.targets[t], self.centred)
+                for t in self.taps
+            ]
         )
 
 

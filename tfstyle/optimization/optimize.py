@@ -111,9 +111,13 @@ class GatysTransfer:
                 {t: content_features[t] for t in content_taps}, config.content_weight, weight_maps=maps
             ),
             StyleTerm(
-                {t: gram_matrix(tf.cast(style_features[t], tf.float32)) for t in style_taps},
+                {
+                    t: gram_matrix(tf.cast(style_features[t], tf.float32), config.centred_gram)
+                    for t in style_taps
+                },
                 config.style_weight,
                 style_weights,
+                centred=config.centred_gram,
             ),
             TotalVariationTerm(config.tv_weight, config.tv_variant, config.tv_beta),
             *extra_terms,

@@ -104,6 +104,9 @@ class OptimizeConfig:
     tv_weight: float = 1e2
     tv_variant: str = "squared"
     tv_beta: float = 2.0
+    #: style statistics as the features' covariance (each channel's mean taken away) instead of
+    #: Gatys' uncentred Gram matrix
+    centred_gram: bool = False
     # Adam stays the default: on the TF tutorial's objective (dominated by its
     # non-smooth absolute TV term) L-BFGS wins at 256 px and loses at 512 px
     # (BENCHMARKS.md, "Gatys: time to quality")
