@@ -221,3 +221,26 @@ def test_power_tv_mapping_from_a_summed_0_255_form(rng):
     weight = w * n * (h - 1) * (wd - 1) * c * 255**beta
     ours = weight * float(losses.total_variation(tf.constant(x / 255.0, tf.float32), "power", beta))
     assert ours == pytest.approx(summed, rel=1e-4)
+
+
+def test_nedeljkovic2023_learning_rate_is_carried_from_0_255():
+    """Adam's step of 10 on a 0–255 image moves a [0, 1] pixel by 10/255: the preset's rate."""
+    from tfstyle.cli import build_parser
+    from tfstyle.cli.optimize import apply_paper_settings
+    from tfstyle.optimization.settings import PRESETS
+
+    argv = [
+        "optimize",
+        "--content",
+        "c.jpg",
+        "--style",
+        "s.jpg",
+        "--output",
+        "o.png",
+        "--preset",
+        "nedeljkovic2023",
+    ]
+    args = build_parser().parse_args(argv)
+    apply_paper_settings(args)
+    assert args.learning_rate == pytest.approx(10 / 255) and args.optimizer == "adam"
+    assert PRESETS["nedeljkovic2023"][0] == ("block5_conv2",)

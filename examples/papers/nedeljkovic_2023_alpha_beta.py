@@ -1,11 +1,11 @@
 """Nedeljković 2023: how the content/style weight ratio α/β and the number of iterations change
 an optimisation-based stylization (a grid of ratios, and snapshots along one run).
 
-Runs `tfstyle optimize` with TensorFlow's tutorial layers (content block5_conv2, style
-block1_conv1 … block5_conv1; `--preset tf-tutorial`) and Adam. The paper's learning rate 10 is for
-a 0–255 image; tfstyle optimises a [0, 1] image, so the same step is 10/255 ≈ 0.039 (the default
-here). The ratios and iteration counts of the paper's figures are flags; the defaults span the
-usual range and are not taken from the paper (its text is not reachable here).
+Runs `tfstyle optimize --preset nedeljkovic2023`: TensorFlow's tutorial layers (content
+block5_conv2, style block1_conv1 … block5_conv1) and Adam. The paper's learning rate 10 is for a
+0–255 image; tfstyle optimises a [0, 1] image, so the same step is 10/255 ≈ 0.039. The ratios
+and iteration counts of the paper's figures are flags; the defaults span the usual range and are
+not taken from the paper (its text is not reachable here).
 
 Needs: VGG19 ImageNet weights (downloaded once on a connected machine, or --vgg-weights PATH).
 
@@ -15,9 +15,6 @@ Needs: VGG19 ImageNet weights (downloaded once on a connected machine, or --vgg-
 import os
 
 from common import DATA, STYLES, cli, done, output_folder, parser, strip
-
-#: The paper's Adam step on a 0–255 image, carried to tfstyle's [0, 1] image.
-LEARNING_RATE = 10.0 / 255.0
 
 
 def main() -> None:
@@ -36,9 +33,8 @@ def main() -> None:
     steps, size = (4, 48) if args.smoke else (args.steps, args.size)
     vgg = "random" if args.smoke else args.vgg_weights
     weights = ["--vgg-weights", vgg] if vgg else []
-    base = ["--content", args.content, "--style", args.style, "--preset", "tf-tutorial", "--optimizer",
-            "adam", "--learning-rate", LEARNING_RATE, "--size", size, "--quiet", "--content-weight", 1,
-            *weights]  # fmt: skip
+    base = ["--content", args.content, "--style", args.style, "--preset", "nedeljkovic2023",
+            "--size", size, "--quiet", "--content-weight", 1, *weights]  # fmt: skip
     ratios = [float(r) for r in args.ratios.split(",")]
     grid = [load_image(args.content)]
     for ratio in ratios:  # α/β with α = 1

@@ -59,8 +59,9 @@ def add_parser(sub) -> None:
         "--preset",
         choices=sorted(PRESETS),
         default=d.preset,
-        help="layer choice (default %(default)s); kozlovtsev2019 also sets that thesis's weights "
-        "(converted to this VGG's scale), depth terms and size wherever a flag is left at its default",
+        help="layer choice (default %(default)s); kozlovtsev2019 and nedeljkovic2023 also set that "
+        "paper's weights, depth terms, size or learning rate (converted to tfstyle's scales) wherever "
+        "a flag is left at its default",
     )
     loss.add_argument("--content-layers", type=csv(str), help="e.g. relu4_2 (overrides the preset)")
     loss.add_argument("--style-layers", type=csv(str), help="e.g. relu1_1,relu2_1,relu3_1")

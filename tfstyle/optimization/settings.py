@@ -27,7 +27,16 @@ PRESETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # Kozlovtsev 2019 (the depth-aware thesis): content conv2_2, style conv1_2, conv2_2, conv3_3,
     # conv4_3 of VGG19 (shared/specs/depth.md); its weights in PAPER_SETTINGS below
     "kozlovtsev2019": (("relu2_2",), ("relu1_2", "relu2_2", "relu3_3", "relu4_3")),
+    # Nedeljković 2023: TensorFlow's tutorial layers (content block5_conv2, style blockN_conv1)
+    "nedeljkovic2023": (
+        ("block5_conv2",),
+        ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"),
+    ),
 }
+
+#: Nedeljković 2023's Adam step, 10 on a 0–255 image, carried to tfstyle's [0, 1] image: the
+#: same change of a pixel per step is 10/255.
+NEDELJKOVIC_LEARNING_RATE = 10.0 / 255.0
 
 #: Feature scale of tfstyle's loss network over a PyTorch VGG19's. tfstyle feeds Keras' VGG19
 #: 255·x − the BGR means (x in [0, 1]); PyTorch code feeds (x − μ)/σ with torchvision's
@@ -80,6 +89,9 @@ PAPER_SETTINGS: dict[str, dict] = {
         "size": 640,
         "tv_weight": 0.0,
     },
+    # Nedeljković 2023: Adam at its learning rate, carried from 0–255; its weights and iteration
+    # counts are the subject of its figures (examples/papers/nedeljkovic_2023_alpha_beta.py)
+    "nedeljkovic2023": {"optimizer": "adam", "learning_rate": NEDELJKOVIC_LEARNING_RATE},
 }
 INITS = ("content", "noise", "style")
 OPTIMIZERS = ("adam", "lbfgs")
