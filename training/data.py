@@ -77,7 +77,7 @@ class PipelineConfig:
                 f"--crop_size must be >= {MIN_TRAINING_SIDE} and --image_size >= 1, got "
                 f"{self.crop} and {self.size}"
             )
-        if self.resize == "fixed" and self.crop > self.size:
+        if self.crop > self.size:  # either mode: the crop must fit the resized image's shorter side
             raise ConfigError(
                 f"--crop_size {self.crop} is larger than --image_size {self.size}: a crop must fit "
                 f"in the resized image; lower --crop_size or raise --image_size"
