@@ -90,7 +90,10 @@ def run_tfjs(model_json, inputs: np.ndarray, node, tmp_path) -> np.ndarray:
 @needs_node
 @pytest.mark.parametrize(
     "model, node, size",
-    [("faceres", "global_pooling/Mean", 224), ("mobilefacenet", None, 112)],
+    [
+        ("faceres", "global_pooling/Mean", 224),
+        pytest.param("mobilefacenet", None, 112, marks=pytest.mark.slow),  # the rejected network
+    ],
 )
 def test_reader_matches_tensorflow_js(model, node, size, faces_found, tmp_path):
     """Real face crops through the graph: TensorFlow (this reader) = TensorFlow.js within 1e-4."""
@@ -273,6 +276,7 @@ def test_identity_needs_a_model_json(tmp_path):
         IdentityNetwork(str(tmp_path / "missing.json"))
 
 
+@pytest.mark.slow
 @needs_models
 def test_cli_faces_compare(magenta, tmp_path, capsys):
     """`tfstyle faces --compare RESULT`: the photo against itself is the same person (identity 1,

@@ -75,6 +75,7 @@ def test_round_trips_keras_weights_h5_and_the_folder(single, images, tmp_path):
         SANetStylizer(levels=("relu5_1",))
 
 
+@pytest.mark.slow
 def test_stylize_command_and_api_load_the_folder(single, tmp_path):
     """`tfstyle stylize --weights DIR` on a single-level folder gives what the Python API gives."""
     import tfstyle
@@ -92,6 +93,7 @@ def test_stylize_command_and_api_load_the_folder(single, tmp_path):
     np.testing.assert_array_equal(load_image(out) * 255, to_uint8(api).astype(np.float32))
 
 
+@pytest.mark.slow
 def test_trains_and_exports(tmp_path):
     """Two training steps of the single-level model; its export loads as single-level and
     reproduces the trained transform."""
