@@ -168,21 +168,16 @@ def test_the_conversions_premise_torch_losses_against_tfstyles(rng):
     assert style_tf == pytest.approx(k**4 * channels**2 * style_torch, rel=1e-3)
 
 
+def optimize_argv(preset: str) -> list:
+    """`tfstyle optimize` arguments with a preset (the files are never opened)."""
+    return ["optimize", "--content", "c.jpg", "--style", "s.jpg", "--output", "o.png", "--preset", preset]
+
+
 def test_preset_fills_only_what_is_left_at_its_default():
     from tfstyle.cli import build_parser
     from tfstyle.cli.optimize import apply_paper_settings
 
-    base = [
-        "optimize",
-        "--content",
-        "c.jpg",
-        "--style",
-        "s.jpg",
-        "--output",
-        "o.png",
-        "--preset",
-        "kozlovtsev2019",
-    ]
+    base = optimize_argv("kozlovtsev2019")
     args = build_parser().parse_args([*base, "--style-weight", "5"])
     applied = apply_paper_settings(args)
     assert args.style_weight == 5.0 and "style_weight" not in applied
@@ -229,17 +224,7 @@ def test_nedeljkovic2023_learning_rate_is_carried_from_0_255():
     from tfstyle.cli.optimize import apply_paper_settings
     from tfstyle.optimization.settings import PRESETS
 
-    argv = [
-        "optimize",
-        "--content",
-        "c.jpg",
-        "--style",
-        "s.jpg",
-        "--output",
-        "o.png",
-        "--preset",
-        "nedeljkovic2023",
-    ]
+    argv = optimize_argv("nedeljkovic2023")
     args = build_parser().parse_args(argv)
     apply_paper_settings(args)
     assert args.learning_rate == pytest.approx(10 / 255) and args.optimizer == "adam"
