@@ -171,6 +171,34 @@ class DepthTask(Task):
 FLAGS = flags.FLAGS
 
 
+def define_pair_flags(equal_fraction: float) -> None:
+    """The pair-sampling flags (`depth_data.PairConfig`), shared with training.evaluate_depth."""
+    flags.DEFINE_integer("pairs_per_image", 800, "sampled point pairs per image")
+    flags.DEFINE_float("max_distance", 40.0, "max pixel distance within a pair")
+    flags.DEFINE_float("min_difference", 0.01, "min depth difference of ordinal pairs, of the range")
+    flags.DEFINE_float("equal_fraction", equal_fraction, "fraction of equal pairs")
+    flags.DEFINE_float("equal_threshold", 0.002, "max depth difference of equal pairs, of the range")
+
+
+def pair_config(flag_values) -> depth_data.PairConfig:
+    """`depth_data.PairConfig` from the flags of `define_pair_flags`."""
+    return depth_data.PairConfig(
+        flag_values.pairs_per_image,
+        flag_values.max_distance,
+        flag_values.min_difference,
+        flag_values.equal_fraction,
+        flag_values.equal_threshold,
+    )
+
+
+def size_flag(values, name: str = "size") -> tuple:
+    """A height,width flag as a tuple, refused in one line unless two positive multiples of 16."""
+    size = tuple(int(v) for v in values)
+    if len(size) != 2 or any(s <= 0 or s % 16 for s in size):
+        raise app.UsageError(f"--{name} takes height,width, multiples of 16; got {','.join(values)}")
+    return size
+
+
 def define_flags():
     define_trainer_flags(steps=100_000, batch_size=4)
     define_data_flags(
@@ -186,11 +214,7 @@ def define_flags():
     )
     flags.DEFINE_list("size", ["240", "320"], "training height,width (multiples of 16)")
     flags.DEFINE_float("learning_rate", 1e-3, "RMSprop learning rate")
-    flags.DEFINE_integer("pairs_per_image", 800, "sampled point pairs per image")
-    flags.DEFINE_float("max_distance", 40.0, "max pixel distance within a pair")
-    flags.DEFINE_float("min_difference", 0.01, "min depth difference of ordinal pairs, of the range")
-    flags.DEFINE_float("equal_fraction", 0.2, "fraction of equal pairs")
-    flags.DEFINE_float("equal_threshold", 0.002, "max depth difference of equal pairs, of the range")
+    define_pair_flags(equal_fraction=0.2)
     flags.DEFINE_string("init_from", None, "hourglass .weights.h5 to fine-tune from")
     flags.DEFINE_bool("crop_to_aspect", False, "crop each frame to --size's aspect before resizing (KITTI)")
     flags.DEFINE_enum(
@@ -238,21 +262,13 @@ def main(argv):
     applied = apply_preset(FLAGS)
     if applied:
         logging.info("preset %s: %s", FLAGS.preset, ", ".join(f"{k}={v}" for k, v in applied.items()))
-    size = tuple(int(s) for s in FLAGS.size)
-    if len(size) != 2 or any(s % 16 for s in size):
-        raise app.UsageError(f"--size takes height,width, multiples of 16; got {FLAGS.size}")
+    size = size_flag(FLAGS.size)
     config = from_flags(
         DepthConfig,
         FLAGS,
         data=data_spec_from_flags(FLAGS, DATA_KINDS),
         size=size,
-        pairs=depth_data.PairConfig(
-            FLAGS.pairs_per_image,
-            FLAGS.max_distance,
-            FLAGS.min_difference,
-            FLAGS.equal_fraction,
-            FLAGS.equal_threshold,
-        ),
+        pairs=pair_config(FLAGS),
     )
     path = run_task(DepthTask(config), config)
     logging.info("exported %s (tfstyle depth --depth-weights %s)", path, path)

@@ -43,6 +43,7 @@ from tfstyle.models import depth_metrics as metrics
 from tfstyle.models.depth import build_hourglass
 from tfstyle.programs import run
 from training import depth_data
+from training.depth import define_pair_flags, pair_config, size_flag
 
 FLAGS = flags.FLAGS
 
@@ -168,23 +169,13 @@ def define_flags():
     flags.DEFINE_list("size", ["240", "320"], "model input height,width for NYU and DIW")
     flags.DEFINE_list("kitti_size", ["224", "288"], "model input height,width for KITTI (the thesis's)")
     flags.DEFINE_bool("kitti_crop_to_aspect", True, "crop KITTI frames to --kitti_size's aspect first")
-    flags.DEFINE_integer("pairs_per_image", 800, "pairs drawn per depth map (NYU, KITTI)")
-    flags.DEFINE_float("max_distance", 40.0, "max pixel distance within a drawn pair")
-    flags.DEFINE_float("min_difference", 0.01, "min depth difference of an ordinal pair, of the range")
-    flags.DEFINE_float("equal_fraction", 0.0, "share of equal pairs drawn (the thesis scores ordinal pairs)")
-    flags.DEFINE_float("equal_threshold", 0.002, "max depth difference of an equal pair, of the range")
+    # pair sampling for NYU and KITTI as in training; the thesis scores ordinal pairs only
+    define_pair_flags(equal_fraction=0.0)
     flags.DEFINE_float("tau", 0.02, "WKDR threshold")
     flags.DEFINE_integer("batch_size", 4, "images per model call")
     flags.DEFINE_integer("seed", 0, "seed of the drawn pairs (the same for every model)")
     flags.DEFINE_bool("synthetic", False, "generated scenes instead of real sets (smoke tests)")
     flags.DEFINE_string("output", None, "also write the results as JSON here")
-
-
-def size_flag(values, name) -> tuple:
-    size = tuple(int(v) for v in values)
-    if len(size) != 2 or any(s <= 0 or s % 16 for s in size):
-        raise app.UsageError(f"--{name} takes height,width, multiples of 16; got {','.join(values)}")
-    return size
 
 
 def eval_sets() -> list[EvalSet]:
@@ -224,13 +215,7 @@ def main(argv):
         raise app.UsageError("--weights is required: LABEL:PATH of an hourglass .weights.h5 (repeatable)")
     models = parse_models(FLAGS.weights)
     sets = eval_sets()
-    pairs = depth_data.PairConfig(
-        FLAGS.pairs_per_image,
-        FLAGS.max_distance,
-        FLAGS.min_difference,
-        FLAGS.equal_fraction,
-        FLAGS.equal_threshold,
-    )
+    pairs = pair_config(FLAGS)
     results: dict = {}
     for label, path in models.items():
         model = load_model(path)
