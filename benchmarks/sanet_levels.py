@@ -3,7 +3,8 @@
 The paper's Table 1 times its single-level (relu4_1) and multi-level (relu4_1 + relu5_1) models
 at 256 and 512 px on a GPU; this runs both of tfstyle's in one process on this machine, the same
 images, float32 and the measured-auto plan, and reports time per stylization (median of
---repeats, after a warm-up) and the ratio. Trained-scale random weights
+--repeats, after a warm-up), the ratio, and each precision's PSNR against the float32 picture of
+the same weights (float32 runs first). Trained-scale random weights
 (tests/helpers.trained_like): speed only, no picture.
 
     python benchmarks/sanet_levels.py --sizes=256,512
@@ -37,8 +38,14 @@ def main(argv):
 
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, TF {tf.__version__}"
     print(f"machine: {machine}; trained-scale random weights\n")
-    print("| model | transform parameters | whole model | size | precision | seconds | vs multi-level |")
-    print("|---|---|---|---|---|---|---|")
+    from helpers import psnr
+
+    print(
+        "| model | transform parameters | whole model | size | precision | PSNR vs float32 (dB) | seconds "
+        "| vs multi-level |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    reference: dict = {}  # (model, size) → the float32 picture of the same weights
     for size in (int(s) for s in FLAGS.sizes):
         content = resize(load_image(PORTRAIT), (size, size))
         style = resize(load_image(PAINTING), (size, size))
@@ -50,10 +57,17 @@ def main(argv):
                 network = trained_like(SANetStylizer(levels=levels, **plan.network_kwargs()))
                 encoded = network.encode_style(style)
                 times[name] = median_seconds(lambda: network.stylize(content, encoded=encoded), FLAGS.repeats)
+                picture = network.stylize(content, encoded=encoded)
+                if plan.is_float32:
+                    reference[name, size] = picture
+                fidelity = (
+                    psnr(picture, reference[name, size], peak=1.0) if (name, size) in reference else None
+                )
+                shown = "—" if fidelity is None else ("∞" if fidelity == float("inf") else f"{fidelity:.1f}")
                 ratio = times[name] / times["multi-level"]
                 print(
                     f"| {name} | {network.transform.count_params():,} | {network.count_params():,} | "
-                    f"{size}² | {plan.name} | {times[name]:.3f} | {ratio:.2f} |",
+                    f"{size}² | {plan.name} | {shown} | {times[name]:.3f} | {ratio:.2f} |",
                     flush=True,
                 )
 
