@@ -163,6 +163,8 @@ def test_import_sanet_command_writes_what_stylize_reads(tmp_path, offline):
                 str(out),
                 "--max-size",
                 "64",
+                "--precision",
+                "float32",  # auto would probe these weights first: not this test's point
                 "--quiet",
             ]
         )

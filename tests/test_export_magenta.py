@@ -54,10 +54,28 @@ def uint8(image):
     return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
 
 
-@pytest.fixture(scope="module")
-def served(real, tmp_path_factory):
-    """The SavedModel written by the program's function, loaded back (not the Python module)."""
+class Keyworded:
+    """An in-process concrete function called as a loaded signature is: by input names only."""
+
+    def __init__(self, function):
+        self.function, specs = function, function.structured_input_signature[0]
+        self.names = [spec.name for spec in specs]
+        self.structured_input_signature = ((), {spec.name: spec for spec in specs})
+
+    def __call__(self, **inputs):
+        return self.function(*(inputs[name] for name in self.names))
+
+
+@pytest.fixture(
+    scope="module",
+    params=["in-process", pytest.param("saved", marks=pytest.mark.slow)],  # saving traces ~13 s
+)
+def served(real, tmp_path_factory, request):
+    """The serving signatures: traced in this process, and (slow) the SavedModel written by the
+    program's function and loaded back."""
     module = StylizeServing(real, settings=SETTINGS, options=ServingOptions(max_size=160))
+    if request.param == "in-process":
+        return {name: Keyworded(function) for name, function in module.signatures().items()}
     path = export_saved_model(module, str(tmp_path_factory.mktemp("served")))
     return tf.saved_model.load(path).signatures
 

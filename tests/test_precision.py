@@ -187,8 +187,7 @@ def test_cli_python_and_served_defaults_agree_to_45_db(tmp_path, monkeypatch):
     argv = ["stylize", "--content", str(content_path), "--style", str(style_path), "--quiet"]
     assert main([*argv, "--output", str(tmp_path / "cli.png"), "--weights", str(tmp_path / "w")]) == 0
     cli_u8 = np.asarray(load_image(tmp_path / "cli.png") * 255 + 0.5, np.uint8)
-    network = load_network("sanet", str(tmp_path / "w"))
-    assert not network.precision_choice.plan.is_float32  # the default really runs a bfloat16 plan
+    assert not served.network.precision_choice.plan.is_float32  # the default runs a bfloat16 plan
     api = stylize(content_u8, style_u8, weights=str(tmp_path / "w"))
     assert cli_u8.shape == served_u8.shape == content_u8.shape
     assert psnr(cli_u8, served_u8) >= 45.0
