@@ -122,7 +122,7 @@ def test_bfloat16_loss_network_tracks_float32(transfer, images):
     bf16 = GatysTransfer(None, precision="bfloat16")
     assert bf16.policy == "mixed_bfloat16"
     bf16.encoder.set_weights(transfer.encoder.get_weights())
-    config = OptimizeConfig(steps=30)
+    config = OptimizeConfig(steps=15)
     want = transfer.run(content, style, config).history
     got = bf16.run(content, style, config).history
     assert got[-1]["total"] < 0.95 * got[0]["total"]
