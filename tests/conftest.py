@@ -16,6 +16,22 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+#: The files that take longest, run first: pytest-xdist hands out whole files in collection order
+#: (setup.cfg: --dist loadfile --no-loadscope-reorder), so both workers finish near together
+#: instead of one starting a 40-second file while the other has nothing left.
+LONGEST_FIRST = (
+    "test_precision.py",
+    "test_hardening.py",
+    "test_optimize.py",
+    "test_tiling.py",
+    "test_depth.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest as collected
+
 
 @pytest.fixture(autouse=True)
 def _seed():
@@ -34,6 +50,19 @@ def offline(monkeypatch, tmp_path):
     monkeypatch.setenv("TFSTYLE_OFFLINE", "1")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
     return tmp_path / "keras-home"
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Fail the test if any network is built: the refusal must come first."""
+
+    def built(*args, **kwargs):
+        raise AssertionError("a network was built before the input was refused")
+
+    monkeypatch.setattr("tfstyle.models.sanet_weights.load_sanet", built)
+    monkeypatch.setattr("tfstyle.optimization.optimize.GatysTransfer.__init__", built)
+    monkeypatch.setattr("tfstyle.models.depth.build_hourglass", built)
+    monkeypatch.setattr("tfstyle.portraits.segment.make_segmenter", built)
 
 
 @pytest.fixture(scope="session")

@@ -27,19 +27,6 @@ def weights_dir(tmp_path_factory):
 
 
 @pytest.fixture
-def no_network(monkeypatch):
-    """Fail the test if any network is built: the refusal must come first."""
-
-    def built(*args, **kwargs):
-        raise AssertionError("a network was built before the input was refused")
-
-    monkeypatch.setattr("tfstyle.models.sanet_weights.load_sanet", built)
-    monkeypatch.setattr("tfstyle.optimization.optimize.GatysTransfer.__init__", built)
-    monkeypatch.setattr("tfstyle.models.depth.build_hourglass", built)
-    monkeypatch.setattr("tfstyle.portraits.segment.make_segmenter", built)
-
-
-@pytest.fixture
 def readonly(tmp_path):
     """A folder nobody can write in, root included (immutable where we are root)."""
     folder = tmp_path / "ro"

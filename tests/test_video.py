@@ -149,7 +149,7 @@ def test_cli_video_and_portrait_mode(magenta, clip, tmp_path, capsys):
         (None, ["--output-ext", "/missing/out.mp4"], "does not exist; create it first"),
     ],
 )
-def test_bad_input_one_line_exit_2_no_output(clip, tmp_path, capsys, make, extra, message):
+def test_bad_input_one_line_exit_2_no_output(clip, tmp_path, capsys, make, extra, message, no_network):
     import shutil
 
     shutil.copy(clip, tmp_path / "good.mp4")

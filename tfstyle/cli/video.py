@@ -96,12 +96,10 @@ def run(args) -> int:
         raise ConfigError(f"--temporal-weight must be in [0, 1], got {args.temporal_weight}")
     if not 0 <= args.crf <= video_lib.MAX_CRF:
         raise ConfigError(f"--crf must be in [0, {video_lib.MAX_CRF}], got {args.crf}")
-    if args.start < 0 or (args.duration is not None and args.duration <= 0):
-        raise ConfigError("--start must be >= 0 and --duration > 0 (seconds)")
     video_lib.check_output(args.output)
     video_lib.av()  # the missing-extra line before anything loads
     video_lib.flow_lib.cv2()
-    video_lib.probe(args.input)
+    video_lib.probe_span(args.input, args.start, args.duration)
 
     from tfstyle.pipeline import Pipeline
 

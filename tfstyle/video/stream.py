@@ -99,6 +99,16 @@ def probe(path: str) -> VideoInfo:
         )
 
 
+def probe_span(path: str, start: float, duration: Optional[float]) -> VideoInfo:
+    """`probe`, and a one-line `ConfigError` unless [start, start + duration) lies in the video."""
+    if start < 0 or (duration is not None and duration <= 0):
+        raise ConfigError("--start must be >= 0 and --duration > 0 (seconds)")
+    info = probe(path)
+    if info.duration and start >= info.duration:
+        raise ConfigError(f"--start {start}: the video lasts {info.duration:.2f} s")
+    return info
+
+
 def _open(path: str):
     if not os.path.isfile(path):
         raise ImageError(f"{path}: no such file; check the path")
@@ -394,12 +404,8 @@ def stylize_video(
     """
     if not 0 <= crf <= MAX_CRF:
         raise ConfigError(f"--crf must be in [0, {MAX_CRF}], got {crf}")
-    if start < 0 or (duration is not None and duration <= 0):
-        raise ConfigError("--start must be >= 0 and --duration > 0 (seconds)")
     check_output(output)
-    info = probe(source)
-    if info.duration and start >= info.duration:
-        raise ConfigError(f"--start {start}: the video lasts {info.duration:.2f} s")
+    info = probe_span(source, start, duration)
     size = even_size(info.height, info.width, max_size)
     blender = TemporalBlender(temporal_weight, measure, needs_flow=segment is not None or faces is not None)
     smoother = MaskSmoother(segment) if segment is not None else None
