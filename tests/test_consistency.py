@@ -109,7 +109,7 @@ def test_video_frames_go_through_the_same_pipeline(magenta_dir, tmp_path, monkey
 
 def test_stylize_command_and_served_default_agree(magenta_dir, tmp_path):
     """``tfstyle stylize --model magenta`` at its defaults against the SavedModel's ``stylize``
-    function at the export's defaults, on the same PNG inputs (SANet's: test_precision)."""
+    function at the export's defaults, on the same PNG inputs (SANet's, slow: test_precision)."""
     from export.serving import StylizeServing
     from tfstyle.image import fit, save_image
     from tfstyle.models.registry import load_network

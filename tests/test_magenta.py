@@ -313,7 +313,7 @@ def test_cli_builtin_style(tmp_path, capsys):
 
 @pytest.mark.parametrize("network", ["magenta", "builtin"])
 def test_auto_precision_is_measured_on_the_real_weights_and_keeps_float32(
-    network, magenta_dir, tmp_path, monkeypatch
+    network, magenta_dir, tmp_path, monkeypatch, request
 ):
     """The rule SANet's auto follows, on Magenta's and the 26-style network's real weights: on a
     bfloat16 device the probe finds bfloat16 too far from float32 (BENCHMARKS.md: 28.9 dB on
@@ -334,7 +334,7 @@ def test_auto_precision_is_measured_on_the_real_weights_and_keeps_float32(
     # the probe's verdict on a photo: bfloat16 is below the 40 dB bar there too
     if network == "magenta":
         content, style = load_fitted(PORTRAIT, 256), load_fitted(PAINTING, 256)
-        nets = [load_network(network, folder, word) for word in ("float32", "bfloat16")]
-        photo = psnr(nets[1].stylize(content, style), nets[0].stylize(content, style), 1.0)
+        float32, bfloat16 = request.getfixturevalue("magenta"), load_network(network, folder, "bfloat16")
+        photo = psnr(bfloat16.stylize(content, style), float32.stylize(content, style), 1.0)
         print(f"bfloat16 on a photo: {photo:.1f} dB")
         assert photo < precision.MIN_PSNR_DB

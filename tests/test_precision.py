@@ -163,6 +163,7 @@ def test_precision_words_resolve_by_what_the_device_has(monkeypatch):
             assert precision.fixed_plan("auto", "sanet").is_float32
 
 
+@pytest.mark.slow  # three entry points traced at a bfloat16 plan (10 s); Magenta's twin is fast
 def test_cli_python_and_served_defaults_agree_to_45_db(tmp_path, monkeypatch):
     """`tfstyle stylize`, `tfstyle.stylize` and the SavedModel's `stylize` function, each at its
     default precision (the plan, as on a bfloat16 device: the export resolves ``auto`` as the
