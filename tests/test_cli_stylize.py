@@ -2,6 +2,7 @@
 
 import shutil
 
+import keras
 import numpy as np
 import pytest
 from helpers import PAINTING, PORTRAIT
@@ -15,6 +16,7 @@ from tfstyle.models.sanet_weights import save_weights_dir
 @pytest.fixture(scope="module")
 def weights_dir(tmp_path_factory):
     directory = tmp_path_factory.mktemp("sanet-weights")
+    keras.utils.set_random_seed(7)  # its own weights, whatever ran before on this worker
     save_weights_dir(SANetStylizer(dtype="float32"), str(directory))
     return directory
 

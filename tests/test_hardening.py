@@ -7,6 +7,7 @@ import subprocess
 import sys
 import zipfile
 
+import keras
 import numpy as np
 import pytest
 from helpers import PAINTING, PORTRAIT
@@ -22,6 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 @pytest.fixture(scope="module")
 def weights_dir(tmp_path_factory):
     directory = tmp_path_factory.mktemp("sanet-weights")
+    keras.utils.set_random_seed(7)  # its own weights, whatever ran before on this worker
     save_weights_dir(SANetStylizer(dtype="float32"), str(directory))
     return directory
 
