@@ -53,6 +53,7 @@ def roundtripped(tmp_path_factory):
     return model, loaded, build_hourglass(str(tmp_path / "hourglass.weights.h5"))
 
 
+@pytest.mark.slow  # the 22-block hourglass saved and loaded twice (7 s)
 @pytest.mark.parametrize("hw", [(32, 48), (37, 23)])
 def test_hourglass_any_size_and_keras_roundtrip(hw, roundtripped):
     model, loaded, from_weights = roundtripped

@@ -47,6 +47,7 @@ def test_architecture_is_the_relu4_1_block_into_the_decoder(single, images):
         np.testing.assert_allclose(got, np.clip(expected.numpy()[0, :height, :width], 0, 1), atol=2e-5)
 
 
+@pytest.mark.slow  # four single-level models built and traced; the two-level round trip is fast
 def test_round_trips_keras_weights_h5_and_the_folder(single, images, tmp_path):
     content, style = images
     want = single.stylize(content, style)
