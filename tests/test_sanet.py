@@ -132,7 +132,9 @@ def test_cached_style_features_roundtrip(stylizer, tmp_path):
 def test_max_style_positions_caps_and_logs(converted, caplog):
     capped = load_sanet(str(converted), dtype="float32", max_style_positions=16)
     content, style = images(10, (64, 64), (96, 96))
-    with caplog.at_level("INFO"):
+    with caplog.at_level(
+        "INFO", logger="absl"
+    ):  # absl.app.run (an in-process program) sets that logger to WARNING
         features = capped.encode_style(style)
     assert features.relu4_1.shape[1] * features.relu4_1.shape[2] <= 16
     assert any("max_style_positions" in r.getMessage() for r in caplog.records)
