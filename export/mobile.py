@@ -46,6 +46,7 @@ from tfstyle.models.sanet import CHANNELS, SANetStylizer
 from tfstyle.portraits.compose import feather
 from tfstyle.portraits.settings import PortraitSettings
 from tfstyle.style_features import StyleFeatures, StyleVector
+from tfstyle.tiling import traced_with_whole_convs
 
 
 def _image(name, size, channels=3):
@@ -72,9 +73,16 @@ class _MobileModels(tf.Module):
         self.stylizer, self.size, self.style_size, self.settings = stylizer, size, style_size, settings
         content, mask = _image("content", size), _image("mask", size, channels=1)
         face_mask = _image("face_mask", size, channels=1)
-        self.style_encoder = tf.function(self._style_encoder, input_signature=[_image("style", style_size)])
-        self.transfer = tf.function(self._transfer, input_signature=[content, *style])
-        self.portrait = tf.function(self._portrait, input_signature=[content, *portrait, mask, face_mask])
+        # TFLite runs its own kernels: no oneDNN row-batching in these graphs (tfstyle.tiling)
+        self.style_encoder = tf.function(
+            traced_with_whole_convs(self._style_encoder), input_signature=[_image("style", style_size)]
+        )
+        self.transfer = tf.function(
+            traced_with_whole_convs(self._transfer), input_signature=[content, *style]
+        )
+        self.portrait = tf.function(
+            traced_with_whole_convs(self._portrait), input_signature=[content, *portrait, mask, face_mask]
+        )
 
     def function(self, name: str):
         return getattr(self, name).get_concrete_function()

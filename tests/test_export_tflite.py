@@ -252,3 +252,19 @@ def test_mobile_functions_in_process_equal_keras():
         settings=PortraitSettings(feather=0.0, face_crop=False),  # the graphs have no face crop
     )
     np.testing.assert_allclose(portrait["image"].numpy()[0], expected.image, atol=1e-4)
+
+    # the Keras side above ran its float32 512-channel convs on row halves stacked as a batch (a
+    # concatenation feeds them); the graphs TFLite converts run every conv whole (tiling.whole_convs)
+    def row_batched(graph):
+        return [
+            op.name
+            for op in graph.get_operations()
+            if op.type == "Conv2D" and op.inputs[0].op.type == "ConcatV2"
+        ]
+
+    assert not [
+        op
+        for name in ("style_encoder", "transfer", "portrait")
+        for op in row_batched(models.function(name).graph)
+    ]
+    assert row_batched(stylizer._graphs["encode"].get_concrete_function().graph)

@@ -1,12 +1,14 @@
 """Strip-wise execution (tfstyle.tiling) equals one-shot execution, at odd sizes and any strip height."""
 
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from helpers import PAINTING, PORTRAIT, trained_like
 
 from tfstyle.image import load_image, resize
 from tfstyle.models.sanet import SANetStylizer
-from tfstyle.tiling import LayerChain
+from tfstyle.tiling import ROW_BATCH_MIN_CHANNELS, LayerChain, conv_rows_as_batch, row_batchable, run_chain
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +34,52 @@ def test_decoder_end_in_strips_equals_one_shot(stylizer, rows):
     whole = chain(half).numpy()
     assert whole.shape == (1, 46, 34, 3)
     np.testing.assert_allclose(chain(half, strip_rows=rows).numpy(), whole, atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("batch, rows", [(1, 9), (1, 10), (2, 7), (1, 3)])
+def test_a_conv_on_its_row_halves_as_a_batch_equals_the_conv(batch, rows):
+    """Odd and even output heights (the halves overlap by one row when odd), one and two images,
+    and the smallest input a 3×3 valid conv takes."""
+    conv = keras.layers.Conv2D(ROW_BATCH_MIN_CHANNELS, 3, padding="valid")
+    x = tf.constant(
+        np.random.default_rng(rows).normal(size=(batch, rows, 6, ROW_BATCH_MIN_CHANNELS)), tf.float32
+    )
+    want = conv(x).numpy()
+    assert row_batchable(conv)
+    got = tf.function(lambda x: conv_rows_as_batch(conv, x))(x).numpy()  # dynamic shapes, as in a stage
+    assert got.shape == want.shape == (batch, rows - 2, 4, ROW_BATCH_MIN_CHANNELS)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_only_float32_many_channel_stride_one_convs_are_row_batched():
+    shape = (1, 8, 8, ROW_BATCH_MIN_CHANNELS)
+
+    def built(**kwargs):
+        layer = keras.layers.Conv2D(8, kwargs.pop("kernel", 3), **{"padding": "valid", **kwargs})
+        layer.build(kwargs.pop("shape", shape))
+        return layer
+
+    assert row_batchable(built())
+    assert not row_batchable(built(dtype="mixed_bfloat16"))  # no gain in bfloat16 (BENCHMARKS.md)
+    assert not row_batchable(built(strides=2)) and not row_batchable(built(padding="same"))
+    assert not row_batchable(built(kernel=1))
+    small = keras.layers.Conv2D(8, 3, padding="valid")
+    small.build((1, 8, 8, ROW_BATCH_MIN_CHANNELS - 1))
+    assert not row_batchable(small)
+
+
+def test_sanet_stages_through_run_chain_equal_its_keras_models(stylizer):
+    """The encoder and decoder as `run_chain` walks them (row-batched float32 convs) against the
+    functional Keras models called whole, at an odd size."""
+    image = np.random.default_rng(0).uniform(size=(1, 75, 61, 3)).astype(np.float32)
+    want = stylizer.encoder(image)
+    got = run_chain(stylizer.encoder.layers[1:], tf.constant(image), ("relu4_1", "relu5_1"))
+    for tap in ("relu4_1", "relu5_1"):
+        np.testing.assert_allclose(
+            got[tap].numpy(), want[tap].numpy(), rtol=0, atol=1e-5 * np.abs(want[tap]).max()
+        )
+    decoded = run_chain(stylizer.decoder.layers[1:], want["relu4_1"]).numpy()
+    np.testing.assert_allclose(decoded, stylizer.decoder(want["relu4_1"]).numpy(), rtol=0, atol=1e-4)
 
 
 def test_stylizer_in_strips_equals_untiled_at_an_odd_size(stylizer):

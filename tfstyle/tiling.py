@@ -23,7 +23,10 @@ Strips span the full width; only rows are split.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from typing import Union
 
@@ -204,3 +207,75 @@ def run_levels(chains: Sequence[LayerChain], x, strip_rows: int):
         total = chain.heights(int(x.shape[1]))[-1]
         x = chain(x, strip_rows=rows if total > 2 * rows else None)
     return x
+
+
+#: Input channels from which a float32 3×3 conv runs faster on two row halves stacked as a
+#: batch than on the whole image: oneDNN's kernel for one image is slow at many channels on few
+#: positions (2-core AMX VM, 512² input: 64²×512 1.9×, 32²×512 1.9×, 128²×256 1.2×, 256²×128
+#: 0.9×; bfloat16 no gain; benchmarks/conv_rows.py).
+ROW_BATCH_MIN_CHANNELS = 256
+
+
+def row_batchable(layer: keras.layers.Layer) -> bool:
+    """Whether `conv_rows_as_batch` pays for `layer`: a valid float32 conv of stride 1, kernel > 1,
+    on at least `ROW_BATCH_MIN_CHANNELS` input channels."""
+    return (
+        isinstance(layer, keras.layers.Conv2D)
+        and layer.padding == "valid"
+        and tuple(layer.strides) == (1, 1)
+        and tuple(layer.dilation_rate) == (1, 1)
+        and layer.kernel_size[0] > 1
+        and layer.compute_dtype == "float32"
+        and int(layer.kernel.shape[2]) >= ROW_BATCH_MIN_CHANNELS
+    )
+
+
+def conv_rows_as_batch(conv: keras.layers.Layer, x):
+    """`conv(x)` (valid, stride 1) computed as the two overlapping row halves of `x` [N, H, W, C]
+    in one batch of 2N, stitched back: exact, each output row sees the same input rows."""
+    k = conv.kernel_size[0]
+    n, height = tf.shape(x)[0], tf.shape(x)[1]
+    out_rows = height - k + 1
+    half = (out_rows + 1) // 2  # the second half overlaps the first by one row when out_rows is odd
+    slab = half + k - 1
+    y = conv(tf.concat([x[:, :slab], x[:, height - slab :]], axis=0))
+    return tf.concat([y[:n], y[n:, 2 * half - out_rows :]], axis=1)
+
+
+_row_batching = contextvars.ContextVar("row_batching", default=True)
+
+
+@contextlib.contextmanager
+def whole_convs():
+    """Graphs traced inside run every conv whole: for TFLite, whose own kernels the
+    `conv_rows_as_batch` measurement says nothing about."""
+    token = _row_batching.set(False)
+    try:
+        yield
+    finally:
+        _row_batching.reset(token)
+
+
+def traced_with_whole_convs(fn: Callable) -> Callable:
+    """`fn`, run (so traced) inside `whole_convs`."""
+
+    @functools.wraps(fn)
+    def whole(*args, **kwargs):
+        with whole_convs():
+            return fn(*args, **kwargs)
+
+    return whole
+
+
+def run_chain(layers: Sequence[keras.layers.Layer], x, taps: Sequence[str] = ()):
+    """Apply `layers` in order, each `row_batchable` conv through `conv_rows_as_batch` (the same
+    numbers, faster on one image). Returns the output, or ``{tap: output}`` of the layers named
+    in `taps` (the chain stops at the last of them)."""
+    found, batched = {}, _row_batching.get()
+    for layer in layers:
+        x = conv_rows_as_batch(layer, x) if batched and row_batchable(layer) else layer(x)
+        if layer.name in taps:
+            found[layer.name] = x
+            if len(found) == len(taps):
+                return found
+    return found if taps else x

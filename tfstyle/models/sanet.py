@@ -23,7 +23,7 @@ from tfstyle.models.base import StyleNetwork
 from tfstyle.models.vgg import build_vgg19
 from tfstyle.ops import area_resize
 from tfstyle.style_features import StyleFeatures
-from tfstyle.tiling import levels, run_levels
+from tfstyle.tiling import levels, run_chain, run_levels
 
 CHANNELS = 512
 #: The parts a precision plan sets one by one (`SANetStylizer(precision_plan=...)`):
@@ -294,7 +294,10 @@ class SANetStylizer(StyleNetwork):
             relu4_1 = self._cast(run_levels(head, images, rows), "encoder5")  # exact
             features = self._stage("encode_rest", rest, [int(relu4_1.shape[-1])], part="encoder5")(relu4_1)
         else:
-            features = self._stage("encode", lambda x: self.encoder(x), [3], part="encoder1")(images)
+            encoder = self.encoder.layers[1:]  # run_chain: one image's float32 convs as a batch of row halves
+            features = self._stage(
+                "encode", lambda x: run_chain(encoder, x, STYLE_TAPS), [3], part="encoder1"
+            )(images)
         return StyleFeatures(features["relu4_1"], features["relu5_1"], encoder=self.weights_id)
 
     def _strip_rows(self, width) -> int:
@@ -310,12 +313,7 @@ class SANetStylizer(StyleNetwork):
         cut = [layer.name for layer in layers].index("relu4_1") + 1
 
         def rest(relu4_1):
-            x, taps = relu4_1, {"relu4_1": relu4_1}
-            for layer in layers[cut:]:
-                x = layer(x)
-                if layer.name in STYLE_TAPS:
-                    taps[layer.name] = x
-            return taps
+            return {"relu4_1": relu4_1, **run_chain(layers[cut:], relu4_1, STYLE_TAPS[1:])}
 
         return levels(layers[:cut]), rest
 
@@ -398,7 +396,8 @@ class SANetStylizer(StyleNetwork):
         if rows and not tf.inside_function() and 8 * features.shape[1] > 4 * rows:  # ≥ 5 strips
             out = run_levels(levels(self.decoder.layers[1:]), features, rows)  # exact
         else:
-            out = self._stage("decode", lambda x: self.decoder(x), [CHANNELS], part="decoder")(features)
+            decoder = self.decoder.layers[1:]
+            out = self._stage("decode", lambda x: run_chain(decoder, x), [CHANNELS], part="decoder")(features)
         return tf.cast(out, tf.float32)
 
     def controlled_features(
