@@ -211,8 +211,8 @@ def run_levels(chains: Sequence[LayerChain], x, strip_rows: int):
 
 #: Input channels from which a float32 3×3 conv runs faster on two row halves stacked as a
 #: batch than on the whole image: oneDNN's kernel for one image is slow at many channels on few
-#: positions (2-core AMX VM, 512² input: 64²×512 1.9×, 32²×512 1.9×, 128²×256 1.2×, 256²×128
-#: 0.9×; bfloat16 no gain; benchmarks/conv_rows.py).
+#: positions (2-core AMX VM: 64²×512 1.74×, 32²×512 1.78×, 128²×256 1.27×, 256²×128 0.93×,
+#: 512²×64 0.90×; bfloat16 0.58-1.12×: benchmarks/conv_rows.py, BENCHMARKS.md).
 ROW_BATCH_MIN_CHANNELS = 256
 
 
