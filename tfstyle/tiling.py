@@ -267,11 +267,18 @@ def traced_with_whole_convs(fn: Callable) -> Callable:
     return whole
 
 
+@functools.cache
+def _on_cpu() -> bool:
+    """Whether TF places convs on the CPU (oneDNN), the kernels `conv_rows_as_batch` was measured on."""
+    return not tf.config.list_logical_devices("GPU")
+
+
+@tf.autograph.experimental.do_not_convert  # Python loops over layers only; the graph is straight
 def run_chain(layers: Sequence[keras.layers.Layer], x, taps: Sequence[str] = ()):
-    """Apply `layers` in order, each `row_batchable` conv through `conv_rows_as_batch` (the same
-    numbers, faster on one image). Returns the output, or ``{tap: output}`` of the layers named
-    in `taps` (the chain stops at the last of them)."""
-    found, batched = {}, _row_batching.get()
+    """Apply `layers` in order, each `row_batchable` conv through `conv_rows_as_batch` on the CPU
+    (the same numbers, faster on one image; GPUs unmeasured, so whole). Returns the output, or
+    ``{tap: output}`` of the layers named in `taps` (the chain stops at the last of them)."""
+    found, batched = {}, _row_batching.get() and _on_cpu()
     for layer in layers:
         x = conv_rows_as_batch(layer, x) if batched and row_batchable(layer) else layer(x)
         if layer.name in taps:
