@@ -19,8 +19,6 @@ import pytest  # noqa: E402
 #: The files that take longest in `pytest -m "not slow"`, run first: pytest-xdist hands out whole
 #: files in collection order (setup.cfg: --dist loadfile --no-loadscope-reorder), so both workers
 #: finish near together instead of one starting a 40-second file while the other has nothing left.
-#: (Leading with the full suite's training files too made it slower, 845 → 997 s: two trainings
-#: at once on 2 cores.)
 LONGEST_FIRST = (
     "test_precision.py",
     "test_hardening.py",
