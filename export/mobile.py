@@ -46,7 +46,7 @@ from tfstyle.models.sanet import CHANNELS, SANetStylizer
 from tfstyle.portraits.compose import feather
 from tfstyle.portraits.settings import PortraitSettings
 from tfstyle.style_features import StyleFeatures, StyleVector
-from tfstyle.tiling import traced_with_whole_convs
+from tfstyle.tiling import whole_convs
 
 
 def _image(name, size, channels=3):
@@ -75,13 +75,11 @@ class _MobileModels(tf.Module):
         face_mask = _image("face_mask", size, channels=1)
         # TFLite runs its own kernels: no oneDNN row-batching in these graphs (tfstyle.tiling)
         self.style_encoder = tf.function(
-            traced_with_whole_convs(self._style_encoder), input_signature=[_image("style", style_size)]
+            whole_convs(self._style_encoder), input_signature=[_image("style", style_size)]
         )
-        self.transfer = tf.function(
-            traced_with_whole_convs(self._transfer), input_signature=[content, *style]
-        )
+        self.transfer = tf.function(whole_convs(self._transfer), input_signature=[content, *style])
         self.portrait = tf.function(
-            traced_with_whole_convs(self._portrait), input_signature=[content, *portrait, mask, face_mask]
+            whole_convs(self._portrait), input_signature=[content, *portrait, mask, face_mask]
         )
 
     def function(self, name: str):

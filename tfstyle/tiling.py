@@ -23,7 +23,6 @@ Strips span the full width; only rows are split.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import dataclasses
 import functools
@@ -245,24 +244,17 @@ def conv_rows_as_batch(conv: keras.layers.Layer, x):
 _row_batching = contextvars.ContextVar("row_batching", default=True)
 
 
-@contextlib.contextmanager
-def whole_convs():
-    """Graphs traced inside run every conv whole: for TFLite, whose own kernels the
+def whole_convs(fn: Callable) -> Callable:
+    """`fn`, run (so traced) with every conv whole: for TFLite, whose own kernels the
     `conv_rows_as_batch` measurement says nothing about."""
-    token = _row_batching.set(False)
-    try:
-        yield
-    finally:
-        _row_batching.reset(token)
-
-
-def traced_with_whole_convs(fn: Callable) -> Callable:
-    """`fn`, run (so traced) inside `whole_convs`."""
 
     @functools.wraps(fn)
     def whole(*args, **kwargs):
-        with whole_convs():
+        token = _row_batching.set(False)
+        try:
             return fn(*args, **kwargs)
+        finally:
+            _row_batching.reset(token)
 
     return whole
 
