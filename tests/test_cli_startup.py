@@ -60,3 +60,18 @@ def test_registry_module_imports_no_model_code():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     count, modules = result.stdout.split(" ", 1)
     assert int(count) >= 6 and modules.strip() == "[]"
+
+
+def test_import_tfstyle_and_its_api_names_load_no_tensorflow():
+    """TensorFlow comes with the first call of an API function, not with ``import tfstyle``."""
+    code = (
+        "import sys, tfstyle\n"
+        "heavy = sorted(m for m in ('tensorflow', 'keras', 'torch') if m in sys.modules)\n"
+        "print(heavy, sorted(dir(tfstyle)))\n"
+        "tfstyle.load_network\n"
+        "print('tensorflow' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    first, loaded = result.stdout.strip().splitlines()[-2:]
+    assert first.startswith("[] [") and "'stylize'" in first, result.stderr[-500:]
+    assert loaded == "False"  # tfstyle.api imports TensorFlow inside its functions
