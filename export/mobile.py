@@ -41,12 +41,12 @@ import tensorflow as tf
 from export.common import check_mobile_size
 from tfstyle import controls
 from tfstyle.image import resize
+from tfstyle.kernels import for_tflite
 from tfstyle.models.magenta import STYLE_DIM, MagentaStylizer
 from tfstyle.models.sanet import CHANNELS, SANetStylizer
 from tfstyle.portraits.compose import feather
 from tfstyle.portraits.settings import PortraitSettings
 from tfstyle.style_features import StyleFeatures, StyleVector
-from tfstyle.tiling import whole_convs
 
 
 def _image(name, size, channels=3):
@@ -73,13 +73,13 @@ class _MobileModels(tf.Module):
         self.stylizer, self.size, self.style_size, self.settings = stylizer, size, style_size, settings
         content, mask = _image("content", size), _image("mask", size, channels=1)
         face_mask = _image("face_mask", size, channels=1)
-        # TFLite runs its own kernels: no oneDNN row-batching in these graphs (tfstyle.tiling)
+        # TFLite runs its own kernels: the one-op forms, no CPU rewrites (tfstyle.kernels)
         self.style_encoder = tf.function(
-            whole_convs(self._style_encoder), input_signature=[_image("style", style_size)]
+            for_tflite(self._style_encoder), input_signature=[_image("style", style_size)]
         )
-        self.transfer = tf.function(whole_convs(self._transfer), input_signature=[content, *style])
+        self.transfer = tf.function(for_tflite(self._transfer), input_signature=[content, *style])
         self.portrait = tf.function(
-            whole_convs(self._portrait), input_signature=[content, *portrait, mask, face_mask]
+            for_tflite(self._portrait), input_signature=[content, *portrait, mask, face_mask]
         )
 
     def function(self, name: str):

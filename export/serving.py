@@ -43,6 +43,7 @@ import tensorflow as tf
 
 from export.common import ExportError
 from tfstyle.image import MIN_SIDE, fit_tensor
+from tfstyle.kernels import for_serving
 from tfstyle.models.base import PLAIN_LEVELS
 from tfstyle.portraits.compose import feather
 from tfstyle.portraits.segment import segnet_person_probability
@@ -114,15 +115,18 @@ class StylizeServing(tf.Module):
         self._settings, self._options = settings, options
         encoded = network.encoded_signature()
         self._encoded_names = list(encoded)
-        self.encode_style = tf.function(self._encode_style, input_signature=[_image_spec("style")])
+        self.encode_style = tf.function(
+            for_serving(self._encode_style), input_signature=[_image_spec("style")]
+        )
         self.stylize_with_style = tf.function(
-            self._stylize_with_style, input_signature=[_image_spec("content"), *encoded.values(), _ALPHA]
+            for_serving(self._stylize_with_style),
+            input_signature=[_image_spec("content"), *encoded.values(), _ALPHA],
         )
         if segnet is not None:  # saving traces every tf.function attribute: only with a SegNet
             pair = [_bytes_spec("content_bytes"), _bytes_spec("style_bytes")]
-            self.portrait = tf.function(self._portrait, input_signature=pair)
+            self.portrait = tf.function(for_serving(self._portrait), input_signature=pair)
             self.portrait_faces = tf.function(
-                self._portrait_faces, input_signature=[*pair, _bytes_spec("face_mask_bytes")]
+                for_serving(self._portrait_faces), input_signature=[*pair, _bytes_spec("face_mask_bytes")]
             )
 
     def signatures(self) -> dict:
@@ -137,6 +141,7 @@ class StylizeServing(tf.Module):
 
     # -- signatures ---------------------------------------------------------
     @tf.function(input_signature=[_bytes_spec("content_bytes"), _bytes_spec("style_bytes")])
+    @for_serving
     def serving_default(self, content_bytes, style_bytes):
         count = tf.shape(content_bytes)[0]
         return self.stylize_bytes(
@@ -154,6 +159,7 @@ class StylizeServing(tf.Module):
             tf.TensorSpec([None], tf.int32, name="max_size"),
         ]
     )
+    @for_serving
     def stylize_bytes(self, content_bytes, style_bytes, alpha, max_size):
         checks = [
             self._check_batch(content_bytes, style_bytes, alpha, max_size),
@@ -178,6 +184,7 @@ class StylizeServing(tf.Module):
         return {"image_bytes": images}
 
     @tf.function(input_signature=[_image_spec("content"), _image_spec("style"), _ALPHA])
+    @for_serving
     def stylize(self, content, style, alpha):
         checks = [
             self._check_pixels(content, "content"),

@@ -253,18 +253,19 @@ def test_mobile_functions_in_process_equal_keras():
     )
     np.testing.assert_allclose(portrait["image"].numpy()[0], expected.image, atol=1e-4)
 
-    # the Keras side above ran its float32 512-channel convs on row halves stacked as a batch (a
-    # concatenation feeds them); the graphs TFLite converts run every conv whole (tiling.whole_convs)
-    def row_batched(graph):
-        return [
-            op.name
-            for op in graph.get_operations()
-            if op.type == "Conv2D" and op.inputs[0].op.type == "ConcatV2"
-        ]
+    # the Keras side above ran its CPU forms (tfstyle.kernels): float32 512-channel convs on row
+    # halves stacked as a batch (a concatenation feeds them) and reflection pads as gathers; the
+    # graphs TFLite converts keep every conv whole and every pad one MirrorPad
+    def cpu_forms(graph):
+        ops = graph.get_operations()
+        fed_by_concat = [o for o in ops if o.type == "Conv2D" and o.inputs[0].op.type == "ConcatV2"]
+        return {
+            "row-batched convs": [o.name for o in fed_by_concat],
+            "mirror pads": [o.name for o in ops if o.type == "MirrorPad"],
+        }
 
-    assert not [
-        op
-        for name in ("style_encoder", "transfer", "portrait")
-        for op in row_batched(models.function(name).graph)
-    ]
-    assert row_batched(stylizer._graphs["encode"].get_concrete_function().graph)
+    for name in ("style_encoder", "transfer", "portrait"):
+        forms = cpu_forms(models.function(name).graph)
+        assert not forms["row-batched convs"] and forms["mirror pads"], name
+    forms = cpu_forms(stylizer._graphs["encode"].get_concrete_function().graph)
+    assert forms["row-batched convs"] and not forms["mirror pads"]

@@ -1,11 +1,14 @@
-"""Nearest upsampling: np.repeat's numbers, in float32 and bfloat16, and a config round trip."""
+"""Nearest upsampling and reflection padding: NumPy's numbers in float32 and bfloat16, on the CPU
+form and the TFLite form; every layer's config round trip."""
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfstyle.kernels import for_tflite
 from tfstyle.layers import NearestUpsampling2D, upsample_nearest
+from tfstyle.layers.padding import reflect_pad
 
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
@@ -17,6 +20,23 @@ def test_upsample_nearest_is_numpy_repeat(shape, dtype):
     np.testing.assert_array_equal(
         tf.cast(got, tf.float32).numpy(), tf.cast(tf.cast(expected, dtype), tf.float32).numpy()
     )
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize("form", ["cpu", "tflite"])
+@pytest.mark.parametrize(
+    "p, top, bottom", [(1, True, True), (2, True, False), (4, False, True), (3, False, False)]
+)
+def test_reflect_pad_is_numpy_reflect(p, top, bottom, form, dtype):
+    x = np.random.default_rng(p).normal(size=(2, 6, 5, 3)).astype(np.float32)
+    x = tf.cast(tf.cast(x, dtype), tf.float32).numpy()  # exactly representable in both dtypes
+    expected = np.pad(x, ((0, 0), (p * top, p * bottom), (p, p), (0, 0)), mode="reflect")
+    pad = lambda x: reflect_pad(x, p, top, bottom)  # noqa: E731
+    graph = tf.function(for_tflite(pad) if form == "tflite" else pad)
+    np.testing.assert_array_equal(tf.cast(graph(tf.cast(x, dtype)), tf.float32).numpy(), expected)
+    traced = graph.get_concrete_function(tf.TensorSpec(x.shape, dtype)).graph
+    ops = {op.type for op in traced.get_operations()}
+    assert ("MirrorPad" in ops) == (form == "tflite")
 
 
 def test_layer_config_round_trip_and_factor_3():

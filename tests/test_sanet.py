@@ -7,7 +7,13 @@ from helpers import PAINTING, PORTRAIT, trained_like
 
 from tfstyle.errors import ConfigError, WeightsError
 from tfstyle.image import load_image
-from tfstyle.layers.attention import SANetAttention, chunked_softmax_attention, softmax_attention
+from tfstyle.kernels import for_serving
+from tfstyle.layers.attention import (
+    SANetAttention,
+    attention_logits,
+    chunked_softmax_attention,
+    softmax_attention,
+)
 from tfstyle.models.sanet import SANetStylizer, SANetTransform, build_decoder
 from tfstyle.models.sanet_weights import load_sanet, save_weights_dir
 from tfstyle.style_features import StyleFeatures
@@ -50,6 +56,48 @@ def test_chunked_attention_equals_one_shot_and_numpy(chunk, rng):
         one_shot, np_attention(q, np.repeat(k, 2, 0), np.repeat(v, 2, 0)), rtol=1e-5, atol=1e-5
     )
     np.testing.assert_allclose(chunked, one_shot, rtol=1e-6, atol=1e-6)
+
+
+def xla_functions(concrete) -> list:
+    """Names of the functions in a traced graph that XLA must compile."""
+    library = concrete.graph.as_graph_def().library.function
+    return [f.signature.name for f in library if f.attr["_XlaMustCompile"].b]
+
+
+def test_bfloat16_logits_are_the_exact_product_and_differentiate(rng):
+    """bfloat16 Q·Kᵀ (one XLA dot here) against NumPy's float64 product of the same bfloat16
+    values, a style shared by a batch of two contents; its gradient against NumPy's."""
+    q = tf.cast(rng.normal(size=(2, 37, 16)) * 4, tf.bfloat16)
+    k = tf.cast(rng.normal(size=(1, 29, 16)) * 4, tf.bfloat16)
+    upstream = rng.normal(size=(2, 37, 29))
+    q64, k64 = (tf.cast(t, tf.float64).numpy() for t in (q, k))
+    with tf.GradientTape() as tape:
+        tape.watch([q, k])
+        logits = attention_logits(q, k)
+        loss = tf.reduce_sum(logits * tf.constant(upstream, tf.float32))
+    assert logits.dtype == tf.float32
+    np.testing.assert_allclose(logits.numpy(), np.einsum("bqc,kc->bqk", q64, k64[0]), rtol=1e-5, atol=1e-4)
+    dq, dk = (tf.cast(g, tf.float64).numpy() for g in tape.gradient(loss, [q, k]))
+    np.testing.assert_allclose(dq, np.einsum("bqk,kc->bqc", upstream, k64[0]), rtol=1e-2, atol=0.3)
+    np.testing.assert_allclose(dk, np.einsum("bqk,bqc->kc", upstream, q64)[None], rtol=1e-2, atol=0.3)
+
+
+def test_bfloat16_attention_uses_xla_only_in_this_process(rng):
+    """The chunked bfloat16 attention traced here runs its logits through XLA; traced for a
+    SavedModel (TF Serving runs no XLA by default) it does not, and both give NumPy's numbers."""
+    q, k, v = (tf.cast(rng.normal(size=(1, n, 16)), tf.bfloat16) for n in (23, 19, 19))
+
+    def attend(q, k, v):
+        return chunked_softmax_attention(q, k, v, 5)
+
+    spec = tf.TensorSpec([1, None, 16], tf.bfloat16)
+    here, serving = tf.function(attend), tf.function(for_serving(attend))
+    assert xla_functions(here.get_concrete_function(spec, spec, spec))
+    assert not xla_functions(serving.get_concrete_function(spec, spec, spec))
+    expected = np_attention(*(tf.cast(t, tf.float64).numpy() for t in (q, k, v)))
+    for graph in (here, serving):
+        got = tf.cast(graph(q, k, v), tf.float64).numpy()
+        np.testing.assert_allclose(got, expected, rtol=2e-2, atol=2e-2)
 
 
 def test_attention_layer_budget_chunks_give_same_output(rng):

@@ -23,16 +23,16 @@ Strips span the full width; only rows are split.
 
 from __future__ import annotations
 
-import contextvars
 import dataclasses
-import functools
 from collections.abc import Callable, Sequence
 from typing import Union
 
 import keras
 import tensorflow as tf
 
+from tfstyle.kernels import cpu_rewrites
 from tfstyle.layers import NearestUpsampling2D, ReflectionPadding2D
+from tfstyle.layers.padding import reflect_pad
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,7 +160,7 @@ class LayerChain:
                 p = op.size
                 top = p if offset == 0 else 0
                 bottom = p if offset + rows == below else 0
-                y = tf.pad(y, [[0, 0], [top, bottom], [p, p], [0, 0]], mode="REFLECT")
+                y = reflect_pad(y, p, top=top > 0, bottom=bottom > 0)
                 offset = offset + p - top  # padded coordinates: input row r is row r + p
             elif op.kind == "rows":
                 y = op.fn(y, offset, offset + rows)
@@ -241,36 +241,12 @@ def conv_rows_as_batch(conv: keras.layers.Layer, x):
     return tf.concat([y[:n], y[n:, 2 * half - out_rows :]], axis=1)
 
 
-_row_batching = contextvars.ContextVar("row_batching", default=True)
-
-
-def whole_convs(fn: Callable) -> Callable:
-    """`fn`, run (so traced) with every conv whole: for TFLite, whose own kernels the
-    `conv_rows_as_batch` measurement says nothing about."""
-
-    @functools.wraps(fn)
-    def whole(*args, **kwargs):
-        token = _row_batching.set(False)
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            _row_batching.reset(token)
-
-    return whole
-
-
-@functools.cache
-def _on_cpu() -> bool:
-    """Whether TF places convs on the CPU (oneDNN), the kernels `conv_rows_as_batch` was measured on."""
-    return not tf.config.list_logical_devices("GPU")
-
-
 @tf.autograph.experimental.do_not_convert  # Python loops over layers only; the graph is straight
 def run_chain(layers: Sequence[keras.layers.Layer], x, taps: Sequence[str] = ()):
     """Apply `layers` in order, each `row_batchable` conv through `conv_rows_as_batch` on the CPU
     (the same numbers, faster on one image; GPUs unmeasured, so whole). Returns the output, or
     ``{tap: output}`` of the layers named in `taps` (the chain stops at the last of them)."""
-    found, batched = {}, _row_batching.get() and _on_cpu()
+    found, batched = {}, cpu_rewrites()
     for layer in layers:
         x = conv_rows_as_batch(layer, x) if batched and row_batchable(layer) else layer(x)
         if layer.name in taps:

@@ -1,7 +1,33 @@
 """Reflection padding (PyTorch ``nn.ReflectionPad2d``) as a Keras layer."""
 
 import keras
+import tensorflow as tf
 from keras import ops
+
+from tfstyle.kernels import cpu_rewrites
+
+
+def _reflected(n, p: int, before: bool, after: bool):
+    """Source indices of a reflect-padded axis of length `n`: p … 1, 0 … n−1, n−2 … n−1−p."""
+    parts = [tf.range(p, 0, -1)] if before else []
+    parts.append(tf.range(n))
+    if after:
+        parts.append(tf.range(n - 2, n - 2 - p, -1))
+    return tf.concat(parts, 0)
+
+
+def reflect_pad(x, p: int, top: bool = True, bottom: bool = True):
+    """Reflect-pad [N, H, W, C] by `p` rows (at the top and/or bottom) and `p` columns (both sides),
+    PyTorch's ``ReflectionPad2d``: the edge pixel is not repeated.
+
+    On TensorFlow's CPU kernels this is two gathers, 1.6-2.7× faster than ``MirrorPad`` for the
+    same bytes (`tfstyle.kernels`); graphs for TFLite keep the one ``MirrorPad`` op.
+    """
+    if not cpu_rewrites():
+        return tf.pad(x, [[0, 0], [p if top else 0, p if bottom else 0], [p, p], [0, 0]], mode="REFLECT")
+    shape = tf.shape(x)
+    rows = tf.gather(x, _reflected(shape[1], p, top, bottom), axis=1)
+    return tf.gather(rows, _reflected(shape[2], p, True, True), axis=2)
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")
@@ -9,7 +35,7 @@ class ReflectionPadding2D(keras.layers.Layer):
     """Pads H and W by mirroring, without repeating the edge pixel.
 
     Exported to TFLite this is one MIRROR_PAD (REFLECT) op, which the GPU
-    delegate supports.
+    delegate supports (`reflect_pad`).
     """
 
     def __init__(self, padding: int = 1, **kwargs):
@@ -17,8 +43,7 @@ class ReflectionPadding2D(keras.layers.Layer):
         self.padding = int(padding)
 
     def call(self, inputs):
-        p = self.padding
-        return ops.pad(inputs, [[0, 0], [p, p], [p, p], [0, 0]], mode="reflect")
+        return reflect_pad(inputs, self.padding)
 
     def compute_output_shape(self, input_shape):
         b, h, w, c = input_shape

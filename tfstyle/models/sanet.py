@@ -105,7 +105,8 @@ class SANetTransform(keras.Model):
     def merge(self, o4, up5, level_weights=(1.0, 1.0)):
         if self.merge_conv is None or self.merge_pad is None:  # relu4_1 alone: W1 still scales it
             return controls.weight_levels(o4, up5, level_weights)[0]
-        return self.merge_conv(self.merge_pad(tf.add(*controls.weight_levels(o4, up5, level_weights))))
+        merged = tf.add(*controls.weight_levels(o4, up5, level_weights))
+        return run_chain([self.merge_pad, self.merge_conv], merged)  # float32: row halves, as the encoder
 
     def call(self, c4, s4, c5, s5, level_weights=(1.0, 1.0)):
         o4, up5 = self.levels(c4, s4, c5, s5)
