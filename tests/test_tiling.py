@@ -8,7 +8,14 @@ from helpers import PAINTING, PORTRAIT, trained_like
 
 from tfstyle.image import load_image, resize
 from tfstyle.models.sanet import SANetStylizer
-from tfstyle.tiling import ROW_BATCH_MIN_CHANNELS, LayerChain, conv_rows_as_batch, row_batchable, run_chain
+from tfstyle.tiling import (
+    ROW_BATCH_MIN_CHANNELS,
+    LayerChain,
+    conv_rows_as_batch,
+    padded_conv_rows_as_batch,
+    row_batchable,
+    run_chain,
+)
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +58,20 @@ def test_a_conv_on_its_row_halves_as_a_batch_equals_the_conv(batch, rows):
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("batch, rows, p", [(1, 8, 1), (1, 7, 1), (2, 5, 1), (2, 10, 2), (1, 2, 1)])
+def test_a_reflect_padded_conv_gathered_as_row_halves_equals_pad_conv_relu(batch, rows, p):
+    """Even heights (stitched by a reshape), odd ones (one overlapping row dropped), two
+    images, a 5×5 conv, the smallest input; against NumPy's reflect pad, the conv, max(·, 0)."""
+    conv = keras.layers.Conv2D(ROW_BATCH_MIN_CHANNELS, 2 * p + 1, padding="valid")
+    x = np.random.default_rng(rows).normal(size=(batch, rows, 5, ROW_BATCH_MIN_CHANNELS)).astype(np.float32)
+    padded = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)), mode="reflect")
+    want = np.maximum(conv(padded).numpy(), 0)
+    relu = keras.layers.ReLU()
+    got = tf.function(lambda x: padded_conv_rows_as_batch(x, p, conv, relu))(tf.constant(x)).numpy()
+    assert got.shape == want.shape == (batch, rows, 5, ROW_BATCH_MIN_CHANNELS)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
 def test_only_float32_many_channel_stride_one_convs_are_row_batched():
     shape = (1, 8, 8, ROW_BATCH_MIN_CHANNELS)
 
@@ -80,6 +101,11 @@ def test_sanet_stages_through_run_chain_equal_its_keras_models(stylizer):
         )
     decoded = run_chain(stylizer.decoder.layers[1:], want["relu4_1"]).numpy()
     np.testing.assert_allclose(decoded, stylizer.decoder(want["relu4_1"]).numpy(), rtol=0, atol=1e-4)
+    inner = run_chain(stylizer.encoder.layers[1:], tf.constant(image), ("conv4_1", "relu4_1"))
+    np.testing.assert_allclose(  # a tapped conv keeps its own output: its ReLU is not fused in
+        np.maximum(inner["conv4_1"].numpy(), 0), inner["relu4_1"].numpy(), rtol=0, atol=0
+    )
+    assert inner["conv4_1"].numpy().min() < 0
 
 
 def test_stylizer_in_strips_equals_untiled_at_an_odd_size(stylizer):

@@ -241,16 +241,74 @@ def conv_rows_as_batch(conv: keras.layers.Layer, x):
     return tf.concat([y[:n], y[n:, 2 * half - out_rows :]], axis=1)
 
 
+def _reflect(index, n):
+    """Source index of each position of a reflect-padded axis of length `n` (−p … n−1+p)."""
+    index = tf.abs(index)
+    return tf.where(index >= n, 2 * (n - 1) - index, index)
+
+
+def padded_conv_rows_as_batch(x, p: int, conv: keras.layers.Layer, activation=None):
+    """``activation(conv(reflect_pad(x, p)))`` for a same-size conv (kernel 2p + 1), its padded
+    input's two overlapping row halves gathered straight from `x` [N, H, W, C] as one batch of
+    2N (`conv_rows_as_batch` without the pad's copy); for even H the halves stitch back by a
+    reshape. Exact: each output row sees the same input rows.
+    """
+    k = conv.kernel_size[0]
+    shape = tf.shape(x)
+    n, height, width = shape[0], shape[1], shape[2]
+    half = (height + 1) // 2  # odd heights: the second half overlaps the first by one row
+    slab = half + k - 1
+    padded_rows = tf.concat([tf.range(slab), tf.range(height + 2 * p - slab, height + 2 * p)], 0)
+    y = tf.gather(x, _reflect(padded_rows - p, height), axis=1)  # [N, 2·slab, W, C]
+    y = tf.gather(y, _reflect(tf.range(-p, width + p), width), axis=2)
+    y = conv(tf.reshape(y, [2 * n, slab, width + 2 * p, shape[3]]))
+    y = activation(y) if activation is not None else y
+    y = tf.reshape(y, [n, 2 * half, width, tf.shape(y)[3]])
+    return tf.cond(
+        2 * half == height,
+        lambda: y,
+        lambda: tf.concat([y[:, :half], y[:, half + 1 :]], axis=1),
+    )
+
+
+def _is_plain_relu(layer) -> bool:
+    """max(x, 0): a ReLU layer with no cap, slope or threshold."""
+    if not isinstance(layer, keras.layers.ReLU):
+        return False
+    config = layer.get_config()
+    return config["max_value"] is None and config["negative_slope"] == config["threshold"] == 0
+
+
 @tf.autograph.experimental.do_not_convert  # Python loops over layers only; the graph is straight
 def run_chain(layers: Sequence[keras.layers.Layer], x, taps: Sequence[str] = ()):
-    """Apply `layers` in order, each `row_batchable` conv through `conv_rows_as_batch` on the CPU
-    (the same numbers, faster on one image; GPUs unmeasured, so whole). Returns the output, or
-    ``{tap: output}`` of the layers named in `taps` (the chain stops at the last of them)."""
+    """Apply `layers` in order. On TF's CPU kernels (`tfstyle.kernels`) each `row_batchable`
+    conv runs on its row halves as a batch — after a reflection pad, as one
+    `padded_conv_rows_as_batch` with the ReLU that follows (the same numbers, faster on one
+    image). Returns the output, or ``{tap: output}`` of the layers named in `taps` (the chain
+    stops at the last of them)."""
     found, batched = {}, cpu_rewrites()
-    for layer in layers:
-        x = conv_rows_as_batch(layer, x) if batched and row_batchable(layer) else layer(x)
-        if layer.name in taps:
-            found[layer.name] = x
-            if len(found) == len(taps):
-                return found
+    layers, i = list(layers), 0
+    while i < len(layers):
+        layer, after = layers[i], layers[i + 1 : i + 3]
+        fused = (
+            batched
+            and isinstance(layer, ReflectionPadding2D)
+            and layer.name not in taps
+            and len(after) > 0
+            and row_batchable(after[0])
+            and after[0].kernel_size[0] == 2 * layer.padding + 1
+        )
+        if fused:
+            conv_tapped = after[0].name in taps
+            relu = after[1] if len(after) > 1 and _is_plain_relu(after[1]) and not conv_tapped else None
+            x = padded_conv_rows_as_batch(x, layer.padding, after[0], relu)
+            done = [layer, after[0]] + ([relu] if relu is not None else [])
+        else:
+            x = conv_rows_as_batch(layer, x) if batched and row_batchable(layer) else layer(x)
+            done = [layer]
+        i += len(done)
+        for name in (d.name for d in done if d.name in taps):
+            found[name] = x
+        if taps and len(found) == len(taps):
+            return found
     return found if taps else x
