@@ -146,28 +146,29 @@ def conv_floor(size, precision, part="both"):
 
 
 def attention_floor(size, precision):
-    """The attention's unavoidable arithmetic alone: at relu4_1 and relu5_1, Q·Kᵀ in float32
-    (tfstyle keeps the logits in float32 in every plan) and the product with V in the plan's
-    attention dtype; no softmax, normalisation, 1×1 convs or chunking."""
+    """The attention's unavoidable arithmetic alone: at relu4_1 and relu5_1, Q·Kᵀ accumulated and
+    returned in float32 (tfstyle keeps the logits in float32 in every plan; with a bfloat16
+    attention its queries and keys are bfloat16, multiplied by one XLA dot, the fastest form
+    here: benchmarks/cpu_rewrites.py) and the product with V in the plan's attention dtype; no
+    softmax, normalisation, 1×1 convs or chunking."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.path.insert(0, ROOT)
     import tensorflow as tf
 
+    from tfstyle.layers.attention import attention_logits
     from tfstyle.models.sanet import SANetStylizer
     from tfstyle.precision import plan_named
 
     dtype = SANetStylizer(**plan_named("sanet", precision).network_kwargs()).part_dtype("attention")
-    levels = [(tf.random.normal([1, n * n, 512]), tf.random.normal([1, n * n, 512], dtype=tf.float32))
-              for n in (size // 8, size // 16)]  # fmt: skip
+    features = lambda n: tf.cast(tf.random.normal([1, n * n, 512]), dtype)  # noqa: E731
+    levels = [(features(n), features(n)) for n in (size // 8, size // 16)]
 
     @tf.function
     def floor():
         total = 0.0
         for queries, values in levels:
-            logits = tf.matmul(queries, queries, transpose_b=True)
-            total += tf.reduce_sum(
-                tf.cast(tf.matmul(tf.cast(logits, dtype), tf.cast(values, dtype)), tf.float32)
-            )
+            logits = attention_logits(queries, queries)
+            total += tf.reduce_sum(tf.cast(tf.matmul(tf.cast(logits, dtype), values), tf.float32))
         return total
 
     return lambda: floor().numpy()

@@ -20,8 +20,9 @@ def reflect_pad(x, p: int, top: bool = True, bottom: bool = True):
     """Reflect-pad [N, H, W, C] by `p` rows (at the top and/or bottom) and `p` columns (both sides),
     PyTorch's ``ReflectionPad2d``: the edge pixel is not repeated.
 
-    On TensorFlow's CPU kernels this is two gathers, 1.6-2.7× faster than ``MirrorPad`` for the
-    same bytes (`tfstyle.kernels`); graphs for TFLite keep the one ``MirrorPad`` op.
+    On TensorFlow's CPU kernels this is two gathers, 1.3-1.9× faster than ``MirrorPad`` for the
+    same bytes (`tfstyle.kernels`, `benchmarks/cpu_rewrites.py`); graphs for TFLite keep the one
+    ``MirrorPad`` op.
     """
     if not cpu_rewrites():
         return tf.pad(x, [[0, 0], [p if top else 0, p if bottom else 0], [p, p], [0, 0]], mode="REFLECT")
