@@ -4,7 +4,7 @@ Three rewrites, each against the form TFLite graphs keep, in the same process,
 calls interleaved (one of each per round, median of the rounds), with the largest
 difference between the two outputs:
 
-* a reflection pad as two gathers (`tfstyle.layers.padding.reflect_pad`) against
+* a reflection pad as one gather (`tfstyle.layers.padding.reflect_pad`) against
   TF's ``MirrorPad``, at SANet's levels for a 512² input;
 * a reflection pad, a float32 3×3 conv on many channels and its ReLU as one
   `tfstyle.tiling.padded_conv_rows_as_batch` against MirrorPad and the whole
@@ -60,7 +60,7 @@ def row(*cells) -> None:
 
 
 def pads():
-    print("\n| reflection pad | dtype | MirrorPad, ms | two gathers, ms | speed-up | max abs difference |")
+    print("\n| reflection pad | dtype | MirrorPad, ms | one gather, ms | speed-up | max abs difference |")
     print("|---|---|---|---|---|---|")
     for level in FLAGS.pad_levels:
         side, channels = (int(v) for v in level.split("x"))

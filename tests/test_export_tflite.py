@@ -17,6 +17,7 @@ from tfstyle.models.sanet import SANetStylizer
 from tfstyle.models.sanet_weights import save_weights_dir
 from tfstyle.portraits.compose import PortraitSettings, PortraitStylizer
 from tfstyle.portraits.faces import FaceFinder
+from tfstyle.tiling import ROW_HALVES
 
 pytest.importorskip("ai_edge_litert", reason="needs pip install 'tfstyle[export]'")
 from ai_edge_litert.interpreter import Interpreter  # noqa: E402
@@ -254,19 +255,12 @@ def test_mobile_functions_in_process_equal_keras():
     np.testing.assert_allclose(portrait["image"].numpy()[0], expected.image, atol=1e-4)
 
     # the Keras side above ran its CPU forms (tfstyle.kernels): float32 512-channel convs on row
-    # halves stacked as a batch (a concatenation or reshape feeds them) and reflection pads as gathers; the
+    # halves stacked as a batch (in tiling.ROW_HALVES scopes) and reflection pads as gathers; the
     # graphs TFLite converts keep every conv whole and every pad one MirrorPad
     def cpu_forms(graph):
         ops = graph.get_operations()
-
-        def halves(conv):  # tiling.conv_rows_as_batch concatenates; padded_conv_rows_as_batch gathers
-            source = conv.inputs[0].op
-            gathered = source.type == "Reshape" and source.inputs[0].op.type == "GatherV2"
-            return source.type == "ConcatV2" or gathered
-
-        batched = [o for o in ops if o.type == "Conv2D" and halves(o)]
         return {
-            "row-batched convs": [o.name for o in batched],
+            "row-batched convs": [o.name for o in ops if o.type == "Conv2D" and ROW_HALVES in o.name],
             "mirror pads": [o.name for o in ops if o.type == "MirrorPad"],
         }
 

@@ -7,7 +7,7 @@ one-op form (`benchmarks/cpu_rewrites.py`, BENCHMARKS.md):
 * a float32 3×3 conv on many channels runs faster as a batch of its row halves,
   gathered straight from the unpadded input when a reflection pad comes first
   (`tfstyle.tiling.conv_rows_as_batch`, `padded_conv_rows_as_batch`);
-* a reflection pad runs faster as two gathers than as TF's ``MirrorPad``
+* a reflection pad runs faster as one gather than as TF's ``MirrorPad``
   (`tfstyle.layers.padding.reflect_pad`);
 * the attention's bfloat16 Q·Kᵀ with float32 output runs as one XLA dot, which
   oneDNN has no TF kernel for (`tfstyle.layers.attention.attention_logits`).

@@ -32,7 +32,7 @@ import tensorflow as tf
 
 from tfstyle.kernels import cpu_rewrites
 from tfstyle.layers import NearestUpsampling2D, ReflectionPadding2D
-from tfstyle.layers.padding import reflect_pad
+from tfstyle.layers.padding import gather_rows_cols, reflect_index, reflect_pad
 
 
 @dataclasses.dataclass(frozen=True)
@@ -215,6 +215,10 @@ def run_levels(chains: Sequence[LayerChain], x, strip_rows: int):
 ROW_BATCH_MIN_CHANNELS = 256
 
 
+#: The name scope of the convs run on row halves (what a graph's reader can look for).
+ROW_HALVES = "row_halves"
+
+
 def row_batchable(layer: keras.layers.Layer) -> bool:
     """Whether `conv_rows_as_batch` pays for `layer`: a valid float32 conv of stride 1, kernel > 1,
     on at least `ROW_BATCH_MIN_CHANNELS` input channels."""
@@ -237,14 +241,9 @@ def conv_rows_as_batch(conv: keras.layers.Layer, x):
     out_rows = height - k + 1
     half = (out_rows + 1) // 2  # the second half overlaps the first by one row when out_rows is odd
     slab = half + k - 1
-    y = conv(tf.concat([x[:, :slab], x[:, height - slab :]], axis=0))
+    with tf.name_scope(ROW_HALVES):
+        y = conv(tf.concat([x[:, :slab], x[:, height - slab :]], axis=0))
     return tf.concat([y[:n], y[n:, 2 * half - out_rows :]], axis=1)
-
-
-def _reflect(index, n):
-    """Source index of each position of a reflect-padded axis of length `n` (−p … n−1+p)."""
-    index = tf.abs(index)
-    return tf.where(index >= n, 2 * (n - 1) - index, index)
 
 
 def padded_conv_rows_as_batch(x, p: int, conv: keras.layers.Layer, activation=None):
@@ -259,10 +258,11 @@ def padded_conv_rows_as_batch(x, p: int, conv: keras.layers.Layer, activation=No
     half = (height + 1) // 2  # odd heights: the second half overlaps the first by one row
     slab = half + k - 1
     padded_rows = tf.concat([tf.range(slab), tf.range(height + 2 * p - slab, height + 2 * p)], 0)
-    y = tf.gather(x, _reflect(padded_rows - p, height), axis=1)  # [N, 2·slab, W, C]
-    y = tf.gather(y, _reflect(tf.range(-p, width + p), width), axis=2)
-    y = conv(tf.reshape(y, [2 * n, slab, width + 2 * p, shape[3]]))
-    y = activation(y) if activation is not None else y
+    rows, cols = reflect_index(padded_rows - p, height), reflect_index(tf.range(-p, width + p), width)
+    y = gather_rows_cols(x, rows, cols)  # [N, 2·slab, W + 2p, C]: one copy
+    with tf.name_scope(ROW_HALVES):
+        y = conv(tf.reshape(y, [2 * n, slab, width + 2 * p, shape[3]]))
+        y = activation(y) if activation is not None else y
     y = tf.reshape(y, [n, 2 * half, width, tf.shape(y)[3]])
     return tf.cond(
         2 * half == height,
