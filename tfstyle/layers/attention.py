@@ -52,9 +52,9 @@ def attention_logits(queries, keys):
     """Q·Kᵀ in float32 for [B, Nq, C], [B', Nk, C] (B' ∈ {1, B}), whatever the inputs' dtype.
 
     bfloat16 inputs are exact in float32, so their product needs no cast: on the CPU it runs as
-    XLA's bfloat16 dot with float32 accumulation, 2.2× faster than casting both to float32
-    first (1024² relu4_1 chunk: 52 against 116 ms; BENCHMARKS.md), the same numbers up to
-    summation order (`tfstyle.kernels.xla_kernels`).
+    XLA's bfloat16 dot with float32 accumulation, 2.2-2.5× faster than casting both to float32
+    first (a 1024² relu4_1 chunk: 45 against 112 ms; `benchmarks/cpu_rewrites.py`), the same
+    numbers up to summation order (`tfstyle.kernels.xla_kernels`).
     """
     if queries.dtype == keys.dtype == tf.bfloat16 and xla_kernels():
         return _bfloat16_logits(queries, keys)
