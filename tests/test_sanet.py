@@ -71,15 +71,22 @@ def test_bfloat16_logits_are_the_exact_product_and_differentiate(rng):
     k = tf.cast(rng.normal(size=(1, 29, 16)) * 4, tf.bfloat16)
     upstream = rng.normal(size=(2, 37, 29))
     q64, k64 = (tf.cast(t, tf.float64).numpy() for t in (q, k))
-    with tf.GradientTape() as tape:
-        tape.watch([q, k])
-        logits = attention_logits(q, k)
-        loss = tf.reduce_sum(logits * tf.constant(upstream, tf.float32))
-    assert logits.dtype == tf.float32
-    np.testing.assert_allclose(logits.numpy(), np.einsum("bqc,kc->bqk", q64, k64[0]), rtol=1e-5, atol=1e-4)
-    dq, dk = (tf.cast(g, tf.float64).numpy() for g in tape.gradient(loss, [q, k]))
-    np.testing.assert_allclose(dq, np.einsum("bqk,kc->bqc", upstream, k64[0]), rtol=1e-2, atol=0.3)
-    np.testing.assert_allclose(dk, np.einsum("bqk,bqc->kc", upstream, q64)[None], rtol=1e-2, atol=0.3)
+
+    def logits_and_gradients(q, k):
+        with tf.GradientTape() as tape:
+            tape.watch([q, k])
+            logits = attention_logits(q, k)
+            loss = tf.reduce_sum(logits * tf.constant(upstream, tf.float32))
+        return logits, *tape.gradient(loss, [q, k])
+
+    for run in (logits_and_gradients, tf.function(logits_and_gradients)):  # eager and in a graph
+        logits, dq, dk = run(q, k)
+        assert logits.dtype == tf.float32
+        want = np.einsum("bqc,kc->bqk", q64, k64[0])
+        np.testing.assert_allclose(logits.numpy(), want, rtol=1e-5, atol=1e-4)
+        dq, dk = (tf.cast(g, tf.float64).numpy() for g in (dq, dk))
+        np.testing.assert_allclose(dq, np.einsum("bqk,kc->bqc", upstream, k64[0]), rtol=1e-2, atol=0.3)
+        np.testing.assert_allclose(dk, np.einsum("bqk,bqc->kc", upstream, q64)[None], rtol=1e-2, atol=0.3)
 
 
 def test_bfloat16_attention_uses_xla_only_in_this_process(rng):
