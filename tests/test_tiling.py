@@ -58,9 +58,11 @@ def test_a_conv_on_its_row_halves_as_a_batch_equals_the_conv(batch, rows):
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("batch, rows, p", [(1, 8, 1), (1, 7, 1), (2, 5, 1), (2, 10, 2), (1, 2, 1)])
+@pytest.mark.parametrize(
+    "batch, rows, p", [(1, 8, 1), (1, 7, 1), (2, 5, 1), (1, 3, 1), (2, 10, 2), (1, 5, 2), (1, 2, 1)]
+)
 def test_a_reflect_padded_conv_gathered_as_row_halves_equals_pad_conv_relu(batch, rows, p):
-    """Even heights (stitched by a reshape), odd ones (one overlapping row dropped), two
+    """Even heights (stitched by a reshape), odd ones (one row past the end dropped), two
     images, a 5×5 conv, the smallest input; against NumPy's reflect pad, the conv, max(·, 0)."""
     conv = keras.layers.Conv2D(ROW_BATCH_MIN_CHANNELS, 2 * p + 1, padding="valid")
     x = np.random.default_rng(rows).normal(size=(batch, rows, 5, ROW_BATCH_MIN_CHANNELS)).astype(np.float32)

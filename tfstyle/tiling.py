@@ -248,27 +248,22 @@ def conv_rows_as_batch(conv: keras.layers.Layer, x):
 
 def padded_conv_rows_as_batch(x, p: int, conv: keras.layers.Layer, activation=None):
     """``activation(conv(reflect_pad(x, p)))`` for a same-size conv (kernel 2p + 1), its padded
-    input's two overlapping row halves gathered straight from `x` [N, H, W, C] as one batch of
-    2N (`conv_rows_as_batch` without the pad's copy); for even H the halves stitch back by a
-    reshape. Exact: each output row sees the same input rows.
+    input's two row halves gathered straight from `x` [N, H, W, C] as one batch of 2N
+    (`conv_rows_as_batch` without the pad's copy), stitched back by a reshape. Exact: each
+    output row sees the same input rows. For odd H the second half computes one row past the
+    end (from clamped rows), which the final slice drops.
     """
     k = conv.kernel_size[0]
-    shape = tf.shape(x)
-    n, height, width = shape[0], shape[1], shape[2]
-    half = (height + 1) // 2  # odd heights: the second half overlaps the first by one row
-    slab = half + k - 1
-    padded_rows = tf.concat([tf.range(slab), tf.range(height + 2 * p - slab, height + 2 * p)], 0)
-    rows, cols = reflect_index(padded_rows - p, height), reflect_index(tf.range(-p, width + p), width)
-    y = gather_rows_cols(x, rows, cols)  # [N, 2·slab, W + 2p, C]: one copy
+    n, height, width, channels = tf.unstack(tf.shape(x))
+    half = (height + 1) // 2
+    slab = half + k - 1  # padded rows for `half` output rows
+    padded_rows = tf.concat([tf.range(slab), tf.range(half, half + slab)], 0)
+    rows = tf.clip_by_value(reflect_index(padded_rows - p, height), 0, height - 1)
+    y = gather_rows_cols(x, rows, reflect_index(tf.range(-p, width + p), width))  # one copy
     with tf.name_scope(ROW_HALVES):
-        y = conv(tf.reshape(y, [2 * n, slab, width + 2 * p, shape[3]]))
+        y = conv(tf.reshape(y, tf.stack([2 * n, slab, width + 2 * p, channels])))
         y = activation(y) if activation is not None else y
-    y = tf.reshape(y, [n, 2 * half, width, tf.shape(y)[3]])
-    return tf.cond(
-        2 * half == height,
-        lambda: y,
-        lambda: tf.concat([y[:, :half], y[:, half + 1 :]], axis=1),
-    )
+    return tf.reshape(y, tf.stack([n, 2 * half, width, conv.filters]))[:, :height]
 
 
 def _is_plain_relu(layer) -> bool:

@@ -9,18 +9,19 @@ from tfstyle.kernels import cpu_rewrites
 
 def reflect_index(index, n):
     """The source of each position of a reflect-padded axis of length `n` (positions −p … n−1+p):
-    −i for i < 0, 2(n−1) − i for i ≥ n, the edge pixel not repeated."""
-    index = tf.abs(index)
-    return tf.where(index >= n, 2 * (n - 1) - index, index)
+    (n−1) − |(n−1) − |i||, i.e. −i below 0 and 2(n−1) − i from n on, the edge not repeated."""
+    last = n - 1
+    return last - tf.abs(last - tf.abs(index))
 
 
 def gather_rows_cols(x, rows, cols):
     """``x[:, rows][:, :, cols]`` for [N, H, W, C] as one gather over the flattened positions:
-    one copy, where two gathers or ``MirrorPad`` make two (or run slower)."""
-    shape = tf.shape(x)
-    positions = tf.reshape(rows[:, None] * shape[2] + cols[None, :], [-1])
-    flat = tf.gather(tf.reshape(x, [shape[0], shape[1] * shape[2], shape[3]]), positions, axis=1)
-    return tf.reshape(flat, [shape[0], tf.size(rows), tf.size(cols), shape[3]])
+    one copy, where two gathers or ``MirrorPad`` make two (or run slower). Few ops on purpose:
+    each pad of a traced network adds them, and tracing time grows with them."""
+    n, height, width, channels = tf.unstack(tf.shape(x))
+    positions = tf.reshape(tf.expand_dims(rows, 1) * width + cols, [-1])
+    flat = tf.gather(tf.reshape(x, tf.stack([n, height * width, channels])), positions, axis=1)
+    return tf.reshape(flat, tf.stack([n, tf.size(rows), tf.size(cols), channels]))
 
 
 def reflect_pad(x, p: int, top: bool = True, bottom: bool = True):
@@ -33,9 +34,9 @@ def reflect_pad(x, p: int, top: bool = True, bottom: bool = True):
     """
     if not cpu_rewrites():
         return tf.pad(x, [[0, 0], [p if top else 0, p if bottom else 0], [p, p], [0, 0]], mode="REFLECT")
-    shape = tf.shape(x)
-    rows = reflect_index(tf.range(-p if top else 0, shape[1] + (p if bottom else 0)), shape[1])
-    return gather_rows_cols(x, rows, reflect_index(tf.range(-p, shape[2] + p), shape[2]))
+    _, height, width, _ = tf.unstack(tf.shape(x))
+    rows = reflect_index(tf.range(-p if top else 0, height + (p if bottom else 0)), height)
+    return gather_rows_cols(x, rows, reflect_index(tf.range(-p, width + p), width))
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")
