@@ -14,12 +14,18 @@ difference between the two outputs:
   both to float32 for TF's matmul, for one chunk of relu4_1 at 512² and at 1024²
   (the rows a 256 MB budget gives).
 
-    python benchmarks/cpu_rewrites.py --rounds=9
+The price is paid once per process: the CPU forms add ops to each traced graph, and a
+bfloat16 attention compiles its XLA dot once per shape. `--first_call_sizes` times a fresh
+process's first and second SANet stylization (random weights) with each set of forms.
+
+    python benchmarks/cpu_rewrites.py --rounds=9 --first_call_sizes=256,512
 """
 
+import json
 import os
 import platform
 import statistics
+import sys
 import time
 
 import keras
@@ -36,6 +42,8 @@ flags.DEFINE_list("pad_levels", ["512x64", "256x128", "128x256", "64x512"], "sid
 flags.DEFINE_list("conv_levels", ["128x256", "64x512", "32x512"], "side x channels (float32)")
 flags.DEFINE_list("logit_shapes", ["4096x4096", "1365x16384"], "query rows x keys (512², 1024²)")
 flags.DEFINE_integer("rounds", 9, "timed rounds (one call of each form per round)")
+flags.DEFINE_list("first_call_sizes", [], "sizes for the first-call table (a fresh process each)")
+flags.DEFINE_string("child", None, "internal: size:plan:forms")
 
 
 def interleaved_ms(one_op, rewrite, *args) -> tuple:
@@ -114,12 +122,51 @@ def logits():
         row("relu4_1 chunk", f"{rows} × {keys}", f"{a:.1f}", f"{b:.1f}", f"{a / b:.2f}×", f"{relative:.0e}")
 
 
+def first_calls(spec):
+    """A fresh process's first and second SANet stylization at `size`², one plan, with this
+    process's CPU forms (``cpu``) or the one-op forms TFLite graphs keep (``one-op``)."""
+    from tfstyle.kernels import for_tflite
+    from tfstyle.models.sanet import SANetStylizer
+    from tfstyle.precision import plan_named
+
+    size, plan, forms = spec.split(":")
+    stylizer = SANetStylizer(**plan_named("sanet", plan).network_kwargs())
+    image = tf.random.stateless_uniform([int(size), int(size), 3], (0, 4)).numpy()
+    run = lambda: stylizer.stylize(image, image)  # noqa: E731
+    run = for_tflite(run) if forms == "one-op" else run
+    seconds = []
+    for _ in range(2):
+        start = time.perf_counter()
+        run()
+        seconds.append(time.perf_counter() - start)
+    print(json.dumps(seconds))
+
+
+def first_call_table():
+    import subprocess
+
+    print("\n| size | plan | forms | first stylization, s | second, s |")
+    print("|---|---|---|---|---|")
+    for size in FLAGS.first_call_sizes:
+        for plan in ("float32", "bfloat16"):
+            for forms in ("one-op", "cpu"):
+                child = [sys.executable, __file__, f"--child={size}:{plan}:{forms}"]
+                proc = subprocess.run(child, capture_output=True, text=True)
+                first, second = json.loads(proc.stdout.strip().splitlines()[-1])
+                row(f"{size}²", plan, forms, f"{first:.2f}", f"{second:.3f}")
+
+
 def main(argv):
     del argv
+    if FLAGS.child:
+        first_calls(FLAGS.child)
+        return
     print(f"{platform.machine()}, {os.cpu_count()} cores, TF {tf.__version__}, median of {FLAGS.rounds}")
     pads()
     convs()
     logits()
+    if FLAGS.first_call_sizes:
+        first_call_table()
 
 
 if __name__ == "__main__":

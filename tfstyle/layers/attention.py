@@ -52,8 +52,8 @@ def attention_logits(queries, keys):
     """Q·Kᵀ in float32 for [B, Nq, C], [B', Nk, C] (B' ∈ {1, B}), whatever the inputs' dtype.
 
     bfloat16 inputs are exact in float32, so their product needs no cast: on the CPU it runs as
-    XLA's bfloat16 dot with float32 accumulation, 2.2-2.5× faster than casting both to float32
-    first (a 1024² relu4_1 chunk: 45 against 112 ms; `benchmarks/cpu_rewrites.py`), the same
+    XLA's bfloat16 dot with float32 accumulation, 1.9-2.5× faster than casting both to float32
+    first (a 1024² relu4_1 chunk: 47 against 114 ms; `benchmarks/cpu_rewrites.py`), the same
     numbers up to summation order (`tfstyle.kernels.xla_kernels`).
     """
     if queries.dtype == keys.dtype == tf.bfloat16 and xla_kernels():

@@ -28,7 +28,7 @@ def reflect_pad(x, p: int, top: bool = True, bottom: bool = True):
     """Reflect-pad [N, H, W, C] by `p` rows (at the top and/or bottom) and `p` columns (both sides),
     PyTorch's ``ReflectionPad2d``: the edge pixel is not repeated.
 
-    On TensorFlow's CPU kernels this is one gather (`gather_rows_cols`), 1.5-2.4× faster than
+    On TensorFlow's CPU kernels this is one gather (`gather_rows_cols`), 1.5-2.5× faster than
     ``MirrorPad`` for the same bytes (`tfstyle.kernels`, `benchmarks/cpu_rewrites.py`); graphs
     for TFLite keep the one ``MirrorPad`` op.
     """
