@@ -24,13 +24,12 @@ process's first and second SANet stylization (random weights) with each set of f
 import json
 import os
 import platform
-import statistics
-import sys
 import time
 
 import keras
 import tensorflow as tf
 from absl import app, flags
+from timing import interleaved_seconds, run_child  # benchmarks/timing.py
 
 from tfstyle.kernels import for_tflite
 from tfstyle.layers.attention import attention_logits
@@ -47,16 +46,9 @@ flags.DEFINE_string("child", None, "internal: size:plan:forms")
 
 
 def interleaved_ms(one_op, rewrite, *args) -> tuple:
-    """Median milliseconds of each form over `rounds` rounds, calls alternating, after a warm-up."""
-    forms, times = (one_op, rewrite), ([], [])
-    for fn in forms:
-        fn(*args)
-    for _ in range(FLAGS.rounds):
-        for fn, spent in zip(forms, times):
-            start = time.perf_counter()
-            fn(*args).numpy()
-            spent.append(time.perf_counter() - start)
-    return tuple(1e3 * statistics.median(spent) for spent in times)
+    """Median milliseconds of each form over `rounds` interleaved rounds (`timing.interleaved_seconds`)."""
+    forms = [lambda *a, fn=fn: fn(*a).numpy() for fn in (one_op, rewrite)]
+    return tuple(1e3 * t for t in interleaved_seconds(forms, FLAGS.rounds, *args))
 
 
 def max_difference(a, b) -> float:
@@ -139,21 +131,20 @@ def first_calls(spec):
         start = time.perf_counter()
         run()
         seconds.append(time.perf_counter() - start)
-    print(json.dumps(seconds))
+    print(json.dumps({"first": seconds[0], "second": seconds[1]}))
 
 
 def first_call_table():
-    import subprocess
-
     print("\n| size | plan | forms | first stylization, s | second, s |")
     print("|---|---|---|---|---|")
     for size in FLAGS.first_call_sizes:
         for plan in ("float32", "bfloat16"):
             for forms in ("one-op", "cpu"):
-                child = [sys.executable, __file__, f"--child={size}:{plan}:{forms}"]
-                proc = subprocess.run(child, capture_output=True, text=True)
-                first, second = json.loads(proc.stdout.strip().splitlines()[-1])
-                row(f"{size}²", plan, forms, f"{first:.2f}", f"{second:.3f}")
+                result = run_child(__file__, f"--child={size}:{plan}:{forms}")
+                if "error" in result:
+                    row(f"{size}²", plan, forms, "failed", result["error"])
+                else:
+                    row(f"{size}²", plan, forms, f"{result['first']:.2f}", f"{result['second']:.3f}")
 
 
 def main(argv):

@@ -16,6 +16,20 @@ def median_seconds(fn, repeats: int, warmup: bool = True) -> float:
     return statistics.median(times)
 
 
+def interleaved_seconds(fns, rounds: int, *args) -> list:
+    """Median wall time of each of `fns` called on `args`, one call of each per round (so a
+    host's drift hits every form alike), after one untimed call of each."""
+    times: list = [[] for _ in fns]
+    for fn in fns:
+        fn(*args)
+    for _ in range(rounds):
+        for fn, spent in zip(fns, times):
+            start = time.perf_counter()
+            fn(*args)
+            spent.append(time.perf_counter() - start)
+    return [statistics.median(spent) for spent in times]
+
+
 def run_child(script: str, *args: str) -> dict:
     """Run `script` with `args` in a fresh Python process (so its peak RSS is its own) and return
     the JSON object on its last stdout line, or ``{"error": ...}`` with the exit code and the

@@ -48,6 +48,11 @@ def _bfloat16_logits(queries, keys):
     return _xla_bfloat16_logits(tf.stop_gradient(queries), tf.stop_gradient(keys)), grad
 
 
+def _logits_by_xla(queries, keys) -> bool:
+    """Whether `attention_logits` multiplies these inputs as they are, in one XLA dot."""
+    return queries.dtype == keys.dtype == tf.bfloat16 and xla_kernels()
+
+
 def attention_logits(queries, keys):
     """Q·Kᵀ in float32 for [B, Nq, C], [B', Nk, C] (B' ∈ {1, B}), whatever the inputs' dtype.
 
@@ -56,7 +61,7 @@ def attention_logits(queries, keys):
     first (a 1024² relu4_1 chunk: 47 against 114 ms; `benchmarks/cpu_rewrites.py`), the same
     numbers up to summation order (`tfstyle.kernels.xla_kernels`).
     """
-    if queries.dtype == keys.dtype == tf.bfloat16 and xla_kernels():
+    if _logits_by_xla(queries, keys):
         return _bfloat16_logits(queries, keys)
     return tf.matmul(tf.cast(queries, tf.float32), tf.cast(keys, tf.float32), transpose_b=True)
 
@@ -79,7 +84,7 @@ def chunked_softmax_attention(queries, keys, values, chunk_size):
     # Chunks are written position-major ([rows, B, C]) so TensorArray.concat
     # joins them along the position axis.
     chunks = tf.TensorArray(values.dtype, size=num_chunks, infer_shape=False)
-    if keys.dtype != tf.bfloat16 or not xla_kernels():  # cast once, not once per chunk
+    if not _logits_by_xla(queries, keys):  # cast once here, not once per chunk
         queries, keys = tf.cast(queries, tf.float32), tf.cast(keys, tf.float32)
 
     def body(i, chunks):
